@@ -1,0 +1,86 @@
+"""Directory of National Authorities and Work Plan service (OAS, trafficking in persons)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Flask, g, request
+from flask_migrate import Migrate
+
+from service.config import load_config
+
+migrate = Migrate()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config(app.instance_path, config))
+    configure_logging(app)
+    configure_database(app)
+    configure_request_ids(app)
+    configure_api(app)
+    configure_cli(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO)
+
+
+def configure_database(app: Flask) -> None:
+    from service.core.db import db
+    from service.models import import_all_models
+
+    import_all_models()
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        import os
+
+        os.makedirs(app.instance_path, exist_ok=True)
+    db.init_app(app)
+    # Migrations are a step of their own (`flask db upgrade`), never run here.
+    migrate.init_app(app, db, directory=_project_path("migrations"), render_as_batch=True)
+
+
+def configure_request_ids(app: Flask) -> None:
+    @app.before_request
+    def assign_request_id():
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _safe_request_id(incoming) else uuid.uuid4().hex
+
+    @app.after_request
+    def echo_request_id(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        return response
+
+
+def _safe_request_id(value: str) -> bool:
+    return 0 < len(value) <= 64 and all(c.isalnum() or c in "-_." for c in value)
+
+
+def configure_api(app: Flask) -> None:
+    from service.core.api import Api, docs_assets
+    from service.core.errors import register_error_handlers
+    from service.core.health import health
+    from service.directory.routes import blueprints as directory_blueprints
+    from service.workplan.routes import blueprints as workplan_blueprints
+
+    app.register_blueprint(health)
+    app.register_blueprint(docs_assets)
+    api = Api(app)
+    for blueprint in (*directory_blueprints, *workplan_blueprints):
+        api.register_blueprint(blueprint)
+    register_error_handlers(app)
+
+
+def configure_cli(app: Flask) -> None:
+    from service.seeding import seed_command
+
+    app.cli.add_command(seed_command)
+
+
+def _project_path(*parts: str) -> str:
+    import os
+
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), *parts)

@@ -1,0 +1,131 @@
+"""Errors as RFC 9457 problem documents on the API; ordinary pages everywhere else."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, jsonify, request
+from marshmallow import Schema, fields
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from service.core.db import db
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+API_PREFIX = "/api/"
+
+
+class FieldErrorSchema(Schema):
+    field = fields.String(required=True, metadata={"description": "Dotted path of the field"})
+    location = fields.String(
+        required=True, metadata={"description": "json, query, headers, path"}
+    )
+    message = fields.String(required=True)
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, with the fields that failed validation."""
+
+    type = fields.String(dump_default="about:blank")
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String()
+    instance = fields.String()
+    request_id = fields.String()
+    errors = fields.List(fields.Nested(FieldErrorSchema))
+
+
+def is_api_request() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def _flatten(messages, location: str, prefix: str = ""):
+    """webargs/marshmallow messages -> [{field, location, message}, ...]."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            yield from _flatten(value, location, path)
+    elif isinstance(messages, list | tuple) and messages and not all(
+        isinstance(m, str) for m in messages
+    ):
+        for item in messages:
+            yield from _flatten(item, location, prefix)
+    else:
+        for message in messages if isinstance(messages, list | tuple) else [messages]:
+            yield {"field": prefix or "_schema", "location": location, "message": str(message)}
+
+
+def problem(status: int, title: str, detail: str | None = None, errors=None, headers=None):
+    body = {"type": "about:blank", "title": title, "status": status, "instance": request.path}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    request_id = getattr(g, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def http_error_response(error: HTTPException):
+    """flask-smorest's handler, limited to the API: other pages keep Flask's own error page."""
+    if not is_api_request():
+        return error.get_response()
+    data = getattr(error, "data", None) or {}
+    errors = None
+    messages = data.get("messages")
+    if messages:
+        errors = [
+            item
+            for location, location_messages in messages.items()
+            for item in _flatten(location_messages, location)
+        ]
+    detail = data.get("message") or error.description
+    if errors:
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    headers = {
+        name: value
+        for name, value in error.get_headers()
+        if name.lower() not in {"content-type", "content-length"}
+    }
+    headers.update(data.get("headers") or {})
+    return problem(error.code or 500, error.name, detail, errors, headers)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(IntegrityError)
+    def integrity_error(error: IntegrityError):
+        db.session.rollback()
+        log.info("integrity error: %s", error.orig)
+        if not is_api_request():
+            return "Conflict: the change clashes with an existing record.", 409
+        return problem(
+            409,
+            "Conflict",
+            "The change clashes with an existing record (a duplicate or a missing reference).",
+        )
+
+    @app.errorhandler(StaleDataError)
+    def stale_data(error: StaleDataError):
+        db.session.rollback()
+        if not is_api_request():
+            return "The record was changed by someone else; reload it.", 412
+        return problem(412, "Precondition Failed", "The resource was changed by someone else.")
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        if isinstance(error, HTTPException):
+            return http_error_response(error)
+        db.session.rollback()
+        log.exception("unhandled error")
+        if not is_api_request():
+            return InternalServerError().get_response()
+        return problem(500, "Internal Server Error", "An unexpected error occurred.")

@@ -1,0 +1,230 @@
+"""Directory of National Authorities: member states, authorities, contact points, channels."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.core.db import (
+    ArchivableMixin,
+    SearchableMixin,
+    TimestampMixin,
+    UTCDateTime,
+    VersionedMixin,
+    db,
+    enum_column,
+)
+
+
+class MemberStateStatus(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    WITHDRAWN = "withdrawn"
+
+
+class AuthorityKind(enum.StrEnum):
+    MINISTRY = "ministry"
+    PROSECUTION = "prosecution"
+    POLICE = "police"
+    JUDICIARY = "judiciary"
+    NATIONAL_COMMITTEE = "national_committee"
+    VICTIM_SERVICES = "victim_services"
+    MIGRATION = "migration"
+    LABOUR = "labour"
+    CHILD_PROTECTION = "child_protection"
+    OTHER = "other"
+
+
+class EntryStatus(enum.StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class ContactKind(enum.StrEnum):
+    PERSON = "person"
+    OFFICE = "office"  # a functional post, so the role survives staff turnover
+
+
+class ContactRole(enum.StrEnum):
+    FOCAL_POINT = "focal_point"
+    ALTERNATE = "alternate"
+    OPERATIONAL_24_7 = "operational_24_7"
+    TECHNICAL = "technical"
+
+
+class Visibility(enum.StrEnum):
+    NETWORK = "network"
+    SECRETARIAT = "secretariat"
+
+
+class ChannelType(enum.StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    MOBILE = "mobile"
+    FAX = "fax"
+    SECURE_MAIL = "secure_mail"
+    WEBSITE = "website"
+
+
+class MemberState(TimestampMixin, db.Model):
+    __tablename__ = "member_states"
+
+    code: Mapped[str] = mapped_column(sa.String(2), primary_key=True)  # ISO 3166-1 alpha-2
+    alpha3: Mapped[str] = mapped_column(sa.String(3), unique=True)
+    name_en: Mapped[str] = mapped_column(sa.String(200))
+    name_es: Mapped[str] = mapped_column(sa.String(200))
+    name_fr: Mapped[str] = mapped_column(sa.String(200))
+    name_pt: Mapped[str] = mapped_column(sa.String(200))
+    status: Mapped[MemberStateStatus] = mapped_column(
+        enum_column(MemberStateStatus, "member_state_status"), default=MemberStateStatus.ACTIVE
+    )
+    status_date: Mapped[date | None] = mapped_column(sa.Date)
+    status_note: Mapped[str | None] = mapped_column(sa.Text)
+
+    authorities: Mapped[list[Authority]] = relationship(back_populates="member_state")
+
+    __table_args__ = (
+        sa.CheckConstraint("length(code) = 2 AND code = upper(code)", name="code_alpha2"),
+        sa.CheckConstraint("length(alpha3) = 3 AND alpha3 = upper(alpha3)", name="alpha3"),
+    )
+
+    def __str__(self) -> str:
+        return f"{self.name_en} ({self.code})"
+
+
+class Competence(db.Model):
+    """An area of competence (prevention, extradition, ...): kept as data, seeded from `seed/`."""
+
+    __tablename__ = "competences"
+
+    code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    name_en: Mapped[str] = mapped_column(sa.String(200))
+    name_es: Mapped[str] = mapped_column(sa.String(200))
+    position: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+    def __str__(self) -> str:
+        return self.name_en
+
+
+authority_competences = sa.Table(
+    "authority_competences",
+    db.metadata,
+    sa.Column(
+        "authority_id", sa.ForeignKey("authorities.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("competence_code", sa.ForeignKey("competences.code"), primary_key=True),
+)
+
+contact_point_competences = sa.Table(
+    "contact_point_competences",
+    db.metadata,
+    sa.Column(
+        "contact_point_id",
+        sa.ForeignKey("contact_points.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("competence_code", sa.ForeignKey("competences.code"), primary_key=True),
+)
+
+
+class VerifiedMixin:
+    last_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_verified_by: Mapped[str | None] = mapped_column(sa.String(320))
+
+
+class Authority(
+    TimestampMixin, VersionedMixin, ArchivableMixin, VerifiedMixin, SearchableMixin, db.Model
+):
+    __tablename__ = "authorities"
+    __search_fields__ = ("name", "name_local", "acronym")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_state_code: Mapped[str] = mapped_column(
+        sa.ForeignKey("member_states.code"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(300))
+    name_local: Mapped[str | None] = mapped_column(sa.String(300))
+    acronym: Mapped[str | None] = mapped_column(sa.String(40))
+    kind: Mapped[AuthorityKind] = mapped_column(enum_column(AuthorityKind, "authority_kind"))
+    is_coordinating: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    address: Mapped[str | None] = mapped_column(sa.Text)
+    website: Mapped[str | None] = mapped_column(sa.String(500))
+    languages: Mapped[list[str]] = mapped_column(sa.JSON, default=list)  # ISO 639-1
+    status: Mapped[EntryStatus] = mapped_column(
+        enum_column(EntryStatus, "authority_status"), default=EntryStatus.ACTIVE
+    )
+    is_demo: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    demo_key: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
+
+    member_state: Mapped[MemberState] = relationship(back_populates="authorities")
+    competences: Mapped[list[Competence]] = relationship(
+        secondary=authority_competences, order_by=Competence.position
+    )
+    contact_points: Mapped[list[ContactPoint]] = relationship(back_populates="authority")
+
+    __table_args__ = (
+        sa.UniqueConstraint("member_state_code", "name", name="uq_authorities_state_name"),
+    )
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.member_state_code})"
+
+
+class ContactPoint(
+    TimestampMixin, VersionedMixin, ArchivableMixin, VerifiedMixin, SearchableMixin, db.Model
+):
+    __tablename__ = "contact_points"
+    __search_fields__ = ("name", "position")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(sa.ForeignKey("authorities.id"), index=True)
+    kind: Mapped[ContactKind] = mapped_column(enum_column(ContactKind, "contact_kind"))
+    name: Mapped[str] = mapped_column(sa.String(300))
+    position: Mapped[str | None] = mapped_column(sa.String(300))
+    role: Mapped[ContactRole] = mapped_column(enum_column(ContactRole, "contact_role"))
+    languages: Mapped[list[str]] = mapped_column(sa.JSON, default=list)  # ISO 639-1
+    hours: Mapped[str | None] = mapped_column(sa.String(200))
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64))  # IANA name
+    available_24_7: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    visibility: Mapped[Visibility] = mapped_column(
+        enum_column(Visibility, "contact_visibility"), default=Visibility.NETWORK
+    )
+    status: Mapped[EntryStatus] = mapped_column(
+        enum_column(EntryStatus, "contact_status"), default=EntryStatus.ACTIVE
+    )
+    is_demo: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    demo_key: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
+
+    authority: Mapped[Authority] = relationship(back_populates="contact_points")
+    competences: Mapped[list[Competence]] = relationship(
+        secondary=contact_point_competences, order_by=Competence.position
+    )
+    channels: Mapped[list[Channel]] = relationship(
+        back_populates="contact_point",
+        cascade="all, delete-orphan",
+        order_by="(Channel.preferred.desc(), Channel.id)",
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Channel(db.Model):
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_point_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("contact_points.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[ChannelType] = mapped_column(enum_column(ChannelType, "channel_type"))
+    value: Mapped[str] = mapped_column(sa.String(500))  # phones in E.164
+    label: Mapped[str | None] = mapped_column(sa.String(100))
+    preferred: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+
+    contact_point: Mapped[ContactPoint] = relationship(back_populates="channels")
+
+    def __str__(self) -> str:
+        return f"{self.type.value}: {self.value}"

@@ -1,0 +1,55 @@
+"""Partner systems: OAuth 2 clients (client credentials) and the tokens issued to them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.core.db import TimestampMixin, UTCDateTime, db
+
+
+class ApiClient(TimestampMixin, db.Model):
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    client_secret_hash: Mapped[str] = mapped_column(sa.String(255))  # never the secret itself
+    name: Mapped[str] = mapped_column(sa.String(200))
+    scope: Mapped[str] = mapped_column(sa.String(500), default="")  # space separated
+    member_state_code: Mapped[str | None] = mapped_column(sa.ForeignKey("member_states.code"))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    member_state = relationship("MemberState")
+    tokens: Mapped[list[OAuthToken]] = relationship(back_populates="client")
+
+    __table_args__ = (
+        # directory:write is only ever granted to a client bound to one member state
+        sa.CheckConstraint(
+            "member_state_code IS NOT NULL OR scope NOT LIKE '%directory:write%'",
+            name="write_needs_state",
+        ),
+    )
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client_id})"
+
+
+class OAuthToken(db.Model):
+    __tablename__ = "oauth_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("api_clients.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(128), unique=True)  # SHA-256 hex
+    scope: Mapped[str] = mapped_column(sa.String(500), default="")
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    client: Mapped[ApiClient] = relationship(back_populates="tokens")
+
+    __table_args__ = (sa.CheckConstraint("expires_at > issued_at", name="expires_after_issue"),)
