@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 
+import sqlalchemy as sa
 from flask import Flask, g, request
 from flask_migrate import Migrate
 
@@ -34,13 +36,27 @@ def configure_database(app: Flask) -> None:
     from service.models import import_all_models
 
     import_all_models()
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
-        import os
-
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
     # Migrations are a step of their own (`flask db upgrade`), never run here.
     migrate.init_app(app, db, directory=_project_path("migrations"), render_as_batch=True)
+
+
+def configure_sqlite(engine) -> None:
+    """Foreign keys on, and real transactions (SAVEPOINT included) with Python's sqlite3."""
+
+    @sa.event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, connection_record):
+        dbapi_connection.isolation_level = None  # let SQLAlchemy emit BEGIN itself
+        dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+    @sa.event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.exec_driver_sql("BEGIN")
 
 
 def configure_request_ids(app: Flask) -> None:
@@ -69,6 +85,7 @@ def configure_api(app: Flask) -> None:
     app.register_blueprint(health)
     app.register_blueprint(docs_assets)
     api = Api(app)
+    app.extensions["api"] = api
     for blueprint in (*directory_blueprints, *workplan_blueprints):
         api.register_blueprint(blueprint)
     register_error_handlers(app)
@@ -81,6 +98,4 @@ def configure_cli(app: Flask) -> None:
 
 
 def _project_path(*parts: str) -> str:
-    import os
-
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), *parts)

@@ -22,7 +22,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     overrides = overrides or {}
     env = overrides.get("SERVICE_ENV") or os.environ.get("SERVICE_ENV", "production")
     if env not in {"production", "development", "testing"}:
-        raise ConfigurationError(f"SERVICE_ENV must be production, development or testing, not {env!r}")
+        raise ConfigurationError(
+            f"SERVICE_ENV must be production, development or testing, not {env!r}"
+        )
 
     secret_key = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
     if not secret_key:

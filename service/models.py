@@ -2,8 +2,8 @@
 
 
 def import_all_models() -> None:
-    import service.audit.models  # noqa: F401
-    import service.directory.models  # noqa: F401
-    import service.identity.models  # noqa: F401
-    import service.oauth.models  # noqa: F401
+    import service.audit.models
+    import service.directory.models
+    import service.identity.models
+    import service.oauth.models
     import service.workplan.models  # noqa: F401

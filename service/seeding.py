@@ -106,9 +106,7 @@ class Seeder:
 
     def member_states(self) -> None:
         translations = {
-            language: gettext.translation(
-                "iso3166-1", pycountry.LOCALES_DIR, languages=[language]
-            )
+            language: gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
             for language in OAS_LANGUAGES
         }
         for row in self.load("member_states.yaml"):

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import http
+
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import Blueprint as FlaskBlueprint
 from flask import send_from_directory
 from flask_smorest import Api as SmorestApi
+from flask_smorest.utils import prepare_response
 from swagger_ui_bundle import swagger_ui_path
 
 from service.core.db import db
 from service.core.errors import PROBLEM_JSON, ProblemSchema, http_error_response
+from service.core.fields import CleanString
 
 API_PREFIX = "/api/v1"
 MAX_PAGE_SIZE = 100
@@ -23,12 +27,28 @@ class Api(SmorestApi):
         return http_error_response(error)
 
     def _register_responses(self):
-        super()._register_responses()
-        # Error responses are RFC 9457 problem documents, and the spec says so.
-        for response in self.spec.components.responses.values():
-            content = response.get("content")
-            if content and "application/json" in content:
-                response["content"] = {PROBLEM_JSON: content.pop("application/json")}
+        # flask-smorest's, with error responses declared as RFC 9457 problem documents
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+    def _register_pagination_header(self):
+        # The header's value is JSON text: declared as a string, with its keys described.
+        self.spec.components.header(
+            "PAGINATION",
+            {
+                "description": "Pagination metadata as a JSON object: total, total_pages, "
+                "first_page, last_page, page, previous_page, next_page.",
+                "schema": {"type": "string"},
+            },
+            lazy=True,
+        )
 
 
 docs_assets = FlaskBlueprint("docs_assets", __name__)
@@ -40,7 +60,7 @@ def swagger_ui_asset(filename: str):
 
 
 class TextSearchArgs(ma.Schema):
-    q = ma.fields.String(
+    q = CleanString(
         validate=ma.validate.Length(min=1, max=200),
         metadata={"description": "Case- and accent-insensitive text search"},
     )
@@ -60,6 +80,8 @@ def page_of(statement: sa.Select, pagination_parameters) -> list:
         sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
     ).scalar_one()
     pagination_parameters.item_count = total
+    if pagination_parameters.first_item >= total:
+        return []  # past the last page: nothing to fetch (and no huge OFFSET to send)
     return list(
         db.session.execute(
             statement.offset(pagination_parameters.first_item).limit(

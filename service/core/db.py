@@ -133,7 +133,9 @@ class SearchableMixin:
     search_text: Mapped[str] = mapped_column(sa.Text, default="")
 
     def refresh_search_text(self) -> None:
-        self.search_text = fold(" ".join(str(getattr(self, f) or "") for f in self.__search_fields__))
+        self.search_text = fold(
+            " ".join(str(getattr(self, f) or "") for f in self.__search_fields__)
+        )
 
 
 @sa.event.listens_for(SearchableMixin, "before_insert", propagate=True)

@@ -20,9 +20,7 @@ API_PREFIX = "/api/"
 
 class FieldErrorSchema(Schema):
     field = fields.String(required=True, metadata={"description": "Dotted path of the field"})
-    location = fields.String(
-        required=True, metadata={"description": "json, query, headers, path"}
-    )
+    location = fields.String(required=True, metadata={"description": "json, query, headers, path"})
     message = fields.String(required=True)
 
 
@@ -48,8 +46,10 @@ def _flatten(messages, location: str, prefix: str = ""):
         for key, value in messages.items():
             path = f"{prefix}.{key}" if prefix else str(key)
             yield from _flatten(value, location, path)
-    elif isinstance(messages, list | tuple) and messages and not all(
-        isinstance(m, str) for m in messages
+    elif (
+        isinstance(messages, list | tuple)
+        and messages
+        and not all(isinstance(m, str) for m in messages)
     ):
         for item in messages:
             yield from _flatten(item, location, prefix)

@@ -142,9 +142,7 @@ class Authority(
     __search_fields__ = ("name", "name_local", "acronym")
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    member_state_code: Mapped[str] = mapped_column(
-        sa.ForeignKey("member_states.code"), index=True
-    )
+    member_state_code: Mapped[str] = mapped_column(sa.ForeignKey("member_states.code"), index=True)
     name: Mapped[str] = mapped_column(sa.String(300))
     name_local: Mapped[str | None] = mapped_column(sa.String(300))
     acronym: Mapped[str | None] = mapped_column(sa.String(40))

@@ -13,7 +13,7 @@ member_states = Blueprint(
     "member_states",
     __name__,
     url_prefix=f"{API_PREFIX}/member-states",
-    description="The 35 OAS member states (ISO 3166-1 codes, names in the four official languages).",
+    description="The 35 OAS member states: ISO 3166-1 codes, names in the four OAS languages.",
 )
 
 

@@ -42,9 +42,7 @@ class User(TimestampMixin, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("issuer", "subject"),
         sa.CheckConstraint(f"role IS NULL OR {_ROLE_NEEDS_STATE}", name="role_state"),
-        sa.CheckConstraint(
-            "(issuer IS NULL) = (subject IS NULL)", name="issuer_with_subject"
-        ),
+        sa.CheckConstraint("(issuer IS NULL) = (subject IS NULL)", name="issuer_with_subject"),
     )
 
     def __str__(self) -> str:

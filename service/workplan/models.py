@@ -129,7 +129,9 @@ class ResponsibleBody(TimestampMixin, db.Model):
     )
     children: Mapped[list[ResponsibleBody]] = relationship(back_populates="parent")
 
-    __table_args__ = (sa.CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),)
+    __table_args__ = (
+        sa.CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -138,9 +140,7 @@ class ResponsibleBody(TimestampMixin, db.Model):
 work_plan_mandates = sa.Table(
     "work_plan_mandates",
     db.metadata,
-    sa.Column(
-        "work_plan_id", sa.ForeignKey("work_plans.id", ondelete="CASCADE"), primary_key=True
-    ),
+    sa.Column("work_plan_id", sa.ForeignKey("work_plans.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("document_id", sa.ForeignKey("source_documents.id"), primary_key=True),
 )
 

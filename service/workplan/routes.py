@@ -58,7 +58,7 @@ class Documents(MethodView):
         return page_of(statement, pagination_parameters)
 
 
-@documents.route("/<int:document_id>")
+@documents.route("/<int(max=2147483647):document_id>")
 class DocumentById(MethodView):
     @documents.etag
     @documents.response(200, DocumentSchema)
@@ -93,7 +93,7 @@ class Recommendations(MethodView):
         return page_of(statement, pagination_parameters)
 
 
-@recommendations.route("/<int:recommendation_id>")
+@recommendations.route("/<int(max=2147483647):recommendation_id>")
 class RecommendationById(MethodView):
     @recommendations.etag
     @recommendations.response(200, RecommendationSchema)
@@ -124,7 +124,7 @@ class Bodies(MethodView):
         return page_of(statement, pagination_parameters)
 
 
-@bodies.route("/<int:body_id>")
+@bodies.route("/<int(max=2147483647):body_id>")
 class BodyById(MethodView):
     @bodies.etag
     @bodies.response(200, BodySchema)

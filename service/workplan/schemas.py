@@ -3,6 +3,7 @@
 import marshmallow as ma
 
 from service.core.api import TextSearchArgs
+from service.core.fields import CleanString
 from service.workplan.models import BodyKind, DocumentKind, RecommendationSection
 
 
@@ -22,7 +23,9 @@ class DocumentQueryArgs(ma.Schema):
 class RecommendationSchema(ma.Schema):
     id = ma.fields.Integer()
     reference = ma.fields.String(metadata={"description": "Stable citable reference"})
-    document = ma.fields.String(attribute="document.code", metadata={"description": "Document code"})
+    document = ma.fields.String(
+        attribute="document.code", metadata={"description": "Document code"}
+    )
     document_symbol = ma.fields.String(attribute="document.symbol")
     number = ma.fields.Integer()
     section = ma.fields.Enum(RecommendationSection, by_value=True)
@@ -30,9 +33,9 @@ class RecommendationSchema(ma.Schema):
 
 
 class RecommendationQueryArgs(TextSearchArgs):
-    document = ma.fields.String(metadata={"description": "Document code, e.g. RTP-II"})
+    document = CleanString(metadata={"description": "Document code, e.g. RTP-II"})
     section = ma.fields.Enum(RecommendationSection, by_value=True)
-    reference = ma.fields.String()
+    reference = CleanString()
 
 
 class BodySchema(ma.Schema):
@@ -45,4 +48,4 @@ class BodySchema(ma.Schema):
 
 class BodyQueryArgs(ma.Schema):
     kind = ma.fields.Enum(BodyKind, by_value=True)
-    parent = ma.fields.String(metadata={"description": "Code of the parent body"})
+    parent = CleanString(metadata={"description": "Code of the parent body"})

@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` and `make test`. Everything else is set up by them.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export SERVICE_ENV ?= development
+
+.PHONY: run test install lint openapi migrate seed
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/flask --app service db upgrade
+
+seed: migrate
+	$(BIN)/flask --app service seed --demo
+
+## Installs, migrates, seeds (with demo data) and serves on http://127.0.0.1:5000
+run: seed
+	$(BIN)/flask --app service run --host 127.0.0.1 --port 5000
+
+## Installs and runs the whole test suite (SQLite, and PostgreSQL when reachable) and lint
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+openapi: install
+	$(BIN)/flask --app service openapi write --format yaml openapi/openapi.yaml

@@ -1,0 +1,50 @@
+"""The committed OpenAPI description matches the code, is valid, and the API honours it."""
+
+import pytest
+import schemathesis
+import yaml
+from hypothesis import HealthCheck, settings
+from openapi_spec_validator import validate
+
+from .conftest import PROJECT_ROOT
+
+SPEC_FILE = PROJECT_ROOT / "openapi" / "openapi.yaml"
+REGENERATE = "flask --app service openapi write --format yaml openapi/openapi.yaml"
+
+
+def committed_spec() -> dict:
+    return yaml.safe_load(SPEC_FILE.read_text("utf-8"))
+
+
+def test_committed_spec_matches_the_code(app):
+    generated = app.extensions["api"].spec.to_dict()
+    assert generated == committed_spec(), f"openapi/openapi.yaml is stale: run `{REGENERATE}`"
+
+
+def test_committed_spec_is_valid_openapi():
+    validate(committed_spec())
+
+
+def test_spec_and_docs_are_served(client):
+    served = client.get("/openapi.json")
+    assert served.status_code == 200
+    assert served.get_json()["paths"].keys() == committed_spec()["paths"].keys()
+
+
+schema = schemathesis.openapi.from_path(SPEC_FILE)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_api_honours_its_spec_under_fuzzing(case, app):
+    case.call_and_validate(app=app)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/member-states", "/api/v1/recommendations"])
+def test_list_operations_document_the_pagination_header(path):
+    responses = committed_spec()["paths"][path]["get"]["responses"]
+    assert "X-Pagination" in responses["200"]["headers"]
