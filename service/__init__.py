@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_logging(app)
     configure_database(app)
     configure_request_ids(app)
+    configure_authentication(app)
     configure_api(app)
     configure_cli(app)
     return app
@@ -75,8 +76,15 @@ def _safe_request_id(value: str) -> bool:
     return 0 < len(value) <= 64 and all(c.isalnum() or c in "-_." for c in value)
 
 
+def configure_authentication(app: Flask) -> None:
+    from service.core.authentication import configure_authentication as configure
+
+    configure(app)
+
+
 def configure_api(app: Flask) -> None:
     from service.core.api import Api, docs_assets
+    from service.core.authentication import csrf
     from service.core.errors import register_error_handlers
     from service.core.health import health
     from service.directory.routes import blueprints as directory_blueprints
@@ -86,8 +94,38 @@ def configure_api(app: Flask) -> None:
     app.register_blueprint(docs_assets)
     api = Api(app)
     app.extensions["api"] = api
+    api.spec.components.security_scheme(
+        "oauth2",
+        {
+            "type": "oauth2",
+            "description": "Partner systems: client credentials issued by the secretariat.",
+            "flows": {
+                "clientCredentials": {
+                    "tokenUrl": "/oauth/token",
+                    "scopes": {
+                        "directory:read": "Read the directory",
+                        "directory:write": "Write the entries of the client's own member state",
+                        "workplan:read": "Read the work plan",
+                        "workplan:write": "Write the work plan (secretariat)",
+                    },
+                }
+            },
+        },
+    )
+    api.spec.components.security_scheme(
+        "session",
+        {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "session",
+            "description": "People signed in with OpenID Connect; unsafe methods also need "
+            "the X-CSRFToken header.",
+        },
+    )
     for blueprint in (*directory_blueprints, *workplan_blueprints):
         api.register_blueprint(blueprint)
+        # CSRF guards forms; API writes from a session are checked in load_principal instead.
+        csrf.exempt(blueprint)
     register_error_handlers(app)
 
 

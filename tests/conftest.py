@@ -123,3 +123,91 @@ def client(app, session):
 def dialect(app) -> str:
     with app.app_context():
         return db.engine.dialect.name
+
+
+# -- credentials ----------------------------------------------------------------------------
+
+READ_SCOPES = "directory:read workplan:read"
+
+
+@pytest.fixture
+def make_api_client(session):
+    """Registers a partner system; returns (ApiClient, plain secret)."""
+    from service.oauth.models import ApiClient
+    from service.oauth.tokens import digest, new_client_credentials
+
+    def make(scope: str = READ_SCOPES, member_state: str | None = None, name: str = "Partner"):
+        client_id, secret = new_client_credentials()
+        api_client = ApiClient(
+            client_id=client_id,
+            client_secret_hash=digest(secret),
+            name=name,
+            scope=scope,
+            member_state_code=member_state,
+        )
+        session.add(api_client)
+        session.flush()
+        return api_client, secret
+
+    return make
+
+
+@pytest.fixture
+def bearer(make_api_client):
+    """Authorization headers of a fresh token: bearer(scope, member_state=None)."""
+    from service.oauth.tokens import issue_token
+
+    def make(scope: str = READ_SCOPES, member_state: str | None = None) -> dict:
+        api_client, _ = make_api_client(scope, member_state)
+        plain, _ = issue_token(api_client, scope)
+        return {"Authorization": f"Bearer {plain}"}
+
+    return make
+
+
+@pytest.fixture
+def api(app, session, bearer):
+    """A test client acting as a partner system with the read scopes."""
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_AUTHORIZATION"] = bearer()["Authorization"]
+    return test_client
+
+
+@pytest.fixture
+def make_user(session):
+    from service.identity.models import Role, User
+
+    def make(role: str | None, member_state: str | None = None, email: str | None = None):
+        user = User(
+            email=email or f"{role or 'nobody'}-{uuid.uuid4().hex[:6]}@example.org",
+            role=Role(role) if role else None,
+            member_state_code=member_state,
+            issuer="https://idp.example.org",
+            subject=uuid.uuid4().hex,
+        )
+        session.add(user)
+        session.flush()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(app, make_user):
+    """login(test_client, role, member_state=None) -> headers with a valid X-CSRFToken."""
+    from flask import session as flask_session
+    from flask_wtf.csrf import generate_csrf
+
+    from service.core.authentication import SESSION_USER_KEY
+
+    def sign_in(test_client, role: str | None, member_state: str | None = None) -> dict:
+        user = make_user(role, member_state)
+        with app.test_request_context():
+            token = generate_csrf()
+            raw = flask_session["csrf_token"]
+        with test_client.session_transaction() as cookie_session:
+            cookie_session[SESSION_USER_KEY] = user.id
+            cookie_session["csrf_token"] = raw
+        return {"X-CSRFToken": token}
+
+    return sign_in

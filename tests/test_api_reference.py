@@ -3,8 +3,8 @@
 import json
 
 
-def test_member_states_lists_all_35_with_names_in_the_four_languages(client):
-    response = client.get("/api/v1/member-states?page_size=100")
+def test_member_states_lists_all_35_with_names_in_the_four_languages(api):
+    response = api.get("/api/v1/member-states?page_size=100")
     assert response.status_code == 200
     states = response.get_json()
     assert len(states) == 35
@@ -19,8 +19,8 @@ def test_member_states_lists_all_35_with_names_in_the_four_languages(client):
     }
 
 
-def test_member_states_paginate_with_totals(client):
-    response = client.get("/api/v1/member-states?page=2&page_size=10")
+def test_member_states_paginate_with_totals(api):
+    response = api.get("/api/v1/member-states?page=2&page_size=10")
     pagination = json.loads(response.headers["X-Pagination"])
     assert len(response.get_json()) == 10
     assert pagination["total"] == 35
@@ -28,22 +28,22 @@ def test_member_states_paginate_with_totals(client):
     assert pagination["page"] == 2
 
 
-def test_member_state_by_code_has_etag_and_answers_304_when_unchanged(client):
-    response = client.get("/api/v1/member-states/br")
+def test_member_state_by_code_has_etag_and_answers_304_when_unchanged(api):
+    response = api.get("/api/v1/member-states/br")
     assert response.status_code == 200
     assert response.get_json()["names"]["pt"] == "Brasil"
     etag = response.headers["ETag"]
-    again = client.get("/api/v1/member-states/BR", headers={"If-None-Match": etag})
+    again = api.get("/api/v1/member-states/BR", headers={"If-None-Match": etag})
     assert again.status_code == 304
 
 
-def test_withdrawn_state_is_reported_with_date(client):
-    response = client.get("/api/v1/member-states?status=withdrawn")
+def test_withdrawn_state_is_reported_with_date(api):
+    response = api.get("/api/v1/member-states?status=withdrawn")
     assert [(s["code"], s["status_date"]) for s in response.get_json()] == [("NI", "2023-11-19")]
 
 
-def test_unknown_member_state_is_a_problem_document(client):
-    response = client.get("/api/v1/member-states/ZZ")
+def test_unknown_member_state_is_a_problem_document(api):
+    response = api.get("/api/v1/member-states/ZZ")
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
     body = response.get_json()
@@ -51,8 +51,8 @@ def test_unknown_member_state_is_a_problem_document(client):
     assert "ZZ" in body["detail"]
 
 
-def test_recommendations_filter_by_document_and_section(client):
-    response = client.get(
+def test_recommendations_filter_by_document_and_section(api):
+    response = api.get(
         "/api/v1/recommendations?document=RTP-II&section=we_also_resolve&page_size=100"
     )
     assert [r["reference"] for r in response.get_json()] == [
@@ -62,55 +62,55 @@ def test_recommendations_filter_by_document_and_section(client):
     ]
 
 
-def test_recommendations_of_second_meeting_are_51(client):
-    response = client.get("/api/v1/recommendations?document=RTP-II&page_size=100")
+def test_recommendations_of_second_meeting_are_51(api):
+    response = api.get("/api/v1/recommendations?document=RTP-II&page_size=100")
     assert json.loads(response.headers["X-Pagination"])["total"] == 51
     numbers = [r["number"] for r in response.get_json()]
     assert numbers == list(range(1, 52))
 
 
-def test_recommendation_text_search_ignores_case_and_accents(client):
-    plain = client.get("/api/v1/recommendations?q=DIRECTORY OF NATIONAL AUTHORITIES")
+def test_recommendation_text_search_ignores_case_and_accents(api):
+    plain = api.get("/api/v1/recommendations?q=DIRECTORY OF NATIONAL AUTHORITIES")
     assert "RTP-II/R47" in [r["reference"] for r in plain.get_json()]
     # "Hemisferio" vs "hemisphere" is not the point; accents are: query with an accent
-    accented = client.get("/api/v1/recommendations?q=directóry of national authoritíes")
+    accented = api.get("/api/v1/recommendations?q=directóry of national authoritíes")
     assert [r["reference"] for r in accented.get_json()] == [
         r["reference"] for r in plain.get_json()
     ]
 
 
-def test_bodies_show_their_parent(client):
-    response = client.get("/api/v1/bodies?parent=SMS")
+def test_bodies_show_their_parent(api):
+    response = api.get("/api/v1/bodies?parent=SMS")
     codes = {b["code"] for b in response.get_json()}
     assert "DPS" in codes
     dps = next(b for b in response.get_json() if b["code"] == "DPS")
     assert dps["parent"] == "SMS"
-    one = client.get(f"/api/v1/bodies/{dps['id']}")
+    one = api.get(f"/api/v1/bodies/{dps['id']}")
     assert one.get_json()["name"] == "Department of Public Security"
 
 
-def test_documents_include_first_meeting_without_texts(client):
-    documents = client.get("/api/v1/documents?page_size=100").get_json()
+def test_documents_include_first_meeting_without_texts(api):
+    documents = api.get("/api/v1/documents?page_size=100").get_json()
     first_meeting = next(d for d in documents if d["code"] == "RTP-I")
-    response = client.get("/api/v1/recommendations?document=RTP-I")
+    response = api.get("/api/v1/recommendations?document=RTP-I")
     assert first_meeting["kind"] == "meeting_conclusions"
     assert response.get_json() == []
 
 
-def test_bad_query_argument_names_the_field(client):
-    response = client.get("/api/v1/recommendations?section=nonsense")
+def test_bad_query_argument_names_the_field(api):
+    response = api.get("/api/v1/recommendations?section=nonsense")
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
     errors = response.get_json()["errors"]
     assert [(e["location"], e["field"]) for e in errors] == [("query", "section")]
     assert "Must be one of" in errors[0]["message"]
-    too_big = client.get("/api/v1/recommendations?page_size=500")
+    too_big = api.get("/api/v1/recommendations?page_size=500")
     assert too_big.status_code == 422
     assert too_big.get_json()["errors"][0]["field"] == "page_size"
 
 
-def test_wrong_method_keeps_allow_header(client):
-    response = client.delete("/api/v1/member-states")
+def test_wrong_method_keeps_allow_header(api):
+    response = api.delete("/api/v1/member-states")
     assert response.status_code == 405
     assert response.mimetype == "application/problem+json"
     assert "GET" in response.headers["Allow"]
@@ -129,10 +129,10 @@ def test_health_and_readiness(client):
     assert ready.get_json()["database"] == "ok"
 
 
-def test_request_id_is_echoed_or_assigned(client):
-    response = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+def test_request_id_is_echoed_or_assigned(api):
+    response = api.get("/healthz", headers={"X-Request-ID": "abc-123"})
     assert response.headers["X-Request-ID"] == "abc-123"
-    generated = client.get("/healthz", headers={"X-Request-ID": "bad id!"})
+    generated = api.get("/healthz", headers={"X-Request-ID": "bad id!"})
     assert generated.headers["X-Request-ID"] != "bad id!"
     assert len(generated.headers["X-Request-ID"]) == 32
 
@@ -144,3 +144,25 @@ def test_interactive_docs_are_served_without_a_third_party_cdn(client):
     with client.get("/docs/assets/swagger-ui-bundle.js") as asset:
         assert asset.status_code == 200
         assert asset.mimetype in {"text/javascript", "application/javascript"}
+
+
+def test_nothing_is_readable_without_a_credential(client):
+    for path in ("/api/v1/member-states", "/api/v1/recommendations", "/api/v1/bodies/1"):
+        response = client.get(path)
+        assert response.status_code == 401
+        assert response.mimetype == "application/problem+json"
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_an_unknown_token_is_refused(client):
+    response = client.get(
+        "/api/v1/member-states", headers={"Authorization": "Bearer oasdir_at_not-a-real-token"}
+    )
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_a_token_without_the_scope_is_forbidden(client, bearer):
+    response = client.get("/api/v1/recommendations", headers=bearer("directory:read"))
+    assert response.status_code == 403
+    assert "workplan:read" in response.get_json()["detail"]

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
+from service.core.access import Scope, require
 from service.core.api import API_PREFIX, page_of, paginated
 from service.core.db import db
 from service.directory.models import MemberState
@@ -19,6 +20,7 @@ member_states = Blueprint(
 
 @member_states.route("")
 class MemberStates(MethodView):
+    @require(Scope.DIRECTORY_READ)
     @member_states.arguments(MemberStateQueryArgs, location="query")
     @member_states.response(200, MemberStateSchema(many=True))
     @paginated(member_states, page_size=50)
@@ -32,6 +34,7 @@ class MemberStates(MethodView):
 
 @member_states.route("/<string:code>")
 class MemberStateByCode(MethodView):
+    @require(Scope.DIRECTORY_READ)
     @member_states.etag
     @member_states.response(200, MemberStateSchema)
     def get(self, code):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -53,3 +53,19 @@ class OAuthToken(db.Model):
     client: Mapped[ApiClient] = relationship(back_populates="tokens")
 
     __table_args__ = (sa.CheckConstraint("expires_at > issued_at", name="expires_after_issue"),)
+
+    # authlib's TokenMixin, as its resource protector and endpoints call it
+    def check_client(self, client) -> bool:
+        return self.client_id == client.id
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return int((self.expires_at - self.issued_at).total_seconds())
+
+    def is_expired(self) -> bool:
+        return self.expires_at <= datetime.now(UTC)
+
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None or self.client.revoked_at is not None

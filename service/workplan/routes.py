@@ -5,6 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from sqlalchemy.orm import aliased, joinedload
 
+from service.core.access import Scope, require
 from service.core.api import API_PREFIX, page_of, paginated
 from service.core.db import db
 from service.core.text import fold
@@ -47,6 +48,7 @@ def get_or_404(model, ident, what: str):
 
 @documents.route("")
 class Documents(MethodView):
+    @require(Scope.WORKPLAN_READ)
     @documents.arguments(DocumentQueryArgs, location="query")
     @documents.response(200, DocumentSchema(many=True))
     @paginated(documents)
@@ -60,6 +62,7 @@ class Documents(MethodView):
 
 @documents.route("/<int(max=2147483647):document_id>")
 class DocumentById(MethodView):
+    @require(Scope.WORKPLAN_READ)
     @documents.etag
     @documents.response(200, DocumentSchema)
     def get(self, document_id):
@@ -69,6 +72,7 @@ class DocumentById(MethodView):
 
 @recommendations.route("")
 class Recommendations(MethodView):
+    @require(Scope.WORKPLAN_READ)
     @recommendations.arguments(RecommendationQueryArgs, location="query")
     @recommendations.response(200, RecommendationSchema(many=True))
     @paginated(recommendations, page_size=60)
@@ -95,6 +99,7 @@ class Recommendations(MethodView):
 
 @recommendations.route("/<int(max=2147483647):recommendation_id>")
 class RecommendationById(MethodView):
+    @require(Scope.WORKPLAN_READ)
     @recommendations.etag
     @recommendations.response(200, RecommendationSchema)
     def get(self, recommendation_id):
@@ -104,6 +109,7 @@ class RecommendationById(MethodView):
 
 @bodies.route("")
 class Bodies(MethodView):
+    @require(Scope.WORKPLAN_READ)
     @bodies.arguments(BodyQueryArgs, location="query")
     @bodies.response(200, BodySchema(many=True))
     @paginated(bodies, page_size=50)
@@ -126,6 +132,7 @@ class Bodies(MethodView):
 
 @bodies.route("/<int(max=2147483647):body_id>")
 class BodyById(MethodView):
+    @require(Scope.WORKPLAN_READ)
     @bodies.etag
     @bodies.response(200, BodySchema)
     def get(self, body_id):

@@ -1,0 +1,162 @@
+"""Who may do what: the one place that decides, asked by the API and the admin alike.
+
+A *principal* is whoever makes the request: a person (session from an OpenID Connect login)
+or a partner system (OAuth 2 bearer token). Every rule about reading, writing and which
+member state an entry may belong to lives here.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask import g
+from flask_smorest import abort
+
+from service.audit.log import Actor
+from service.audit.models import ActorType
+from service.identity.models import Role
+
+
+class Scope(enum.StrEnum):
+    DIRECTORY_READ = "directory:read"
+    DIRECTORY_WRITE = "directory:write"  # only for a client bound to one member state
+    WORKPLAN_READ = "workplan:read"
+    WORKPLAN_WRITE = "workplan:write"
+
+
+ALL_SCOPES = frozenset(Scope)
+
+# What each role of a person may do; member-state limits come on top (see may_edit_state).
+ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
+    Role.SECRETARIAT: ALL_SCOPES,
+    Role.FOCAL_POINT: frozenset({Scope.DIRECTORY_READ, Scope.DIRECTORY_WRITE, Scope.WORKPLAN_READ}),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    actor: Actor
+    scopes: frozenset[Scope]
+    role: Role | None = None  # people only
+    member_state_code: str | None = None  # focal points and state-bound clients
+    from_session: bool = False
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def is_secretariat(self) -> bool:
+        return self.role == Role.SECRETARIAT
+
+    @property
+    def is_client(self) -> bool:
+        return self.actor.type == ActorType.CLIENT
+
+    def has(self, scope: Scope) -> bool:
+        return scope in self.scopes
+
+
+def principal_for_user(user) -> Principal:
+    role = user.role if user.is_active else None
+    return Principal(
+        actor=Actor(ActorType.USER, str(user.id), user.email),
+        scopes=ROLE_SCOPES.get(role, frozenset()),
+        role=role,
+        member_state_code=user.member_state_code if role == Role.FOCAL_POINT else None,
+        from_session=True,
+    )
+
+
+def principal_for_client(client, granted_scope: str) -> Principal:
+    scopes = frozenset(Scope(s) for s in granted_scope.split() if s in ALL_SCOPES)
+    if client.member_state_code is None:
+        scopes -= {Scope.DIRECTORY_WRITE}
+    return Principal(
+        actor=Actor(ActorType.CLIENT, client.client_id, client.name),
+        scopes=scopes,
+        member_state_code=client.member_state_code,
+    )
+
+
+def current_principal() -> Principal | None:
+    return g.get("principal")
+
+
+# -- the rules ------------------------------------------------------------------------------
+
+
+def may_edit_state(principal: Principal | None, member_state_code: str | None) -> bool:
+    """May this principal create or change directory entries of this member state?"""
+    if principal is None or not principal.has(Scope.DIRECTORY_WRITE):
+        return False
+    if principal.is_secretariat:
+        return True
+    return member_state_code is not None and principal.member_state_code == member_state_code
+
+
+def may_see_secretariat_only(principal: Principal | None) -> bool:
+    """Contact points marked secretariat-only are hidden from everyone else."""
+    return principal is not None and principal.is_secretariat
+
+
+def visible_contacts_clause(principal: Principal | None, visibility_column) -> sa.ColumnElement:
+    if may_see_secretariat_only(principal):
+        return sa.true()
+    return visibility_column == "network"
+
+
+def editable_states(principal: Principal | None) -> set[str] | None:
+    """The member states whose entries this principal may edit; None means every state."""
+    if principal is None or not principal.has(Scope.DIRECTORY_WRITE):
+        return set()
+    if principal.is_secretariat:
+        return None
+    return {principal.member_state_code} if principal.member_state_code else set()
+
+
+# -- enforcement for views ------------------------------------------------------------------
+
+
+def authenticated() -> Principal:
+    principal = current_principal()
+    if principal is None:
+        abort(
+            401,
+            message="Authentication required: a bearer token or a signed-in session.",
+            headers={"WWW-Authenticate": 'Bearer realm="api"'},
+        )
+    return principal
+
+
+def require(scope: Scope):
+    """View decorator: 401 without a credential, 403 without the scope. Runs before parsing."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            principal = authenticated()
+            if not principal.has(scope):
+                abort(403, message=f"This credential does not allow {scope.value}.")
+            return view(*args, **kwargs)
+
+        # Declared in the OpenAPI description: a token with the scope, or a signed-in session.
+        apidoc = dict(getattr(wrapper, "_apidoc", {}))
+        apidoc["manual_doc"] = {
+            **apidoc.get("manual_doc", {}),
+            "security": [{"oauth2": [scope.value]}, {"session": []}],
+        }
+        wrapper._apidoc = apidoc
+        return wrapper
+
+    return decorator
+
+
+def ensure_may_edit_state(member_state_code: str | None) -> None:
+    if not may_edit_state(current_principal(), member_state_code):
+        abort(
+            403,
+            message="You may only change directory entries of your own member state."
+            if member_state_code
+            else "You may not change directory entries.",
+        )
