@@ -23,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_request_ids(app)
     configure_authentication(app)
     configure_api(app)
+    configure_identity(app)
     configure_cli(app)
     return app
 
@@ -78,8 +79,26 @@ def _safe_request_id(value: str) -> bool:
 
 def configure_authentication(app: Flask) -> None:
     from service.core.authentication import configure_authentication as configure
+    from service.core.limits import configure_limits
 
+    if app.config["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     configure(app)
+    configure_limits(app)
+
+
+def configure_identity(app: Flask) -> None:
+    """People sign in (OIDC, local first admin); partner systems get tokens (OAuth 2)."""
+    from service.core.authentication import csrf
+    from service.identity.routes import configure_identity as configure_people
+    from service.oauth.server import configure_oauth_server
+
+    configure_people(app)
+    # The token endpoints authenticate clients by their secret, not by a browser session.
+    csrf.exempt(configure_oauth_server(app))
 
 
 def configure_api(app: Flask) -> None:
@@ -130,9 +149,13 @@ def configure_api(app: Flask) -> None:
 
 
 def configure_cli(app: Flask) -> None:
+    from service.identity.cli import users
+    from service.oauth.cli import clients
     from service.seeding import seed_command
 
     app.cli.add_command(seed_command)
+    app.cli.add_command(users)
+    app.cli.add_command(clients)
 
 
 def _project_path(*parts: str) -> str:

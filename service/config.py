@@ -66,5 +66,40 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             minutes=int(os.environ.get("SESSION_LIFETIME_MINUTES", "480"))
         ),
     }
+    config.update(
+        {
+            "REDIS_URL": os.environ.get("REDIS_URL"),
+            "RATELIMIT_TOKEN": os.environ.get("RATELIMIT_TOKEN", "30 per minute"),
+            "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "20 per minute"),
+            "RATELIMIT_HEADERS_ENABLED": True,
+            "OIDC_PROVIDERS": _oidc_providers(),
+            # Behind a TLS-terminating proxy, trust its X-Forwarded-* headers (count of proxies).
+            "PROXY_FIX": int(os.environ.get("PROXY_FIX", "0")),
+        }
+    )
     config.update(overrides)
     return config
+
+
+def _oidc_providers() -> dict[str, dict]:
+    """OIDC_PROVIDERS=oas,ar and, for each NAME, OIDC_<NAME>_METADATA_URL, _CLIENT_ID,
+    _CLIENT_SECRET and optionally _LABEL (a member state may bring its own provider)."""
+    providers = {}
+    for name in filter(None, (n.strip() for n in os.environ.get("OIDC_PROVIDERS", "").split(","))):
+        prefix = f"OIDC_{name.upper()}_"
+        missing = [
+            key
+            for key in ("METADATA_URL", "CLIENT_ID", "CLIENT_SECRET")
+            if not os.environ.get(prefix + key)
+        ]
+        if missing:
+            raise ConfigurationError(
+                f"OIDC provider {name!r} needs {', '.join(prefix + m for m in missing)}"
+            )
+        providers[name.lower()] = {
+            "label": os.environ.get(prefix + "LABEL", name),
+            "server_metadata_url": os.environ[prefix + "METADATA_URL"],
+            "client_id": os.environ[prefix + "CLIENT_ID"],
+            "client_secret": os.environ[prefix + "CLIENT_SECRET"],
+        }
+    return providers

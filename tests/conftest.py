@@ -7,6 +7,10 @@ and seeded with `seed/` (demo included); each test runs in a transaction rolled 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -77,11 +81,91 @@ def database_url(request, tmp_path_factory):
         yield url
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+OIDC_PROVIDER_DIR = PROJECT_ROOT / "tests" / "oidc_provider"
+OIDC_CLIENT_ID = "directory-tests"
+OIDC_CLIENT_SECRET = "directory-tests-secret"
+
+
 @pytest.fixture(scope="session")
-def app(database_url):
+def live_port() -> int:
+    """The loopback port a live server of the app will use (the provider must know it)."""
+    return _free_port()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(live_port):
+    """A real OpenID Provider (panva's oidc-provider, Node) on loopback for the whole session."""
+    if not (OIDC_PROVIDER_DIR / "node_modules").is_dir():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=OIDC_PROVIDER_DIR,
+            check=True,
+            timeout=300,
+        )
+    redirect_uris = [
+        "http://localhost/auth/callback/test",  # the Flask test client
+        f"http://127.0.0.1:{live_port}/auth/callback/test",  # a live server (browser tests)
+    ]
+    env = {
+        **os.environ,
+        "OIDC_PORT": "0",
+        "OIDC_CLIENT_ID": OIDC_CLIENT_ID,
+        "OIDC_CLIENT_SECRET": OIDC_CLIENT_SECRET,
+        "OIDC_REDIRECT_URIS": ",".join(redirect_uris),
+    }
+    process = subprocess.Popen(
+        ["node", "provider.js"],
+        cwd=OIDC_PROVIDER_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        issuer = _wait_for_ready(process)
+        yield {"issuer": issuer, "client_id": OIDC_CLIENT_ID, "redirect_uris": redirect_uris}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+
+
+def _wait_for_ready(process, timeout: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if line.startswith("READY "):
+            return line.split()[1]
+        if not line and process.poll() is not None:
+            break
+    raise RuntimeError("the test OpenID Provider did not start")
+
+
+@pytest.fixture(scope="session")
+def app(database_url, oidc_provider):
     os.environ["DATABASE_URL"] = database_url
     try:
-        app = create_app({"SERVICE_ENV": "testing", "SECRET_KEY": "test-secret-key"})
+        app = create_app(
+            {
+                "SERVICE_ENV": "testing",
+                "SECRET_KEY": "test-secret-key",
+                "OIDC_PROVIDERS": {
+                    "test": {
+                        "label": "Test identity provider",
+                        "server_metadata_url": oidc_provider["issuer"]
+                        + "/.well-known/openid-configuration",
+                        "client_id": OIDC_CLIENT_ID,
+                        "client_secret": OIDC_CLIENT_SECRET,
+                    }
+                },
+            }
+        )
     finally:
         del os.environ["DATABASE_URL"]
     with app.app_context():
@@ -211,3 +295,19 @@ def login(app, make_user):
         return {"X-CSRFToken": token}
 
     return sign_in
+
+
+@pytest.fixture(scope="session")
+def live_server(app, live_port):
+    """The app served on loopback by a real HTTP server, in a thread, for the session."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", live_port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{live_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

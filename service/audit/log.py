@@ -22,6 +22,9 @@ class Actor:
     label: str
 
 
+# Derived or secret columns never go into the log (hashes of secrets are still secrets).
+NOT_AUDITED = frozenset({"search_text", "password_hash", "client_secret_hash", "token_hash"})
+
 COMMAND_LINE = Actor(ActorType.CLI, None, "command line")
 
 
@@ -45,7 +48,7 @@ def snapshot(entity) -> dict:
     return {
         column.key: _json_safe(getattr(entity, column.key))
         for column in mapper.column_attrs
-        if column.key != "search_text"
+        if column.key not in NOT_AUDITED
     }
 
 

@@ -14,6 +14,7 @@ from service.identity.models import User
 from service.oauth.tokens import HashedBearerTokenValidator
 
 SESSION_USER_KEY = "user_id"
+CLIENT_AUTHENTICATED_BLUEPRINTS = frozenset({"oauth"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 csrf = CSRFProtect()
@@ -32,6 +33,8 @@ def signed_in_user() -> User | None:
 def load_principal():
     g.principal = None
     g.actor = None
+    if request.blueprint in CLIENT_AUTHENTICATED_BLUEPRINTS:
+        return None  # the OAuth endpoints authenticate the client themselves (HTTP Basic)
     if request.headers.get("Authorization"):
         try:
             token = resource_protector.acquire_token()

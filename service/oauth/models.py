@@ -36,6 +36,40 @@ class ApiClient(TimestampMixin, db.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.client_id})"
 
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    # authlib's ClientMixin: a confidential client that may only use client credentials
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> None:
+        return None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        allowed = self.scope.split()
+        if not scope:  # no scope asked for: everything the client was granted
+            return " ".join(allowed)
+        return " ".join(s for s in scope.split() if s in allowed)
+
+    def check_redirect_uri(self, redirect_uri) -> bool:
+        return False
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        from service.oauth.tokens import secret_matches
+
+        return secret_matches(self, client_secret)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method in {"client_secret_basic", "client_secret_post"}
+
+    def check_response_type(self, response_type) -> bool:
+        return False
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type == "client_credentials"
+
 
 class OAuthToken(db.Model):
     __tablename__ = "oauth_tokens"

@@ -1,0 +1,13 @@
+"""Rate limits (Flask-Limiter) on the doors people and systems knock on: token and login."""
+
+from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def configure_limits(app: Flask) -> None:
+    # Shared across workers through Redis when there is one; per process otherwise.
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    limiter.init_app(app)

@@ -1,0 +1,161 @@
+"""Sign in and out: OpenID Connect (authorization code + PKCE) and the local first administrator."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.flask_client import OAuth
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from service.core.authentication import SESSION_USER_KEY
+from service.core.db import db
+from service.core.limits import limiter
+from service.identity.services import local_login, user_from_login
+
+identity = Blueprint("identity", __name__, url_prefix="/auth", template_folder="templates")
+
+
+def oidc_client(provider: str):
+    """The registered OpenID Provider of that name, or 404."""
+    if provider not in current_app.config["OIDC_PROVIDERS"]:
+        abort(404)
+    return current_app.extensions["oidc"].create_client(provider)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths: no open redirect after login."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("identity.signed_in")
+
+
+def _begin_session(user) -> None:
+    session.clear()  # a fresh session at every login: no fixation
+    session.permanent = True
+    session[SESSION_USER_KEY] = user.id
+
+
+@identity.get("/login")
+def login():
+    return render_template(
+        "identity/login.html",
+        providers=current_app.config["OIDC_PROVIDERS"],
+        next=request.args.get("next"),
+        error=None,
+    )
+
+
+@identity.get("/login/<provider>")
+def login_with(provider: str):
+    client = oidc_client(provider)
+    session["login_next"] = _safe_next(request.args.get("next"))
+    redirect_uri = url_for("identity.callback", provider=provider, _external=True)
+    # authlib adds state, nonce and the PKCE S256 challenge, and keeps them in the session
+    return client.authorize_redirect(redirect_uri)
+
+
+@identity.get("/callback/<provider>")
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
+def callback(provider: str):
+    client = oidc_client(provider)
+    try:
+        # checks state, exchanges the code with the PKCE verifier, verifies the id_token
+        # signature against the provider's keys, its issuer, audience, expiry and nonce
+        token = client.authorize_access_token()
+    except OAuthError as error:
+        current_app.logger.info("OIDC login failed at %s: %s", provider, error.error)
+        return render_template(
+            "identity/message.html",
+            heading="Sign-in failed",
+            message="The sign-in could not be completed. Please start again.",
+            error=True,
+        ), 400
+    claims = token.get("userinfo") or {}
+    issuer = claims.get("iss") or client.load_server_metadata().get("issuer")
+    user = user_from_login(issuer, claims["sub"], claims)
+    if user.role is None or not user.is_active:
+        session.clear()
+        return render_template(
+            "identity/message.html",
+            heading="Access not granted yet",
+            message=(
+                "You have signed in, but your access has not been granted yet. The OAS "
+                "secretariat must invite your email address before you can use the directory."
+            ),
+            error=False,
+        ), 403
+    next_url = session.get("login_next")
+    _begin_session(user)
+    return redirect(_safe_next(next_url))
+
+
+@identity.post("/local-login")
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
+def local_login_form():
+    user = local_login(request.form.get("email", ""), request.form.get("password", ""))
+    if user is None:
+        return render_template(
+            "identity/login.html",
+            providers=current_app.config["OIDC_PROVIDERS"],
+            next=request.form.get("next"),
+            error="Wrong email or password.",
+            show_local=True,
+        ), 401
+    next_url = request.form.get("next")
+    _begin_session(user)
+    db.session.commit()
+    return redirect(_safe_next(next_url))
+
+
+@identity.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("identity.login"))
+
+
+@identity.get("/signed-in")
+def signed_in():
+    """Where a login lands when it was not sent from elsewhere (the admin UI replaces it)."""
+    from service.core.authentication import signed_in_user
+
+    user = signed_in_user()
+    if user is None:
+        return redirect(url_for("identity.login"))
+    role = user.role.value if user.role else "no access"
+    state = f", {user.member_state_code}" if user.member_state_code else ""
+    return render_template(
+        "identity/message.html",
+        heading="Signed in",
+        message=f"You are signed in as {user.email} ({role}{state}).",
+        error=False,
+    )
+
+
+def configure_identity(app: Flask) -> None:
+    oidc = OAuth(app)
+    for name, provider in app.config["OIDC_PROVIDERS"].items():
+        oidc.register(
+            name,
+            client_id=provider["client_id"],
+            client_secret=provider["client_secret"],
+            server_metadata_url=provider["server_metadata_url"],
+            client_kwargs={
+                "scope": provider.get("scope", "openid email profile"),
+                "code_challenge_method": "S256",
+            },
+        )
+    app.extensions["oidc"] = oidc
+    app.register_blueprint(identity)

@@ -1,0 +1,135 @@
+"""People's access: invitations, binding an account at first login, changing or revoking access."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from service.audit.log import record, snapshot
+from service.audit.models import AuditAction
+from service.core.db import db
+from service.identity.models import Invitation, Role, User
+
+LOCAL_ISSUER = None  # the first administrator logs in with a local password, no provider
+
+
+class AccessError(ValueError):
+    """A request about someone's access that cannot be honoured, with the reason."""
+
+
+def _check_role_state(role: Role, member_state_code: str | None) -> None:
+    if role == Role.FOCAL_POINT and not member_state_code:
+        raise AccessError("A focal point must belong to a member state.")
+    if role == Role.SECRETARIAT and member_state_code:
+        raise AccessError("The secretariat is not bound to a member state.")
+
+
+def invite(email: str, role: Role, member_state_code: str | None, invited_by: User | None):
+    _check_role_state(role, member_state_code)
+    invitation = Invitation(
+        email=email.strip().lower(),
+        role=role,
+        member_state_code=member_state_code,
+        invited_by=invited_by,
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    record(AuditAction.CREATE, invitation, None, snapshot(invitation))
+    return invitation
+
+
+def open_invitation_for(email: str) -> Invitation | None:
+    now = datetime.now(UTC)
+    return db.session.execute(
+        sa.select(Invitation)
+        .where(
+            sa.func.lower(Invitation.email) == email.strip().lower(),
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            sa.or_(Invitation.expires_at.is_(None), Invitation.expires_at > now),
+        )
+        .order_by(Invitation.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def user_from_login(issuer: str, subject: str, claims: dict) -> User:
+    """The account for an OpenID Connect login: found by issuer + subject, never by email alone.
+
+    At first login (or while the account has no role), a *verified* email that matches an open
+    invitation binds the account to the invitation's role and member state.
+    """
+    user = db.session.execute(
+        sa.select(User).where(User.issuer == issuer, User.subject == subject)
+    ).scalar_one_or_none()
+    email = (claims.get("email") or "").strip().lower()
+    if user is None:
+        user = User(issuer=issuer, subject=subject, email=email, name=claims.get("name"))
+        db.session.add(user)
+        db.session.flush()
+        record(AuditAction.CREATE, user, None, snapshot(user))
+    user.last_login_at = datetime.now(UTC)
+    if user.role is None and email and claims.get("email_verified") is True:
+        invitation = open_invitation_for(email)
+        if invitation is not None:
+            before = snapshot(user)
+            user.role = invitation.role
+            user.member_state_code = invitation.member_state_code
+            user.email = email
+            invitation.used_at = datetime.now(UTC)
+            invitation.used_by = user
+            db.session.flush()
+            record(AuditAction.UPDATE, user, before, snapshot(user))
+    db.session.commit()
+    return user
+
+
+def set_access(user: User, role: Role | None, member_state_code: str | None) -> User:
+    """Change a person's role and state, or revoke their access (role None)."""
+    if role is not None:
+        _check_role_state(role, member_state_code)
+    before = snapshot(user)
+    user.role = role
+    user.member_state_code = member_state_code if role is not None else None
+    db.session.flush()
+    record(AuditAction.UPDATE, user, before, snapshot(user))
+    return user
+
+
+def create_local_admin(email: str, password: str) -> User:
+    if len(password) < 12:
+        raise AccessError("The password must be at least 12 characters long.")
+    email = email.strip().lower()
+    user = db.session.execute(
+        sa.select(User).where(User.email == email, User.issuer.is_(None))
+    ).scalar_one_or_none()
+    before = snapshot(user) if user else None
+    if user is None:
+        user = User(email=email)
+        db.session.add(user)
+    user.role = Role.SECRETARIAT
+    user.member_state_code = None
+    user.password_hash = generate_password_hash(password)  # scrypt
+    user.is_active = True
+    db.session.flush()
+    record(AuditAction.UPDATE if before else AuditAction.CREATE, user, before, snapshot(user))
+    return user
+
+
+def local_login(email: str, password: str) -> User | None:
+    user = db.session.execute(
+        sa.select(User).where(
+            User.email == email.strip().lower(),
+            User.issuer.is_(None),
+            User.password_hash.is_not(None),
+        )
+    ).scalar_one_or_none()
+    if user is None or not user.is_active:
+        check_password_hash(_DUMMY_HASH, password)  # same work either way: no user probing
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+_DUMMY_HASH = generate_password_hash("timing equaliser")

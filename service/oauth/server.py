@@ -1,0 +1,123 @@
+"""The OAuth 2 authorization server for partner systems: client credentials, revoke, introspect."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from flask import Blueprint, Flask, current_app
+
+from service.core.db import db
+from service.core.limits import limiter
+from service.oauth.models import ApiClient, OAuthToken
+from service.oauth.tokens import DEFAULT_TOKEN_LIFETIME, TOKEN_PREFIX, digest, find_token
+
+
+def query_client(client_id: str) -> ApiClient | None:
+    return db.session.execute(
+        sa.select(ApiClient).where(ApiClient.client_id == client_id, ApiClient.revoked_at.is_(None))
+    ).scalar_one_or_none()
+
+
+def save_token(token: dict, request) -> None:
+    now = datetime.now(UTC)
+    db.session.add(
+        OAuthToken(
+            client=request.client,
+            token_hash=digest(token["access_token"]),  # the token itself is never stored
+            scope=token.get("scope", ""),
+            issued_at=now,
+            expires_at=now + timedelta(seconds=token["expires_in"]),
+        )
+    )
+    db.session.commit()
+
+
+def generate_access_token(*args, **kwargs) -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+class TokenRevocation(RevocationEndpoint):
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def query_token(self, token_string, token_type_hint):
+        return find_token(token_string)
+
+    def revoke_token(self, token: OAuthToken, request) -> None:
+        token.revoked_at = datetime.now(UTC)
+        db.session.commit()
+
+
+class TokenIntrospection(IntrospectionEndpoint):
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def query_token(self, token_string, token_type_hint):
+        return find_token(token_string)
+
+    def check_permission(self, token: OAuthToken, client: ApiClient, request) -> bool:
+        # A partner may introspect only the tokens issued to itself.
+        return token.client_id == client.id
+
+    def introspect_token(self, token: OAuthToken) -> dict:
+        payload = {
+            "client_id": token.client.client_id,
+            "scope": token.scope,
+            "token_type": "Bearer",
+            "exp": int(token.expires_at.timestamp()),
+            "iat": int(token.issued_at.timestamp()),
+        }
+        if token.client.member_state_code:
+            payload["member_state"] = token.client.member_state_code
+        return payload
+
+
+oauth_endpoints = Blueprint("oauth", __name__, url_prefix="/oauth")
+
+
+def server() -> AuthorizationServer:
+    return current_app.extensions["oauth_server"]
+
+
+@oauth_endpoints.post("/token")
+@limiter.limit(lambda: current_app.config["RATELIMIT_TOKEN"])
+def issue_token():
+    """Client credentials grant (RFC 6749 section 4.4)."""
+    return server().create_token_response()
+
+
+@oauth_endpoints.post("/revoke")
+def revoke_token():
+    """Token revocation (RFC 7009)."""
+    return server().create_endpoint_response(TokenRevocation.ENDPOINT_NAME)
+
+
+@oauth_endpoints.post("/introspect")
+def introspect_token():
+    """Token introspection (RFC 7662)."""
+    return server().create_endpoint_response(TokenIntrospection.ENDPOINT_NAME)
+
+
+def configure_oauth_server(app: Flask) -> Blueprint:
+    app.config.setdefault("OAUTH2_ACCESS_TOKEN_GENERATOR", generate_access_token)
+    app.config.setdefault(
+        "OAUTH2_TOKEN_EXPIRES_IN",
+        {"client_credentials": int(DEFAULT_TOKEN_LIFETIME.total_seconds())},
+    )
+    authorization_server = AuthorizationServer(
+        app, query_client=query_client, save_token=save_token
+    )
+    authorization_server.register_grant(ClientCredentialsGrant)
+    authorization_server.register_endpoint(TokenRevocation)
+    authorization_server.register_endpoint(TokenIntrospection)
+    app.extensions["oauth_server"] = authorization_server
+    app.register_blueprint(oauth_endpoints)
+    return oauth_endpoints
