@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export SERVICE_ENV ?= development
 
-.PHONY: run test install lint openapi migrate seed
+.PHONY: run test install lint openapi migrate seed admin
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,12 @@ seed: migrate
 
 ## Installs, migrates, seeds (with demo data) and serves on http://127.0.0.1:5000
 run: seed
+	@echo "Sign in: run 'make admin EMAIL=you@example.org' once, then open http://127.0.0.1:5000/auth/login"
 	$(BIN)/flask --app service run --host 127.0.0.1 --port 5000
+
+## The first administrator: make admin EMAIL=you@example.org (asks for the password)
+admin: migrate
+	$(BIN)/flask --app service users create-admin "$(EMAIL)"
 
 ## Installs and runs the whole test suite (SQLite, and PostgreSQL when reachable) and lint
 test: install
