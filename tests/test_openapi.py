@@ -1,5 +1,7 @@
 """The committed OpenAPI description matches the code, is valid, and the API honours it."""
 
+import re
+
 import pytest
 import schemathesis
 import yaml
@@ -48,3 +50,28 @@ def test_api_honours_its_spec_under_fuzzing(case, app, bearer):
 def test_list_operations_document_the_pagination_header(path):
     responses = committed_spec()["paths"][path]["get"]["responses"]
     assert "X-Pagination" in responses["200"]["headers"]
+
+
+def api_operations():
+    for path, item in committed_spec()["paths"].items():
+        for method, operation in item.items():
+            if method in {"get", "post", "put", "patch", "delete"} and path.startswith("/api/"):
+                yield path, method, operation
+
+
+def test_every_api_operation_declares_its_scope_and_the_security_schemes():
+    spec = committed_spec()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["oauth2"]["flows"]["clientCredentials"]["tokenUrl"] == "/oauth/token"
+    assert schemes["session"]["in"] == "cookie"
+    for path, method, operation in api_operations():
+        scopes = [s["oauth2"] for s in operation.get("security", []) if "oauth2" in s]
+        assert scopes and scopes[0], f"{method.upper()} {path} declares no scope"
+
+
+def test_no_api_operation_answers_without_a_credential(client):
+    for path, method, _ in api_operations():
+        concrete = re.sub(r"\{code\}", "AR", re.sub(r"\{[a-z_]+\}", "1", path))
+        response = client.open(concrete, method=method.upper())
+        assert response.status_code == 401, f"{method.upper()} {path}"
+        assert "WWW-Authenticate" in response.headers
