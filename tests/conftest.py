@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session as FlaskSession
 
 from service import create_app
 from service.core.db import db
@@ -178,6 +179,14 @@ def app(database_url, oidc_provider):
         db.engine.dispose()
 
 
+class ConnectionBoundSession(FlaskSession):
+    """Flask-SQLAlchemy's session picks the app's engine over the `bind` it was given;
+    tests need the one connection whose outer transaction is rolled back after them."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        return bind if bind is not None else self.bind
+
+
 @pytest.fixture
 def session(app):
     """The app's session, inside a transaction that is rolled back after the test."""
@@ -186,7 +195,11 @@ def session(app):
         transaction = connection.begin()
         original = db.session
         db.session = db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+            {
+                "class_": ConnectionBoundSession,
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+            }
         )
         try:
             yield db.session
@@ -230,7 +243,7 @@ def make_api_client(session):
             member_state_code=member_state,
         )
         session.add(api_client)
-        session.flush()
+        session.commit()  # within the test's transaction: survives a refused request's rollback
         return api_client, secret
 
     return make
@@ -244,6 +257,7 @@ def bearer(make_api_client):
     def make(scope: str = READ_SCOPES, member_state: str | None = None) -> dict:
         api_client, _ = make_api_client(scope, member_state)
         plain, _ = issue_token(api_client, scope)
+        db.session.commit()  # within the test's transaction, as above
         return {"Authorization": f"Bearer {plain}"}
 
     return make
@@ -270,7 +284,7 @@ def make_user(session):
             subject=uuid.uuid4().hex,
         )
         session.add(user)
-        session.flush()
+        session.commit()  # within the test's transaction, as above
         return user
 
     return make

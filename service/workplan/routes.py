@@ -1,20 +1,28 @@
-"""Work-plan API: /api/v1/documents, /recommendations and /bodies (plans and activities follow)."""
+"""Work-plan API: /api/v1/documents, /recommendations and /bodies (read; write: the secretariat)."""
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
 from sqlalchemy.orm import aliased, joinedload
 
 from service.core.access import Scope, require
 from service.core.api import API_PREFIX, page_of, paginated
 from service.core.db import db
 from service.core.text import fold
+from service.workplan import services
+from service.workplan.api import Blueprint, get_or_404, handle_rule_errors
 from service.workplan.models import Recommendation, ResponsibleBody, SourceDocument
+from service.workplan.plan_routes import activities, work_plans
 from service.workplan.schemas import (
+    BodyCreateSchema,
+    BodyPatchSchema,
     BodyQueryArgs,
     BodySchema,
+    DocumentCreateSchema,
+    DocumentPatchSchema,
     DocumentQueryArgs,
     DocumentSchema,
+    RecommendationCreateSchema,
+    RecommendationPatchSchema,
     RecommendationQueryArgs,
     RecommendationSchema,
 )
@@ -38,12 +46,7 @@ bodies = Blueprint(
     description="Bodies responsible for work-plan activities, with their hierarchy.",
 )
 
-
-def get_or_404(model, ident, what: str):
-    entity = db.session.get(model, ident)
-    if entity is None:
-        abort(404, message=f"No {what} with id {ident}.")
-    return entity
+# These resources have no row version: their ETag is computed from what GET shows.
 
 
 @documents.route("")
@@ -59,6 +62,15 @@ class Documents(MethodView):
             statement = statement.where(SourceDocument.kind == args["kind"])
         return page_of(statement, pagination_parameters)
 
+    @require(Scope.WORKPLAN_WRITE)
+    @documents.arguments(DocumentCreateSchema)
+    @documents.response(201, DocumentSchema)
+    def post(self, data):
+        """Add a source document"""
+        document = services.create_document(data)
+        db.session.commit()
+        return document
+
 
 @documents.route("/<int(max=2147483647):document_id>")
 class DocumentById(MethodView):
@@ -68,6 +80,28 @@ class DocumentById(MethodView):
     def get(self, document_id):
         """One source document"""
         return get_or_404(SourceDocument, document_id, "document")
+
+    @require(Scope.WORKPLAN_WRITE)
+    @documents.etag
+    @documents.arguments(DocumentPatchSchema(partial=True))
+    @documents.response(200, DocumentSchema)
+    def patch(self, data, document_id):
+        """Correct a source document (If-Match)"""
+        document = get_or_404(SourceDocument, document_id, "document")
+        documents.check_etag(document, DocumentSchema)
+        services.update_document(document, data)
+        db.session.commit()
+        return document
+
+    @require(Scope.WORKPLAN_WRITE)
+    @documents.etag
+    @documents.response(204)
+    def delete(self, document_id):
+        """Delete a source document nothing refers to (If-Match)"""
+        document = get_or_404(SourceDocument, document_id, "document")
+        documents.check_etag(document, DocumentSchema)
+        services.delete_document(document)
+        db.session.commit()
 
 
 @recommendations.route("")
@@ -96,6 +130,15 @@ class Recommendations(MethodView):
             )
         return page_of(statement, pagination_parameters)
 
+    @require(Scope.WORKPLAN_WRITE)
+    @recommendations.arguments(RecommendationCreateSchema)
+    @recommendations.response(201, RecommendationSchema)
+    def post(self, data):
+        """Add a recommendation to a document"""
+        recommendation = services.create_recommendation(data)
+        db.session.commit()
+        return recommendation
+
 
 @recommendations.route("/<int(max=2147483647):recommendation_id>")
 class RecommendationById(MethodView):
@@ -105,6 +148,28 @@ class RecommendationById(MethodView):
     def get(self, recommendation_id):
         """One recommendation"""
         return get_or_404(Recommendation, recommendation_id, "recommendation")
+
+    @require(Scope.WORKPLAN_WRITE)
+    @recommendations.etag
+    @recommendations.arguments(RecommendationPatchSchema(partial=True))
+    @recommendations.response(200, RecommendationSchema)
+    def patch(self, data, recommendation_id):
+        """Correct a recommendation's section or text (If-Match)"""
+        recommendation = get_or_404(Recommendation, recommendation_id, "recommendation")
+        recommendations.check_etag(recommendation, RecommendationSchema)
+        services.update_recommendation(recommendation, data)
+        db.session.commit()
+        return recommendation
+
+    @require(Scope.WORKPLAN_WRITE)
+    @recommendations.etag
+    @recommendations.response(204)
+    def delete(self, recommendation_id):
+        """Delete a recommendation no work plan cites (If-Match)"""
+        recommendation = get_or_404(Recommendation, recommendation_id, "recommendation")
+        recommendations.check_etag(recommendation, RecommendationSchema)
+        services.delete_recommendation(recommendation)
+        db.session.commit()
 
 
 @bodies.route("")
@@ -129,6 +194,15 @@ class Bodies(MethodView):
             )
         return page_of(statement, pagination_parameters)
 
+    @require(Scope.WORKPLAN_WRITE)
+    @bodies.arguments(BodyCreateSchema)
+    @bodies.response(201, BodySchema)
+    def post(self, data):
+        """Add a responsible body"""
+        body = services.create_body(data)
+        db.session.commit()
+        return body
+
 
 @bodies.route("/<int(max=2147483647):body_id>")
 class BodyById(MethodView):
@@ -139,5 +213,28 @@ class BodyById(MethodView):
         """One responsible body"""
         return get_or_404(ResponsibleBody, body_id, "body")
 
+    @require(Scope.WORKPLAN_WRITE)
+    @bodies.etag
+    @bodies.arguments(BodyPatchSchema(partial=True))
+    @bodies.response(200, BodySchema)
+    def patch(self, data, body_id):
+        """Change a responsible body's name, kind or parent (If-Match)"""
+        body = get_or_404(ResponsibleBody, body_id, "body")
+        bodies.check_etag(body, BodySchema)
+        services.update_body(body, data)
+        db.session.commit()
+        return body
 
-blueprints = (documents, recommendations, bodies)
+    @require(Scope.WORKPLAN_WRITE)
+    @bodies.etag
+    @bodies.response(204)
+    def delete(self, body_id):
+        """Delete a body that has no sub-bodies and no activities (If-Match)"""
+        body = get_or_404(ResponsibleBody, body_id, "body")
+        bodies.check_etag(body, BodySchema)
+        services.delete_body(body)
+        db.session.commit()
+
+
+blueprints = (documents, recommendations, bodies, work_plans, activities)
+handle_rule_errors(*blueprints)

@@ -1,0 +1,42 @@
+"""What the work-plan API blueprints share: If-Match on actions, 404s, rule errors as problems."""
+
+from __future__ import annotations
+
+import flask_smorest
+from flask_smorest import abort
+from werkzeug.http import HTTP_STATUS_CODES
+
+from service.core.db import db
+from service.core.errors import problem
+from service.workplan.services import WorkPlanRuleError
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """Also asks for If-Match on POST actions that change a resource (submit, reopen, approve).
+
+    Only views decorated with `@blp.etag` are concerned, so creating with POST needs none.
+    """
+
+    METHODS_NEEDING_CHECK_ETAG = ["PUT", "PATCH", "DELETE", "POST"]
+
+
+def get_or_404(model, ident, what: str, options=()):
+    entity = db.session.get(model, ident, options=options)
+    if entity is None:
+        abort(404, message=f"No {what} with id {ident}.")
+    return entity
+
+
+def rule_broken(error: WorkPlanRuleError):
+    db.session.rollback()
+    errors = None
+    detail = error.message
+    if error.field:
+        errors = [{"field": error.field, "location": "json", "message": error.message}]
+        detail = f"{error.field}: {error.message}"
+    return problem(error.status, HTTP_STATUS_CODES[error.status], detail, errors)
+
+
+def handle_rule_errors(*blueprints) -> None:
+    for blueprint in blueprints:
+        blueprint.register_error_handler(WorkPlanRuleError, rule_broken)

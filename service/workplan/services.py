@@ -1,0 +1,547 @@
+"""Changes to the work plan, shared by the API and the admin: rules, links and audit together."""
+
+# Every function changes the session and records the audit entry; the caller commits. A broken
+# rule raises InputError (the input is wrong: 422) or ConflictError (the state forbids it: 409).
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from service.audit.log import current_actor, record, snapshot
+from service.audit.models import AuditAction
+from service.core.db import db, utcnow
+from service.workplan.models import (
+    Activity,
+    ActivityBody,
+    ActivityRecommendation,
+    BodyRole,
+    CoverageExclusion,
+    ProgressNote,
+    Recommendation,
+    RecommendationSection,
+    ResponsibleBody,
+    SourceDocument,
+    WorkPlan,
+    WorkPlanStatus,
+    work_plan_mandates,
+)
+
+
+class WorkPlanRuleError(Exception):
+    status = 409
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InputError(WorkPlanRuleError):
+    """The input names something that does not exist or breaks a rule of the domain."""
+
+    status = 422
+
+
+class ConflictError(WorkPlanRuleError):
+    """The current state of the record forbids the change."""
+
+    status = 409
+
+
+def touch(entity) -> None:
+    """Forces an UPDATE of the row, so a change of links alone still gets a new version (ETag)."""
+    entity.updated_at = utcnow()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- reference data: documents, recommendations, bodies -------------------------------------
+
+
+def _ensure_unique(model, field: str, value, entity=None) -> None:
+    column = getattr(model, field)
+    statement = sa.select(model.id).where(column == value)
+    if entity is not None:
+        statement = statement.where(model.id != entity.id)
+    if db.session.execute(statement).first() is not None:
+        raise ConflictError(f"{field} {value!r} is already used.", field)
+
+
+def create_document(data: dict) -> SourceDocument:
+    for field in ("code", "symbol"):
+        _ensure_unique(SourceDocument, field, data[field])
+    document = SourceDocument(**data)
+    db.session.add(document)
+    db.session.flush()
+    record(AuditAction.CREATE, document, None, snapshot(document))
+    return document
+
+
+def update_document(document: SourceDocument, data: dict) -> SourceDocument:
+    if "symbol" in data:
+        _ensure_unique(SourceDocument, "symbol", data["symbol"], document)
+    return _apply(document, data)
+
+
+def delete_document(document: SourceDocument) -> None:
+    if document.recommendations:
+        raise ConflictError(f"{document.code} still has recommendations: delete them first.")
+    cited = db.session.execute(
+        sa.select(work_plan_mandates.c.work_plan_id).where(
+            work_plan_mandates.c.document_id == document.id
+        )
+    ).first()
+    if cited is not None:
+        raise ConflictError(f"{document.code} is a mandate of a work plan.")
+    _delete(document)
+
+
+def default_reference(document: SourceDocument, number: int, section) -> str:
+    """RTP-II/R47 for recommendations, AG-RES-2456/OP3 for operative paragraphs."""
+    prefix = "OP" if section == RecommendationSection.OPERATIVE_PARAGRAPH else "R"
+    return f"{document.code}/{prefix}{number}"
+
+
+def create_recommendation(data: dict) -> Recommendation:
+    document = _document_by_code(data.pop("document"), "document")
+    reference = data.pop("reference", None) or default_reference(
+        document, data["number"], data["section"]
+    )
+    _ensure_unique(Recommendation, "reference", reference)
+    clash = db.session.execute(
+        sa.select(Recommendation.reference).where(
+            Recommendation.document_id == document.id, Recommendation.number == data["number"]
+        )
+    ).scalar_one_or_none()
+    if clash is not None:
+        raise ConflictError(
+            f"{document.code} already has number {data['number']} ({clash}).", "number"
+        )
+    recommendation = Recommendation(document=document, reference=reference, **data)
+    db.session.add(recommendation)
+    db.session.flush()
+    record(AuditAction.CREATE, recommendation, None, snapshot(recommendation))
+    return recommendation
+
+
+def update_recommendation(recommendation: Recommendation, data: dict) -> Recommendation:
+    return _apply(recommendation, data)
+
+
+def delete_recommendation(recommendation: Recommendation) -> None:
+    for model in (ActivityRecommendation, CoverageExclusion):
+        statement = sa.select(model.recommendation_id).where(
+            model.recommendation_id == recommendation.id
+        )
+        if db.session.execute(statement).first() is not None:
+            raise ConflictError(f"{recommendation.reference} is cited by a work plan.")
+    _delete(recommendation)
+
+
+def create_body(data: dict) -> ResponsibleBody:
+    for field in ("code", "name"):
+        _ensure_unique(ResponsibleBody, field, data[field])
+    parent_code = data.pop("parent", None)
+    body = ResponsibleBody(**data)
+    body.parent = _body_by_code(parent_code, "parent") if parent_code else None
+    db.session.add(body)
+    db.session.flush()
+    record(AuditAction.CREATE, body, None, snapshot(body))
+    return body
+
+
+def update_body(body: ResponsibleBody, data: dict) -> ResponsibleBody:
+    data = dict(data)
+    if "name" in data:
+        _ensure_unique(ResponsibleBody, "name", data["name"], body)
+    if "parent" in data:
+        parent_code = data.pop("parent")
+        parent = _body_by_code(parent_code, "parent") if parent_code else None
+        ancestor = parent
+        while ancestor is not None:  # a body may not end up inside itself
+            if ancestor.id == body.id:
+                raise InputError(f"{parent_code} is {body.code} or lies within it.", "parent")
+            ancestor = ancestor.parent
+        data["parent_id"] = parent.id if parent else None
+    return _apply(body, data)
+
+
+def delete_body(body: ResponsibleBody) -> None:
+    if body.children:
+        raise ConflictError(f"{body.code} still has bodies within it.")
+    statement = sa.select(ActivityBody.body_id).where(ActivityBody.body_id == body.id)
+    if db.session.execute(statement).first() is not None:
+        raise ConflictError(f"{body.code} is responsible for work-plan activities.")
+    _delete(body)
+
+
+def _apply(entity, data: dict):
+    before = snapshot(entity)
+    for name, value in data.items():
+        setattr(entity, name, value)
+    db.session.flush()
+    after = snapshot(entity)
+    if after != before:
+        record(AuditAction.UPDATE, entity, before, after)
+    return entity
+
+
+def _delete(entity) -> None:
+    before = snapshot(entity)
+    record(AuditAction.DELETE, entity, before, None)
+    db.session.delete(entity)
+    db.session.flush()
+
+
+def _document_by_code(code: str, field: str) -> SourceDocument:
+    document = db.session.execute(
+        sa.select(SourceDocument).where(SourceDocument.code == code)
+    ).scalar_one_or_none()
+    if document is None:
+        raise InputError(f"No document with code {code!r}.", field)
+    return document
+
+
+def _body_by_code(code: str, field: str) -> ResponsibleBody:
+    body = db.session.execute(
+        sa.select(ResponsibleBody).where(ResponsibleBody.code == code)
+    ).scalar_one_or_none()
+    if body is None:
+        raise InputError(f"No responsible body with code {code!r}.", field)
+    return body
+
+
+# -- work plans -----------------------------------------------------------------------------
+
+FROZEN = {
+    WorkPlanStatus.SUBMITTED: "is submitted to the Committee on Hemispheric Security and frozen: "
+    "the secretariat must reopen it before it can change",
+    WorkPlanStatus.APPROVED: "is approved: its content no longer changes (record progress, or "
+    "make a new version)",
+    WorkPlanStatus.SUPERSEDED: "is superseded by a newer version and kept as history",
+}
+
+
+def ensure_content_editable(plan: WorkPlan) -> None:
+    """Only a draft changes its content (fields, mandates, exclusions, activities)."""
+    if plan.is_archived:
+        raise ConflictError(f"Work plan {plan.code} v{plan.plan_version} is archived.")
+    if plan.status != WorkPlanStatus.DRAFT:
+        raise ConflictError(f"Work plan {plan.code} v{plan.plan_version} {FROZEN[plan.status]}.")
+
+
+def ensure_progress_recordable(plan: WorkPlan) -> None:
+    """Progress (activity status, notes) is recorded while drafting and once approved."""
+    if plan.status == WorkPlanStatus.APPROVED and not plan.is_archived:
+        return
+    ensure_content_editable(plan)
+
+
+def plan_record(plan: WorkPlan) -> dict:
+    """What the audit log keeps of a plan: its columns, mandates and exclusions."""
+    return {
+        **snapshot(plan),
+        "mandates": sorted(document.code for document in plan.mandates),
+        "exclusions": {
+            exclusion.recommendation.reference: exclusion.reason for exclusion in plan.exclusions
+        },
+    }
+
+
+def create_work_plan(data: dict) -> WorkPlan:
+    data = dict(data)
+    exists = db.session.execute(
+        sa.select(WorkPlan.id).where(WorkPlan.code == data["code"], WorkPlan.plan_version == 1)
+    ).first()
+    if exists is not None:
+        raise ConflictError(
+            f"Work plan {data['code']} already exists: make a new version of it instead.", "code"
+        )
+    plan = WorkPlan(status=WorkPlanStatus.DRAFT, plan_version=1)
+    _set_plan_fields(plan, data)
+    db.session.add(plan)
+    db.session.flush()
+    record(AuditAction.CREATE, plan, None, plan_record(plan))
+    return plan
+
+
+def update_work_plan(plan: WorkPlan, data: dict) -> WorkPlan:
+    ensure_content_editable(plan)
+    before = plan_record(plan)
+    _set_plan_fields(plan, dict(data))
+    touch(plan)
+    db.session.flush()
+    record(AuditAction.UPDATE, plan, before, plan_record(plan))
+    return plan
+
+
+def _set_plan_fields(plan: WorkPlan, data: dict) -> None:
+    mandate_codes = data.pop("mandates", None)
+    exclusions = data.pop("exclusions", None)
+    for name, value in data.items():
+        setattr(plan, name, value)
+    if plan.period_start and plan.period_end and plan.period_start > plan.period_end:
+        raise InputError("The period ends before it starts.", "period_end")
+    if mandate_codes is not None:
+        plan.mandates = [
+            _document_by_code(code, f"mandates.{i}") for i, code in enumerate(mandate_codes)
+        ]
+    if exclusions is not None:
+        _set_exclusions(plan, exclusions)
+    elif mandate_codes is not None:
+        _check_exclusions_in_mandates(plan)
+
+
+def _set_exclusions(plan: WorkPlan, rows: list[dict]) -> None:
+    references = [row["recommendation"] for row in rows]
+    found = _recommendations_by_reference(references, "exclusions")
+    keep = {e.recommendation_id: e for e in plan.exclusions}
+    exclusions = []
+    for row in rows:
+        recommendation = found[row["recommendation"]]
+        exclusion = keep.get(recommendation.id) or CoverageExclusion(recommendation=recommendation)
+        exclusion.reason = row["reason"]
+        exclusions.append(exclusion)
+    plan.exclusions = exclusions
+    _check_exclusions_in_mandates(plan)
+
+
+def _check_exclusions_in_mandates(plan: WorkPlan) -> None:
+    mandates = {document.id for document in plan.mandates}
+    for i, exclusion in enumerate(plan.exclusions):
+        if exclusion.recommendation.document_id not in mandates:
+            raise InputError(
+                f"{exclusion.recommendation.reference} is not among this plan's mandates.",
+                f"exclusions.{i}.recommendation",
+            )
+
+
+def archive_work_plan(plan: WorkPlan) -> WorkPlan:
+    ensure_content_editable(plan)
+    before = plan_record(plan)
+    plan.archived_at = _now()
+    db.session.flush()
+    record(AuditAction.ARCHIVE, plan, before, plan_record(plan))
+    return plan
+
+
+def _transition(plan: WorkPlan, allowed_from: WorkPlanStatus, to: WorkPlanStatus) -> WorkPlan:
+    if plan.is_archived:
+        raise ConflictError(f"Work plan {plan.code} v{plan.plan_version} is archived.")
+    if plan.status != allowed_from:
+        raise ConflictError(
+            f"Work plan {plan.code} v{plan.plan_version} is {plan.status.value}; "
+            f"only a {allowed_from.value} plan can become {to.value}."
+        )
+    before = plan_record(plan)
+    plan.status = to
+    db.session.flush()
+    record(AuditAction.UPDATE, plan, before, plan_record(plan))
+    return plan
+
+
+def submit_work_plan(plan: WorkPlan) -> WorkPlan:
+    """Draft -> submitted to the Committee, only when every recommendation is accounted for."""
+    from service.workplan.coverage import coverage_for
+
+    uncovered = [e.recommendation.reference for e in coverage_for(plan).entries if e.uncovered]
+    if uncovered:
+        raise ConflictError(
+            "Every recommendation must be covered by an activity or excluded with a reason "
+            f"before the plan is submitted; uncovered: {', '.join(uncovered)}."
+        )
+    return _transition(plan, WorkPlanStatus.DRAFT, WorkPlanStatus.SUBMITTED)
+
+
+def reopen_work_plan(plan: WorkPlan) -> WorkPlan:
+    return _transition(plan, WorkPlanStatus.SUBMITTED, WorkPlanStatus.DRAFT)
+
+
+def approve_work_plan(plan: WorkPlan) -> WorkPlan:
+    """Submitted -> approved; the earlier approved versions of the plan become superseded."""
+    _transition(plan, WorkPlanStatus.SUBMITTED, WorkPlanStatus.APPROVED)
+    earlier = db.session.execute(
+        sa.select(WorkPlan).where(
+            WorkPlan.code == plan.code,
+            WorkPlan.plan_version < plan.plan_version,
+            WorkPlan.status == WorkPlanStatus.APPROVED,
+        )
+    ).scalars()
+    for old in earlier:
+        _transition(old, WorkPlanStatus.APPROVED, WorkPlanStatus.SUPERSEDED)
+    return plan
+
+
+# -- activities -----------------------------------------------------------------------------
+
+
+def activity_record(activity: Activity) -> dict:
+    """What the audit log keeps of an activity: its columns and its links, by reference/code."""
+    return {
+        **snapshot(activity),
+        "recommendations": sorted(
+            link.recommendation.reference for link in activity.recommendation_links
+        ),
+        "bodies": sorted([link.body.code, link.role.value] for link in activity.body_links),
+    }
+
+
+def work_plan_for_activity(work_plan_id: int) -> WorkPlan:
+    plan = db.session.get(WorkPlan, work_plan_id)
+    if plan is None:
+        raise InputError(f"No work plan with id {work_plan_id}.", "work_plan")
+    return plan
+
+
+def create_activity(data: dict) -> Activity:
+    data = dict(data)
+    plan = work_plan_for_activity(data.pop("work_plan"))
+    ensure_content_editable(plan)
+    activity = Activity()
+    _set_activity_fields(activity, data)  # looks up links: attach to the plan only afterwards
+    _ensure_code_free(plan, activity.code)
+    activity.work_plan = plan
+    db.session.add(activity)
+    db.session.flush()
+    record(AuditAction.CREATE, activity, None, activity_record(activity))
+    return activity
+
+
+def update_activity(activity: Activity, data: dict) -> Activity:
+    """Changes an activity; on an approved plan only its status (progress) may change."""
+    if activity.is_archived:
+        raise ConflictError(f"Activity {activity.code} is archived.")
+    if set(data) <= {"status"}:
+        ensure_progress_recordable(activity.work_plan)
+    else:
+        ensure_content_editable(activity.work_plan)
+    if "code" in data and data["code"] != activity.code:
+        _ensure_code_free(activity.work_plan, data["code"])
+    before = activity_record(activity)
+    _set_activity_fields(activity, dict(data))
+    touch(activity)
+    db.session.flush()
+    after = activity_record(activity)
+    record(AuditAction.UPDATE, activity, before, after)
+    return activity
+
+
+def archive_activity(activity: Activity) -> Activity:
+    ensure_content_editable(activity.work_plan)
+    if activity.is_archived:
+        raise ConflictError(f"Activity {activity.code} is already archived.")
+    before = activity_record(activity)
+    activity.archived_at = _now()
+    db.session.flush()
+    record(AuditAction.ARCHIVE, activity, before, activity_record(activity))
+    return activity
+
+
+def add_progress_note(activity: Activity, data: dict) -> ProgressNote:
+    if activity.is_archived:
+        raise ConflictError(f"Activity {activity.code} is archived.")
+    ensure_progress_recordable(activity.work_plan)
+    note = ProgressNote(activity=activity, author=current_actor().label, **data)
+    db.session.add(note)
+    touch(activity)  # the activity shows its notes: its ETag must change
+    db.session.flush()
+    record(AuditAction.CREATE, note, None, snapshot(note))
+    return note
+
+
+def _ensure_code_free(plan: WorkPlan, code: str) -> None:
+    taken = db.session.execute(
+        sa.select(Activity.id).where(Activity.work_plan_id == plan.id, Activity.code == code)
+    ).first()
+    if taken is not None:
+        raise ConflictError(
+            f"This work plan already has an activity {code} (perhaps archived).", "code"
+        )
+
+
+def _set_activity_fields(activity: Activity, data: dict) -> None:
+    references = data.pop("recommendations", None)
+    bodies = data.pop("bodies", None)
+    for name, value in data.items():
+        setattr(activity, name, value)
+    if references is not None:
+        found = _recommendations_by_reference(references, "recommendations")
+        have = {link.recommendation_id: link for link in activity.recommendation_links}
+        activity.recommendation_links = [
+            have.get(found[ref].id) or ActivityRecommendation(recommendation=found[ref])
+            for ref in dict.fromkeys(references)
+        ]
+    if bodies is not None:
+        have = {link.body_id: link for link in activity.body_links}
+        links = []
+        for i, row in enumerate(bodies):
+            body = _body_by_code(row["body"], f"bodies.{i}.body")
+            link = have.get(body.id) or ActivityBody(body=body)
+            link.role = row["role"]
+            links.append(link)
+        activity.body_links = links
+
+
+def _recommendations_by_reference(references: list[str], field: str) -> dict:
+    found = {
+        r.reference: r
+        for r in db.session.execute(
+            sa.select(Recommendation).where(Recommendation.reference.in_(set(references)))
+        ).scalars()
+    }
+    for i, reference in enumerate(references):
+        if reference not in found:
+            where = f"{field}.{i}.recommendation" if field == "exclusions" else f"{field}.{i}"
+            raise InputError(f"No recommendation with reference {reference!r}.", where)
+    return found
+
+
+def load_activities(plan: WorkPlan, include_archived: bool = False) -> list[Activity]:
+    """The plan's activities with their links, in a fixed number of queries."""
+    statement = (
+        sa.select(Activity)
+        .where(Activity.work_plan_id == plan.id)
+        .options(*ACTIVITY_LOADING)
+        .order_by(Activity.code)
+    )
+    if not include_archived:
+        statement = statement.where(Activity.archived_at.is_(None))
+    return list(db.session.execute(statement).scalars())
+
+
+PLAN_LOADING = (
+    selectinload(WorkPlan.mandates),
+    selectinload(WorkPlan.exclusions).joinedload(CoverageExclusion.recommendation),
+)
+
+ACTIVITY_LOADING = (
+    selectinload(Activity.recommendation_links).selectinload(ActivityRecommendation.recommendation),
+    selectinload(Activity.body_links).selectinload(ActivityBody.body),
+    selectinload(Activity.progress_notes),
+)
+
+
+def lead_bodies(activity: Activity) -> list[ResponsibleBody]:
+    return sorted(
+        (link.body for link in activity.body_links if link.role == BodyRole.LEAD),
+        key=lambda b: b.code,
+    )
+
+
+def supporting_bodies(activity: Activity) -> list[ResponsibleBody]:
+    return sorted(
+        (link.body for link in activity.body_links if link.role == BodyRole.SUPPORT),
+        key=lambda b: b.code,
+    )
+
+
+def cited_recommendations(activity: Activity) -> list[Recommendation]:
+    return sorted(
+        (link.recommendation for link in activity.recommendation_links),
+        key=lambda r: (r.document_id, r.number),
+    )
