@@ -293,6 +293,7 @@ def make_user(session):
 @pytest.fixture
 def login(app, make_user):
     """login(test_client, role, member_state=None) -> headers with a valid X-CSRFToken."""
+    from flask import g
     from flask import session as flask_session
     from flask_wtf.csrf import generate_csrf
 
@@ -301,6 +302,7 @@ def login(app, make_user):
     def sign_in(test_client, role: str | None, member_state: str | None = None) -> dict:
         user = make_user(role, member_state)
         with app.test_request_context():
+            g.pop("csrf_token", None)  # generate_csrf caches per app context; want a fresh one
             token = generate_csrf()
             raw = flask_session["csrf_token"]
         with test_client.session_transaction() as cookie_session:
