@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_authentication(app)
     configure_api(app)
     configure_identity(app)
+    configure_admin(app)
     configure_cli(app)
     return app
 
@@ -146,6 +147,13 @@ def configure_api(app: Flask) -> None:
         # CSRF guards forms; API writes from a session are checked in load_principal instead.
         csrf.exempt(blueprint)
     register_error_handlers(app)
+
+
+def configure_admin(app: Flask) -> None:
+    """The browser UI at /admin for the secretariat and the focal points (top-level `admin/`)."""
+    from admin import configure_admin as configure
+
+    configure(app)
 
 
 def configure_cli(app: Flask) -> None:

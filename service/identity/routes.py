@@ -39,7 +39,7 @@ def _safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
-    return url_for("identity.signed_in")
+    return "/admin/"  # the admin home: dashboards for the secretariat and focal points
 
 
 def _begin_session(user) -> None:

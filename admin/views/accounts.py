@@ -1,0 +1,251 @@
+"""People and partner systems: users and roles, invitations, API clients (the secretariat's)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import marshmallow as ma
+from email_validator import EmailNotValidError, validate_email
+from flask import request
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.form import FormOpts
+from flask_admin.helpers import get_redirect_target
+from wtforms import SelectField, StringField
+from wtforms.validators import InputRequired, Length
+
+from admin.forms import AdminForm, CheckboxesField, enum_choices, enum_options, select
+from admin.views.base import RecordView, per_request
+from admin.views.directory import state_choices
+from service.audit.log import record, snapshot
+from service.audit.models import AuditAction
+from service.core.access import ALL_SCOPES
+from service.core.authentication import signed_in_user
+from service.identity.models import Invitation, Role, User
+from service.identity.services import AccessError, invite, set_access
+from service.oauth.cli import ClientError, register_client, revoke_client
+from service.oauth.models import ApiClient
+
+
+def access_error(field: str):
+    """identity/oauth refusals carry only a message: put it next to the field it is about."""
+
+    def convert(error: Exception) -> ma.ValidationError:
+        return ma.ValidationError({field: [str(error)]})
+
+    return convert
+
+
+def every_state():
+    return state_choices(None)
+
+
+def role_and_state(form) -> tuple[Role | None, str | None]:
+    role = Role(form.role.data) if form.role.data else None
+    return role, form.member_state.data or None
+
+
+# -- users ---------------------------------------------------------------------------------
+
+
+class UserForm(AdminForm):
+    role = SelectField(choices=enum_choices(Role, blank="(no access)"))
+    member_state = SelectField("Member state", description="Focal points only")
+
+
+class UserView(RecordView):
+    """Accounts come from sign-ins; the secretariat sets or revokes their role and state."""
+
+    form = UserForm
+    column_list = [
+        "email",
+        "name",
+        "role",
+        "member_state_code",
+        "issuer",
+        "is_active",
+        "last_login_at",
+    ]
+    column_labels = {"member_state_code": "State", "last_login_at": "Last sign-in"}
+    column_searchable_list = ["email", "name"]
+    column_filters = [
+        FilterEqual(User.role, "Role", options=enum_options(Role)),
+        FilterEqual(User.member_state_code, "Member state", options=per_request(every_state)),
+    ]
+    column_details_exclude_list = ["password_hash"]
+    column_export_exclude_list = ["password_hash"]
+    column_default_sort = "email"
+
+    def may_create(self, principal):
+        return False  # accounts are made by signing in after an invitation
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        form.member_state.choices = select([("", "(none)"), *state_choices(None)])
+        return form
+
+    def prefill(self, model):
+        return {
+            "role": model.role.value if model.role else "",
+            "member_state": model.member_state_code or "",
+        }
+
+    def update_record(self, form, model):
+        role, state = role_and_state(form)
+        try:
+            return set_access(model, role, state)
+        except AccessError as error:
+            raise access_error("member_state")(error) from None
+
+
+# -- invitations -------------------------------------------------------------------------
+
+
+class InvitationForm(AdminForm):
+    email = StringField(validators=[InputRequired(), Length(max=320)])
+    role = SelectField(choices=enum_choices(Role))
+    member_state = SelectField("Member state", description="Required for a focal point")
+
+
+def invitation_status(view, context, model, name):
+    if model.revoked_at:
+        return "revoked"
+    if model.used_at:
+        return f"used by {model.used_by}" if model.used_by else "used"
+    if model.expires_at and model.expires_at <= datetime.now(UTC):
+        return "expired"
+    return "open"
+
+
+class InvitationView(RecordView):
+    """Invite a person's email to a role; the first verified sign-in with it binds the account."""
+
+    form = InvitationForm
+    can_edit = False
+    column_list = ["email", "role", "member_state_code", "status", "invited_by", "created_at"]
+    column_labels = {"member_state_code": "State"}
+    column_formatters = {"status": invitation_status}
+    column_searchable_list = ["email"]
+    column_filters = [
+        FilterEqual(Invitation.role, "Role", options=enum_options(Role)),
+        FilterEqual(
+            Invitation.member_state_code,
+            "Member state",
+            options=per_request(every_state),
+        ),
+    ]
+    column_default_sort = ("created_at", True)
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        form.member_state.choices = select([("", "(none)"), *state_choices(None)])
+        return form
+
+    def create_record(self, form):
+        try:
+            email = validate_email(form.email.data, check_deliverability=False).normalized
+        except EmailNotValidError as error:
+            raise ma.ValidationError({"email": [str(error)]}) from None
+        role, state = role_and_state(form)
+        try:
+            return invite(email, role, state, signed_in_user())
+        except AccessError as error:
+            raise access_error("member_state")(error) from None
+
+    @action("revoke", "Revoke", "Revoke the selected invitations?")
+    def action_revoke(self, ids):
+        def revoke(invitation: Invitation) -> None:
+            if invitation.revoked_at is None and invitation.used_at is None:
+                before = snapshot(invitation)
+                invitation.revoked_at = datetime.now(UTC)
+                record(AuditAction.UPDATE, invitation, before, snapshot(invitation))
+
+        self.run_action(ids, revoke, "Revoked")
+
+
+# -- API clients --------------------------------------------------------------------------
+
+
+class ApiClientForm(AdminForm):
+    name = StringField(
+        validators=[InputRequired(), Length(max=200)], description="The partner system"
+    )
+    scope = CheckboxesField(
+        "Scopes", choices=select((s.value, s.value) for s in sorted(ALL_SCOPES))
+    )
+    member_state = SelectField(
+        "Member state",
+        description="Bind the client to one state (required for directory:write)",
+    )
+
+
+class ApiClientView(RecordView):
+    """Partner systems' credentials: the secret is shown once at creation; only a hash is kept."""
+
+    form = ApiClientForm
+    can_edit = False
+    column_list = ["name", "client_id", "scope", "member_state_code", "created_at", "revoked_at"]
+    column_labels = {"member_state_code": "State", "revoked_at": "Revoked"}
+    column_searchable_list = ["name", "client_id"]
+    column_filters = [
+        FilterEqual(
+            ApiClient.member_state_code,
+            "Member state",
+            options=per_request(every_state),
+        )
+    ]
+    column_details_exclude_list = ["client_secret_hash"]
+    column_export_exclude_list = ["client_secret_hash"]
+    column_default_sort = ("created_at", True)
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        form.member_state.choices = select([("", "(none)"), *state_choices(None)])
+        return form
+
+    def create_record(self, form):
+        try:
+            client, secret = register_client(
+                form.name.data.strip(),
+                " ".join(form.scope.data or []),
+                form.member_state.data or None,
+            )
+        except ClientError as error:
+            field = "member_state" if "state" in str(error) else "scope"
+            raise ma.ValidationError({field: [str(error)]}) from None
+        creator = signed_in_user()
+        client.created_by_id = creator.id if creator else None
+        return client, secret
+
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        """Like flask-admin's, but answers the creation with the one page that shows the secret."""
+        if request.method != "POST" or not self.can_create:
+            return super().create_view()
+        form = self.create_form()
+        return_url = get_redirect_target() or self.get_url(".index_view")
+        if self.validate_form(form):
+            created = self.create_model(form)
+            if created:
+                client, secret = created
+                page = self.render(
+                    "oas_admin/client_secret.html",
+                    client=client,
+                    secret=secret,
+                    return_url=return_url,
+                )
+                # The secret must stay in no cache and no page the browser can show again.
+                return page, 200, {"Cache-Control": "no-store", "Pragma": "no-cache"}
+        form_opts = FormOpts(widget_args=self.form_widget_args, form_rules=self._form_create_rules)
+        return self.render(
+            self.create_template, form=form, form_opts=form_opts, return_url=return_url
+        )
+
+    @action("revoke", "Revoke", "Revoke the selected clients and all their tokens?")
+    def action_revoke(self, ids):
+        def revoke(client: ApiClient) -> None:
+            if client.revoked_at is None:
+                revoke_client(client)
+
+        self.run_action(ids, revoke, "Revoked")

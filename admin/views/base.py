@@ -1,0 +1,357 @@
+"""What every admin view shares: who may open it, which rows it shows, how it writes."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+import sqlalchemy as sa
+from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask_admin import BaseView
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_admin.model.base import FilterGroup
+from flask_admin.model.fields import InlineFieldList
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from admin.forms import AdminForm, raw_value
+from service.core.access import Principal, current_principal
+from service.core.db import db
+from service.directory.models import MemberState
+
+MAX_ID_DIGITS = 18  # larger ids cannot exist (BIGINT) and would only make the database fail
+
+
+def signed_in_principal() -> Principal | None:
+    """The person signed in to the browser session; partner systems' tokens never open the admin."""
+    if not has_request_context():
+        return None
+    principal = current_principal()
+    return principal if principal is not None and principal.from_session else None
+
+
+def error_page(view: BaseView, error: HTTPException):
+    """Our 403/404/400 pages inside the admin layout, never a bare error or a stack trace."""
+    if isinstance(error, CSRFError):
+        message = "The form had expired or was not sent from this site. Reload the page and retry."
+    else:
+        message = (getattr(error, "data", None) or {}).get("message") or error.description
+    return view.render("oas_admin/error.html", error=error, message=message), error.code
+
+
+class ProtectedView:
+    """Mixin for flask-admin views: signed in and allowed, or sent to sign in / refused (403)."""
+
+    def may_read(self, principal: Principal) -> bool:
+        """Who may open this view at all; the secretariat unless a view says otherwise."""
+        return principal.is_secretariat
+
+    @property
+    def principal(self) -> Principal | None:
+        return signed_in_principal()
+
+    def is_accessible(self) -> bool:
+        principal = self.principal
+        return principal is not None and principal.role is not None and self.may_read(principal)
+
+    def inaccessible_callback(self, name, **kwargs):
+        if self.principal is None:
+            return redirect(url_for("identity.login", next=request.full_path.rstrip("?")))
+        abort(403, description="Your role does not give you access to this page.")
+
+    def create_blueprint(self, admin):
+        blueprint = super().create_blueprint(admin)
+        for code in (400, 403, 404, 409):
+            blueprint.register_error_handler(code, lambda error: error_page(self, error))
+        return blueprint
+
+
+# -- turning rule violations into messages next to the fields --------------------------------
+
+REQUIRED_MESSAGES = {"Field may not be null.", "Missing data for required field."}
+
+
+def _flatten(messages) -> list[str]:
+    if isinstance(messages, dict):
+        return [m for value in messages.values() for m in _flatten(value)]
+    if isinstance(messages, list | tuple):
+        return [m for value in messages for m in _flatten(value)]
+    text = str(messages)
+    return ["This field is required." if text in REQUIRED_MESSAGES else text]
+
+
+def _add_errors(field, messages) -> None:
+    field.errors = [*field.errors, *_flatten(messages)]
+
+
+def show_errors(form, messages, aliases: dict[str, str] | None = None) -> None:
+    """Puts each message on the form field it is about; the rest goes to the page's flash."""
+    if not isinstance(messages, dict):
+        messages = {"_schema": messages}
+    for key, value in messages.items():
+        field = form._fields.get((aliases or {}).get(str(key), str(key)))
+        if field is None:
+            for message in _flatten(value):
+                flash(message if key == "_schema" else f"{key}: {message}", "error")
+        elif isinstance(field, InlineFieldList) and isinstance(value, dict):
+            rows = [e for e in field.entries if not field.should_delete(e)]
+            for index, row_messages in value.items():
+                row = rows[int(index)] if str(index).isdigit() and int(index) < len(rows) else None
+                if row is None or not isinstance(row_messages, dict):
+                    _add_errors(field, row_messages)
+                    continue
+                for name, sub_messages in row_messages.items():
+                    sub_field = row.form._fields.get(name)
+                    _add_errors(sub_field if sub_field is not None else field, sub_messages)
+        else:
+            _add_errors(field, value)
+
+
+def rule_messages(error: Exception) -> dict | None:
+    """The field messages of a rejected change, whichever layer rejected it."""
+    from service.workplan.services import WorkPlanRuleError
+
+    if isinstance(error, ma.ValidationError):
+        return error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+    if isinstance(error, WorkPlanRuleError):
+        field = (error.field or "_schema").split(".")[0]
+        return {field: [error.message]}
+    if isinstance(error, HTTPException):
+        data = getattr(error, "data", None) or {}
+        fields = (data.get("messages") or {}).get("json")
+        if isinstance(fields, dict) and fields:
+            return fields
+        return {"_schema": [data.get("message") or error.description]}
+    return None
+
+
+# -- model views ----------------------------------------------------------------------------
+
+
+def per_request(options):
+    """Filter options read when a page is drawn: flask-admin would read them once, at start-up."""
+    return lambda: options() if has_request_context() else []
+
+
+class RecordView(ProtectedView, ModelView):
+    """A model view whose every path (list, count, details, edit, actions, export) is scoped.
+
+    Subclasses say which rows a principal sees (`scope`), who may write (`may_write`), and how a
+    form becomes a change (`create_record`, `update_record`) through the shared service functions.
+    """
+
+    form_base_class = AdminForm
+    can_view_details = True
+    can_delete = False  # directory entries archive; reference data deletes through its rules
+    can_set_page_size = True
+    named_filter_urls = True
+    page_size = 50
+    export_types = ["csv"]
+    export_max_rows = 5000
+    field_aliases: dict[str, str] = {}  # input-schema key -> form field, where they differ
+
+    # -- who may do what (asked per request: views are shared by every thread) --------------
+
+    def may_write(self, principal: Principal) -> bool:
+        return principal.is_secretariat
+
+    def may_create(self, principal: Principal) -> bool:
+        return self.may_write(principal)
+
+    def may_export(self, principal: Principal) -> bool:
+        return principal.is_secretariat
+
+    @property
+    def can_create(self) -> bool:
+        principal = self.principal
+        return principal is not None and self.may_create(principal)
+
+    @property
+    def can_edit(self) -> bool:
+        principal = self.principal
+        return principal is not None and self.may_write(principal)
+
+    @property
+    def can_export(self) -> bool:
+        principal = self.principal
+        return principal is not None and self.may_export(principal)
+
+    def is_action_allowed(self, name: str) -> bool:
+        principal = self.principal
+        return (
+            principal is not None and self.may_write(principal) and super().is_action_allowed(name)
+        )
+
+    # -- which rows ----------------------------------------------------------------------------
+
+    def scope(self, principal: Principal | None) -> list[sa.ColumnElement]:
+        """Conditions on the rows this view shows this principal (none: every row)."""
+        return []
+
+    def readable(self, principal: Principal | None) -> list[sa.ColumnElement]:
+        """Rows the principal may read anywhere: outside `scope` but inside this, it's a 403."""
+        return self.scope(principal)
+
+    def get_query(self):
+        return super().get_query().filter(*self.scope(self.principal))
+
+    def _get_filter_groups(self):
+        """The filters' options, asked again on every page (they depend on data and on who asks)."""
+        if not self._filters:
+            return None
+        groups: dict[str, FilterGroup] = {}
+        for index, flt in enumerate(self._filters):
+            group = groups.setdefault(str(flt.name), FilterGroup(flt.name))
+            group.append(
+                {
+                    "index": index,
+                    "arg": self.get_filter_arg(index, flt),
+                    "operation": flt.operation(),
+                    "options": flt.get_options(self) or None,
+                    "type": flt.data_type,
+                }
+            )
+        return dict(group.non_lazy() for group in groups.values())
+
+    def get_count_query(self):
+        # Scoped like get_query, or the pager tells how many rows another state has (#2298).
+        return super().get_count_query().filter(*self.scope(self.principal))
+
+    def _key_column(self):
+        return self.model.__mapper__.primary_key[0]
+
+    def typed_id(self, value: str):
+        column = self._key_column()
+        if column.type.python_type is int:
+            if not value.isdigit() or len(value) > MAX_ID_DIGITS:
+                abort(404)
+            return int(value)
+        return value
+
+    def get_one(self, id):
+        """Details and edit pages reached by typing an id: scoped too (#1739)."""
+        key = self.typed_id(str(id))
+        found = self.get_query().filter(self._key_column() == key).one_or_none()
+        if found is not None:
+            return found
+        readable = db.session.execute(
+            sa.select(sa.literal(1))
+            .select_from(self.model)
+            .where(self._key_column() == key, *self.readable(self.principal))
+        ).first()
+        if readable is not None:
+            abort(403, description="You may not change this entry: it is not your member state's.")
+        abort(404, description="There is no such entry.")
+
+    def rows_for_action(self, ids: list[str]) -> list:
+        """The rows a bulk action names, all in scope or the whole action is refused."""
+        keys = {self.typed_id(str(i)) for i in ids}
+        rows = self.get_query().filter(self._key_column().in_(keys)).all()
+        if len(rows) != len(keys):
+            abort(403, description="The selection includes entries you may not change.")
+        return rows
+
+    def run_action(self, ids, change, done: str) -> None:
+        """Applies one service function to each selected row; stops at the first refusal."""
+        count = 0
+        for row in self.rows_for_action(ids):
+            try:
+                change(row)
+                db.session.commit()
+                count += 1
+            except Exception as error:
+                messages = rule_messages(error)
+                db.session.rollback()
+                if messages is None:
+                    raise
+                if isinstance(error, HTTPException) and error.code == 403:
+                    raise
+                for message in _flatten(messages):
+                    flash(f"{row}: {message}", "error")
+        if count:
+            flash(f"{done}: {count} entr{'y' if count == 1 else 'ies'}.", "success")
+
+    # -- forms ----------------------------------------------------------------------------------
+
+    def prefill(self, model) -> dict:
+        """The edit form's values for a stored row (field name -> value)."""
+        form_class = self._edit_form_class
+        return {
+            name: raw_value(getattr(model, name))
+            for name in form_class()._fields
+            if name != "csrf_token" and hasattr(model, name)
+        }
+
+    def edit_form(self, obj=None):
+        from flask_admin.helpers import get_form_data
+
+        formdata = get_form_data()
+        if formdata is not None:
+            return self._edit_form_class(formdata)
+        return self._edit_form_class(None, data=self.prefill(obj))
+
+    def create_form(self, obj=None):
+        from flask_admin.helpers import get_form_data
+
+        return self._create_form_class(get_form_data())
+
+    def form_input(self, form) -> dict:
+        """The form's values as the API's input schema reads them."""
+        return {
+            name: raw_value(field.data)
+            for name, field in form._fields.items()
+            if name != "csrf_token"
+        }
+
+    def create_record(self, form):
+        raise NotImplementedError
+
+    def update_record(self, form, model):
+        raise NotImplementedError
+
+    def create_model(self, form):
+        return self._write(form, lambda: self.create_record(form))
+
+    def update_model(self, form, model):
+        return self._write(form, lambda: self.update_record(form, model)) is not None
+
+    def _write(self, form, change):
+        """Runs a change through the shared rules; a refusal lands on the form, not in a 500."""
+        try:
+            result = change()
+            db.session.commit()
+            return result if result is not None else True
+        except Exception as error:
+            messages = rule_messages(error)
+            db.session.rollback()
+            if messages is None:
+                raise
+            show_errors(form, messages, self.field_aliases)
+            return None
+
+
+class MemberStateFilter(BaseSQLAFilter):
+    """Filter by member state; asking for a state the view never shows is refused (403)."""
+
+    def __init__(self, column, shown_states, in_state, name: str = "Member state"):
+        self.shown_states = shown_states  # () -> set of codes, or None for every state
+        self.in_state = in_state  # (code) -> condition
+        super().__init__(column, name, options=per_request(self._options))
+
+    def _options(self):
+        shown = self.shown_states()
+        statement = sa.select(MemberState.code, MemberState.name_en).order_by(MemberState.code)
+        if shown is not None:
+            statement = statement.where(MemberState.code.in_(shown))
+        return [(code, f"{code} · {name}") for code, name in db.session.execute(statement)]
+
+    def clean(self, value):
+        return value.strip().upper()
+
+    def apply(self, query, value, alias=None):
+        shown = self.shown_states()
+        if shown is not None and value not in shown:
+            abort(403, description="You may only list your own member state's entries here.")
+        return query.filter(self.in_state(value))
+
+    def operation(self):
+        return "equals"

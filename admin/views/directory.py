@@ -1,0 +1,627 @@
+"""Directory views: member states, authorities, contact points; scoped to a focal point's state."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+import sqlalchemy as sa
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual
+from flask_admin.model.fields import InlineFieldList, InlineFormField
+from markupsafe import Markup
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional, Regexp
+
+from admin.forms import (
+    AdminForm,
+    CommaListField,
+    SubForm,
+    enum_choices,
+    enum_options,
+    raw_value,
+    select,
+)
+from admin.views.base import MemberStateFilter, RecordView, per_request
+from service.audit.log import record, snapshot
+from service.audit.models import AuditAction
+from service.core.access import (
+    Principal,
+    Scope,
+    editable_states,
+    may_edit_state,
+    may_see_secretariat_only,
+    visible_contacts_clause,
+)
+from service.core.db import db
+from service.core.text import fold
+from service.directory import services
+from service.directory.models import (
+    Authority,
+    AuthorityKind,
+    ChannelType,
+    Competence,
+    ContactKind,
+    ContactPoint,
+    ContactRole,
+    EntryStatus,
+    MemberState,
+    MemberStateStatus,
+    Visibility,
+    authority_competences,
+    contact_point_competences,
+)
+from service.directory.schemas import AuthorityCreateSchema, ContactCreateSchema
+
+# -- forms ----------------------------------------------------------------------------------
+
+
+class MemberStateForm(AdminForm):
+    code = StringField(
+        "ISO 3166-1 alpha-2",
+        validators=[InputRequired(), Regexp(r"^[A-Z]{2}$", message="Two capital letters.")],
+    )
+    alpha3 = StringField(
+        "ISO 3166-1 alpha-3",
+        validators=[InputRequired(), Regexp(r"^[A-Z]{3}$", message="Three capital letters.")],
+    )
+    name_en = StringField("Name (English)", validators=[InputRequired(), Length(max=200)])
+    name_es = StringField("Name (Spanish)", validators=[InputRequired(), Length(max=200)])
+    name_fr = StringField("Name (French)", validators=[InputRequired(), Length(max=200)])
+    name_pt = StringField("Name (Portuguese)", validators=[InputRequired(), Length(max=200)])
+    status = SelectField(choices=enum_choices(MemberStateStatus))
+    status_date = DateField("Status since", validators=[Optional()])
+    status_note = TextAreaField(validators=[Optional(), Length(max=2000)])
+
+
+class MemberStateEditForm(MemberStateForm):
+    code = None  # the public key never changes
+
+
+class AuthorityForm(AdminForm):
+    member_state = SelectField("Member state", validators=[InputRequired()])
+    name = StringField(validators=[InputRequired()])
+    name_local = StringField("Name in its own language")
+    acronym = StringField()
+    kind = SelectField(choices=enum_choices(AuthorityKind))
+    is_coordinating = BooleanField("National coordinating authority")
+    competences = SelectMultipleField()
+    address = TextAreaField()
+    website = StringField(description="https://…")
+    languages = CommaListField(description="ISO 639-1 codes, comma-separated, e.g. es, en")
+    status = SelectField(choices=enum_choices(EntryStatus))
+
+
+class ChannelForm(SubForm):
+    type = SelectField(choices=enum_choices(ChannelType))
+    value = StringField(description="Phones in international form: +54 11 …")
+    label = StringField()
+    preferred = BooleanField()
+
+
+class ContactForm(AdminForm):
+    authority_id = SelectField("Authority", coerce=int, validators=[InputRequired()])
+    kind = SelectField(choices=enum_choices(ContactKind), description="A person, or a post")
+    name = StringField(validators=[InputRequired()])
+    position = StringField()
+    role = SelectField("Role in the directory", choices=enum_choices(ContactRole))
+    competences = SelectMultipleField()
+    languages = CommaListField(description="ISO 639-1 codes, comma-separated, e.g. es, en")
+    hours = StringField(description="e.g. Mon-Fri 09:00-17:00")
+    time_zone = StringField("Time zone", description="IANA name, e.g. America/Bogota")
+    available_24_7 = BooleanField("Available 24/7")
+    visibility = SelectField(choices=enum_choices(Visibility))
+    status = SelectField(choices=enum_choices(EntryStatus))
+    channels = InlineFieldList(InlineFormField(ChannelForm), min_entries=1)
+
+
+# -- shared helpers ------------------------------------------------------------------------
+
+
+def competence_choices() -> list[tuple[str, str]]:
+    return [
+        (c.code, c.name_en)
+        for c in db.session.execute(sa.select(Competence).order_by(Competence.position)).scalars()
+    ]
+
+
+def state_choices(codes: set[str] | None) -> list[tuple[str, str]]:
+    statement = sa.select(MemberState.code, MemberState.name_en).order_by(MemberState.code)
+    if codes is not None:
+        statement = statement.where(MemberState.code.in_(codes))
+    return [(code, f"{code} · {name}") for code, name in db.session.execute(statement)]
+
+
+def in_states(column, codes: set[str] | None) -> list[sa.ColumnElement]:
+    return [] if codes is None else [column.in_(codes)]
+
+
+def reads_directory(principal: Principal) -> bool:
+    return principal.has(Scope.DIRECTORY_READ)
+
+
+def writes_directory(principal: Principal) -> bool:
+    return editable_states(principal) != set()
+
+
+class CompetenceFilter(FilterEqual):
+    """Entries with this competence (a link table, so not a plain column filter)."""
+
+    def __init__(self, column, link_table, link_column, name="Competence"):
+        self.link_table, self.link_column = link_table, link_column
+        super().__init__(column, name, options=per_request(competence_choices))
+
+    def apply(self, query, value, alias=None):
+        linked = sa.select(self.link_column).where(self.link_table.c.competence_code == value)
+        return query.filter(self.column.in_(linked))
+
+
+class ArchivedFilter(BooleanEqualFilter):
+    def apply(self, query, value, alias=None):
+        archived = self.column.is_not(None)
+        return query.filter(archived if value == "1" else sa.not_(archived))
+
+
+class FoldedSearchMixin:
+    """The list's search box matches like the API's `q`: case- and accent-insensitive."""
+
+    column_searchable_list = ["search_text"]
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        return super()._apply_search(query, count_query, joins, count_joins, fold(search))
+
+    def search_placeholder(self):
+        return "Search names"
+
+
+def verified(view, context, model, name):
+    when = model.last_verified_at
+    if when is None:
+        return Markup('<span class="badge badge-warning">never</span>')
+    return f"{when:%Y-%m-%d} by {model.last_verified_by or '?'}"
+
+
+def archived(view, context, model, name):
+    if model.archived_at is None:
+        return ""
+    return Markup('<span class="badge badge-secondary">archived {:%Y-%m-%d}</span>').format(
+        model.archived_at
+    )
+
+
+# -- member states -----------------------------------------------------------------------
+
+
+class MemberStateView(RecordView):
+    """Everyone with directory access reads them; the secretariat maintains them."""
+
+    form = MemberStateForm
+    column_list = ["code", "alpha3", "name_en", "name_es", "status", "status_date", "updated_at"]
+    column_labels = {"name_en": "Name", "name_es": "Nombre", "alpha3": "Alpha-3"}
+    column_searchable_list = ["code", "name_en", "name_es", "name_fr", "name_pt"]
+    column_filters = ["status"]
+    column_default_sort = "code"
+    column_details_exclude_list = []
+
+    def may_read(self, principal):
+        return reads_directory(principal)
+
+    def may_export(self, principal):
+        return reads_directory(principal)
+
+    def get_edit_form(self):
+        return MemberStateEditForm
+
+    def create_record(self, form):
+        state = MemberState(**{k: v for k, v in self.form_input(form).items() if v is not None})
+        db.session.add(state)
+        db.session.flush()
+        record(AuditAction.CREATE, state, None, snapshot(state))
+        return state
+
+    def update_record(self, form, model):
+        before = snapshot(model)
+        for key, value in self.form_input(form).items():
+            setattr(model, key, value)
+        db.session.flush()
+        after = snapshot(model)
+        if after != before:
+            record(AuditAction.UPDATE, model, before, after)
+        return model
+
+    def form_input(self, form):
+        data = super().form_input(form)
+        data["status"] = MemberStateStatus(data["status"])
+        if data.get("status_date"):
+            data["status_date"] = form.status_date.data
+        return data
+
+
+# -- authorities ---------------------------------------------------------------------------
+
+
+class AuthorityView(FoldedSearchMixin, RecordView):
+    """Focal points see and change only their own state's authorities, on every path."""
+
+    form = AuthorityForm
+    column_list = [
+        "member_state_code",
+        "name",
+        "acronym",
+        "kind",
+        "is_coordinating",
+        "status",
+        "last_verified_at",
+        "archived_at",
+        "updated_at",
+    ]
+    column_labels = {
+        "member_state_code": "State",
+        "is_coordinating": "Coordinating",
+        "last_verified_at": "Last verified",
+        "archived_at": "Archived",
+    }
+    column_sortable_list = ["member_state_code", "name", "kind", "updated_at", "last_verified_at"]
+    column_default_sort = [("member_state_code", False), ("name", False)]
+    column_formatters = {"last_verified_at": verified, "archived_at": archived}
+    column_details_exclude_list = ["search_text", "demo_key"]
+    column_export_exclude_list = ["search_text"]
+
+    @property
+    def column_filters(self):
+        return [
+            MemberStateFilter(
+                Authority.member_state_code,
+                lambda: self.shown_states(self.principal),
+                lambda code: Authority.member_state_code == code,
+            ),
+            CompetenceFilter(
+                Authority.id, authority_competences, authority_competences.c.authority_id
+            ),
+            FilterEqual(Authority.kind, "Kind", options=enum_options(AuthorityKind)),
+            BooleanEqualFilter(Authority.is_coordinating, "Coordinating"),
+            FilterEqual(Authority.status, "Status", options=enum_options(EntryStatus)),
+            ArchivedFilter(Authority.archived_at, "Archived"),
+        ]
+
+    def shown_states(self, principal) -> set[str] | None:
+        return editable_states(principal)
+
+    def may_read(self, principal):
+        return reads_directory(principal) and writes_directory(principal)
+
+    def may_write(self, principal):
+        return writes_directory(principal)
+
+    def may_export(self, principal):
+        return reads_directory(principal)
+
+    def scope(self, principal):
+        return in_states(Authority.member_state_code, self.shown_states(principal))
+
+    def readable(self, principal):
+        return []  # every authority is readable by whoever reads the directory
+
+    # -- forms --------------------------------------------------------------------------
+
+    def _choices(self, form):
+        form.member_state.choices = select(state_choices(editable_states(self.principal)))
+        form.competences.choices = select(competence_choices())
+        return form
+
+    def create_form(self, obj=None):
+        return self._choices(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._choices(super().edit_form(obj))
+
+    def prefill(self, model):
+        return {
+            **super().prefill(model),
+            "member_state": model.member_state_code,
+            "competences": [c.code for c in model.competences],
+            "languages": list(model.languages or []),
+        }
+
+    field_aliases = {"member_state_code": "member_state"}
+
+    def form_input(self, form):
+        data = super().form_input(form)
+        data["competences"] = form.competences.data or []
+        data["languages"] = form.languages.data or []
+        data["is_coordinating"] = bool(form.is_coordinating.data)
+        return AuthorityCreateSchema().load(data)
+
+    def create_record(self, form):
+        data = self.form_input(form)
+        self.ensure_state(form, data["member_state_code"])
+        return services.create_authority(data)
+
+    def update_record(self, form, model):
+        data = self.form_input(form)
+        self.ensure_state(form, data["member_state_code"])
+        return services.update_authority(model, data)
+
+    def ensure_state(self, form, code: str) -> None:
+        # Also checked by the service; said here so the refusal lands next to the field.
+        if not may_edit_state(self.principal, code):
+            raise ma.ValidationError(
+                {"member_state": ["You may only keep entries of your own member state."]}
+            )
+
+    # -- actions (scoped like every other path) -------------------------------------------
+
+    @action("verify", "Re-confirm as accurate", "Re-confirm the selected authorities as accurate?")
+    def action_verify(self, ids):
+        self.run_action(ids, services.verify_authority, "Re-confirmed")
+
+    @action("archive", "Archive", "Archive the selected authorities? They can be restored.")
+    def action_archive(self, ids):
+        self.run_action(ids, services.archive_authority, "Archived")
+
+    @action("restore", "Restore", "Restore the selected authorities?")
+    def action_restore(self, ids):
+        self.run_action(ids, services.restore_authority, "Restored")
+
+
+class NetworkAuthorityView(AuthorityView):
+    """Focal points read every state's authorities here; nothing is editable."""
+
+    def may_read(self, principal):
+        return reads_directory(principal) and not principal.is_secretariat
+
+    def may_write(self, principal):
+        return False
+
+    def may_export(self, principal):
+        return False
+
+    def shown_states(self, principal):
+        return None
+
+
+# -- contact points ------------------------------------------------------------------------
+
+
+def channels_list(view, context, model, name):
+    return Markup("<br>").join(
+        Markup("{}: {}{}").format(ch.type.value, ch.value, " ★" if ch.preferred else "")
+        for ch in model.channels
+    )
+
+
+def authority_with_state(view, context, model, name):
+    return f"{model.authority.member_state_code} · {model.authority.name}"
+
+
+class ContactPointView(FoldedSearchMixin, RecordView):
+    """Contact points with their channels inline; secretariat-only ones are the secretariat's."""
+
+    form = ContactForm
+    column_list = [
+        "authority",
+        "name",
+        "role",
+        "kind",
+        "channels",
+        "visibility",
+        "status",
+        "last_verified_at",
+        "archived_at",
+        "updated_at",
+    ]
+    column_labels = {"last_verified_at": "Last verified", "archived_at": "Archived"}
+    column_sortable_list = ["name", "role", "updated_at", "last_verified_at"]
+    column_default_sort = ("name", False)
+    column_formatters = {
+        "authority": authority_with_state,
+        "channels": channels_list,
+        "last_verified_at": verified,
+        "archived_at": archived,
+    }
+    column_formatters_detail = column_formatters
+    column_formatters_export = {
+        "authority": lambda v, c, m, n: f"{m.authority.member_state_code} · {m.authority.name}",
+        "channels": lambda v, c, m, n: "; ".join(
+            f"{ch.type.value}: {ch.value}" for ch in m.channels
+        ),
+    }
+    column_details_list = [
+        "authority",
+        "kind",
+        "name",
+        "position",
+        "role",
+        "competences",
+        "languages",
+        "hours",
+        "time_zone",
+        "available_24_7",
+        "channels",
+        "visibility",
+        "status",
+        "last_verified_at",
+        "archived_at",
+        "created_at",
+        "updated_at",
+    ]
+    column_export_list = [
+        "id",
+        "authority",
+        "kind",
+        "name",
+        "position",
+        "role",
+        "channels",
+        "hours",
+        "time_zone",
+        "available_24_7",
+        "visibility",
+        "status",
+        "last_verified_at",
+        "archived_at",
+        "updated_at",
+    ]
+
+    @property
+    def column_filters(self):
+        return [
+            MemberStateFilter(
+                ContactPoint.authority_id,
+                lambda: self.shown_states(self.principal),
+                lambda code: ContactPoint.authority_id.in_(
+                    sa.select(Authority.id).where(Authority.member_state_code == code)
+                ),
+            ),
+            FilterEqual(ContactPoint.role, "Role", options=enum_options(ContactRole)),
+            CompetenceFilter(
+                ContactPoint.id,
+                contact_point_competences,
+                contact_point_competences.c.contact_point_id,
+            ),
+            BooleanEqualFilter(ContactPoint.available_24_7, "Available 24/7"),
+            FilterEqual(ContactPoint.status, "Status", options=enum_options(EntryStatus)),
+            ArchivedFilter(ContactPoint.archived_at, "Archived"),
+        ]
+
+    def shown_states(self, principal) -> set[str] | None:
+        return editable_states(principal)
+
+    def may_read(self, principal):
+        return reads_directory(principal) and writes_directory(principal)
+
+    def may_write(self, principal):
+        return writes_directory(principal)
+
+    def may_export(self, principal):
+        return reads_directory(principal)
+
+    def scope(self, principal):
+        states = self.shown_states(principal)
+        clauses = [visible_contacts_clause(principal, ContactPoint.visibility)]
+        if states is not None:
+            clauses.append(
+                ContactPoint.authority_id.in_(
+                    sa.select(Authority.id).where(Authority.member_state_code.in_(states))
+                )
+            )
+        return clauses
+
+    def readable(self, principal):
+        return [visible_contacts_clause(principal, ContactPoint.visibility)]
+
+    # -- forms --------------------------------------------------------------------------
+
+    def authority_choices(self) -> list[tuple[int, str]]:
+        """The authority picker offers only authorities the person may add contacts to (#397)."""
+        statement = (
+            sa.select(Authority)
+            .where(
+                Authority.archived_at.is_(None),
+                *in_states(Authority.member_state_code, editable_states(self.principal)),
+            )
+            .order_by(Authority.member_state_code, Authority.search_text)
+        )
+        return [(a.id, f"{a.member_state_code} · {a.name}") for a in db.session.scalars(statement)]
+
+    def _choices(self, form):
+        form.authority_id.choices = select(self.authority_choices())
+        form.competences.choices = select(competence_choices())
+        if not may_see_secretariat_only(self.principal):
+            form.visibility.choices = enum_choices(Visibility)[:1]  # network only
+        return form
+
+    def create_form(self, obj=None):
+        return self._choices(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._choices(super().edit_form(obj))
+
+    def prefill(self, model):
+        return {
+            **super().prefill(model),
+            "competences": [c.code for c in model.competences],
+            "languages": list(model.languages or []),
+            "channels": [
+                {
+                    "type": ch.type.value,
+                    "value": ch.value,
+                    "label": ch.label,
+                    "preferred": ch.preferred,
+                }
+                for ch in model.channels
+            ],
+        }
+
+    def form_input(self, form):
+        data = {
+            name: raw_value(field.data)
+            for name, field in form._fields.items()
+            if name not in {"csrf_token", "channels"}
+        }
+        data["competences"] = form.competences.data or []
+        data["languages"] = form.languages.data or []
+        data["available_24_7"] = bool(form.available_24_7.data)
+        data["channels"] = [
+            {
+                "type": row.form.type.data,
+                "value": row.form.value.data or "",
+                "label": raw_value(row.form.label.data),
+                "preferred": bool(row.form.preferred.data),
+            }
+            for row in form.channels.entries
+            if not form.channels.should_delete(row)
+        ]
+        return ContactCreateSchema().load(data)
+
+    def ensure_authority(self, authority_id: int) -> None:
+        authority = db.session.get(Authority, authority_id)
+        if authority is None or not may_edit_state(self.principal, authority.member_state_code):
+            raise ma.ValidationError(
+                {"authority_id": ["Choose an authority of your own member state."]}
+            )
+
+    def create_record(self, form):
+        data = self.form_input(form)
+        self.ensure_authority(data["authority_id"])
+        return services.create_contact(data)
+
+    def update_record(self, form, model):
+        data = self.form_input(form)
+        self.ensure_authority(data["authority_id"])
+        return services.update_contact(model, data)
+
+    # -- actions ----------------------------------------------------------------------------
+
+    @action("verify", "Re-confirm as accurate", "Re-confirm the selected contact points?")
+    def action_verify(self, ids):
+        self.run_action(ids, services.verify_contact, "Re-confirmed")
+
+    @action("archive", "Archive", "Archive the selected contact points? They can be restored.")
+    def action_archive(self, ids):
+        self.run_action(ids, services.archive_contact, "Archived")
+
+    @action("restore", "Restore", "Restore the selected contact points?")
+    def action_restore(self, ids):
+        self.run_action(ids, services.restore_contact, "Restored")
+
+
+class NetworkContactView(ContactPointView):
+    """Focal points read the network's contacts of every state here; nothing is editable."""
+
+    def may_read(self, principal):
+        return reads_directory(principal) and not principal.is_secretariat
+
+    def may_write(self, principal):
+        return False
+
+    def may_export(self, principal):
+        return False
+
+    def shown_states(self, principal):
+        return None

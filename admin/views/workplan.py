@@ -1,0 +1,552 @@
+"""Work-plan views: documents, recommendations, bodies, plans and activities (the secretariat's)."""
+
+from __future__ import annotations
+
+import enum
+
+import sqlalchemy as sa
+from flask import flash
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.model.fields import InlineFieldList, InlineFormField
+from markupsafe import Markup
+from wtforms import (
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Optional
+
+from admin.forms import AdminForm, LinesListField, SubForm, enum_choices, enum_options, select
+from admin.views.base import RecordView, per_request, rule_messages
+from admin.views.directory import ArchivedFilter, FoldedSearchMixin
+from service.core.access import Scope
+from service.core.db import db
+from service.workplan import services
+from service.workplan.models import (
+    Activity,
+    ActivityBody,
+    ActivityStatus,
+    BodyKind,
+    BodyRole,
+    DocumentKind,
+    Pillar,
+    Recommendation,
+    RecommendationSection,
+    ResponsibleBody,
+    SourceDocument,
+    WorkPlan,
+    WorkPlanStatus,
+)
+from service.workplan.schemas import (
+    ActivityCreateSchema,
+    ActivityUpdateSchema,
+    BodyCreateSchema,
+    BodyPatchSchema,
+    DocumentCreateSchema,
+    DocumentPatchSchema,
+    RecommendationCreateSchema,
+    RecommendationPatchSchema,
+    WorkPlanCreateSchema,
+    WorkPlanPatchSchema,
+)
+
+
+def _plain(value):
+    """Loaded input and stored values, compared alike (enums by value, nested lists too)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def document_choices():
+    return [
+        (d.code, d.symbol)
+        for d in db.session.scalars(sa.select(SourceDocument).order_by(SourceDocument.code))
+    ]
+
+
+def body_choices(blank: bool = False):
+    bodies = [
+        (b.code, f"{b.code} · {b.name}")
+        for b in db.session.scalars(sa.select(ResponsibleBody).order_by(ResponsibleBody.code))
+    ]
+    return [("", "(none)"), *bodies] if blank else bodies
+
+
+def document_id_choices():
+    statement = sa.select(SourceDocument).order_by(SourceDocument.code)
+    return [(str(d.id), d.symbol) for d in db.session.scalars(statement)]
+
+
+def work_plan_choices():
+    statement = sa.select(WorkPlan).order_by(WorkPlan.code, WorkPlan.plan_version)
+    return [(str(p.id), str(p)) for p in db.session.scalars(statement)]
+
+
+def recommendation_choices():
+    statement = sa.select(Recommendation.reference).order_by(Recommendation.reference)
+    return [(r, r) for r in db.session.scalars(statement)]
+
+
+class WorkPlanRecordView(RecordView):
+    """Everyone with work-plan access reads; writing needs the workplan:write scope."""
+
+    create_schema = None
+    update_schema = None
+
+    def may_read(self, principal):
+        return principal.has(Scope.WORKPLAN_READ)
+
+    def may_write(self, principal):
+        return principal.has(Scope.WORKPLAN_WRITE)
+
+    def may_export(self, principal):
+        return principal.has(Scope.WORKPLAN_READ)
+
+    @property
+    def can_delete(self):
+        principal = self.principal
+        return self.deletable and principal is not None and self.may_write(principal)
+
+    deletable = False
+
+    def delete_model(self, model):
+        try:
+            self.delete_record(model)
+            db.session.commit()
+            return True
+        except Exception as error:
+            messages = rule_messages(error)
+            db.session.rollback()
+            if messages is None:
+                raise
+            for values in messages.values():
+                for message in values if isinstance(values, list) else [values]:
+                    flash(str(message), "error")
+            return False
+
+    def delete_record(self, model):
+        raise NotImplementedError
+
+    def loaded(self, form, schema):
+        return schema().load(self.form_input(form))
+
+    def changed_only(self, model, data: dict) -> dict:
+        """Only what the form changed: an approved plan still takes progress (status) alone."""
+        stored = self.prefill(model)
+        return {k: v for k, v in data.items() if _plain(v) != _plain(stored.get(k))}
+
+
+# -- source documents ------------------------------------------------------------------------
+
+
+class DocumentForm(AdminForm):
+    code = StringField(validators=[InputRequired()], description="Short, stable: e.g. RTP-II")
+    symbol = StringField(validators=[InputRequired()], description="As printed on the document")
+    title = TextAreaField(validators=[InputRequired()])
+    date = DateField(validators=[Optional()])
+    kind = SelectField(choices=enum_choices(DocumentKind))
+
+
+class DocumentEditForm(DocumentForm):
+    code = None  # recommendations' references are built on it
+
+
+class DocumentView(WorkPlanRecordView):
+    form = DocumentForm
+    deletable = True
+    column_list = ["code", "symbol", "title", "date", "kind"]
+    column_searchable_list = ["code", "symbol", "title"]
+    column_filters = [FilterEqual(SourceDocument.kind, "Kind", options=enum_options(DocumentKind))]
+    column_default_sort = "date"
+
+    def get_edit_form(self):
+        return DocumentEditForm
+
+    def create_record(self, form):
+        return services.create_document(self.loaded(form, DocumentCreateSchema))
+
+    def update_record(self, form, model):
+        return services.update_document(model, self.loaded(form, DocumentPatchSchema))
+
+    def delete_record(self, model):
+        services.delete_document(model)
+
+
+# -- recommendations ------------------------------------------------------------------------
+
+
+class RecommendationForm(AdminForm):
+    document = SelectField(validators=[InputRequired()])
+    number = IntegerField(validators=[InputRequired()])
+    section = SelectField(choices=enum_choices(RecommendationSection))
+    reference = StringField(description="Leave empty for DOCUMENT/R<number> (or /OP<number>)")
+    text = TextAreaField(validators=[InputRequired()], description="Exactly as adopted")
+
+
+class RecommendationEditForm(AdminForm):
+    section = SelectField(choices=enum_choices(RecommendationSection))
+    text = TextAreaField(validators=[InputRequired()], description="Exactly as adopted")
+
+
+class RecommendationView(FoldedSearchMixin, WorkPlanRecordView):
+    form = RecommendationForm
+    deletable = True
+    column_list = ["reference", "document", "number", "section", "text"]
+    column_formatters = {
+        "text": lambda v, c, m, n: (m.text[:160] + "…") if len(m.text) > 160 else m.text
+    }
+    column_sortable_list = ["reference", "number"]
+    column_default_sort = "reference"
+    column_details_exclude_list = ["search_text"]
+    column_export_exclude_list = ["search_text"]
+
+    @property
+    def column_filters(self):
+        return [
+            FilterEqual(
+                Recommendation.document_id,
+                "Document",
+                options=per_request(document_id_choices),
+            ),
+            FilterEqual(
+                Recommendation.section, "Section", options=enum_options(RecommendationSection)
+            ),
+        ]
+
+    def search_placeholder(self):
+        return "Search reference or text"
+
+    def get_edit_form(self):
+        return RecommendationEditForm
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        form.document.choices = select(document_choices())
+        return form
+
+    def create_record(self, form):
+        return services.create_recommendation(self.loaded(form, RecommendationCreateSchema))
+
+    def update_record(self, form, model):
+        return services.update_recommendation(model, self.loaded(form, RecommendationPatchSchema))
+
+    def delete_record(self, model):
+        services.delete_recommendation(model)
+
+
+# -- responsible bodies -------------------------------------------------------------------
+
+
+class BodyForm(AdminForm):
+    code = StringField(validators=[InputRequired()], description="e.g. DPS")
+    name = StringField(validators=[InputRequired()])
+    kind = SelectField(choices=enum_choices(BodyKind))
+    parent = SelectField("Within", description="The body this one belongs to")
+
+
+class BodyEditForm(BodyForm):
+    code = None  # activities cite bodies by code
+
+
+class BodyView(WorkPlanRecordView):
+    form = BodyForm
+    deletable = True
+    column_list = ["code", "name", "kind", "parent"]
+    column_searchable_list = ["code", "name"]
+    column_filters = [FilterEqual(ResponsibleBody.kind, "Kind", options=enum_options(BodyKind))]
+    column_default_sort = "code"
+
+    def get_edit_form(self):
+        return BodyEditForm
+
+    def _choices(self, form):
+        form.parent.choices = select(body_choices(blank=True))
+        return form
+
+    def create_form(self, obj=None):
+        return self._choices(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._choices(super().edit_form(obj))
+
+    def prefill(self, model):
+        return {**super().prefill(model), "parent": model.parent.code if model.parent else ""}
+
+    def create_record(self, form):
+        return services.create_body(self.loaded(form, BodyCreateSchema))
+
+    def update_record(self, form, model):
+        return services.update_body(model, self.loaded(form, BodyPatchSchema))
+
+    def delete_record(self, model):
+        services.delete_body(model)
+
+
+# -- work plans ---------------------------------------------------------------------------
+
+
+class ExclusionForm(SubForm):
+    # callables: the JavaScript "add a row" template is rendered without a view to fill it
+    recommendation = SelectField(choices=lambda: select(recommendation_choices()))
+    reason = StringField()
+
+
+class WorkPlanForm(AdminForm):
+    code = StringField(validators=[InputRequired()], description="Shared by every version")
+    title = StringField(validators=[InputRequired()])
+    period_start = DateField(validators=[Optional()])
+    period_end = DateField(validators=[Optional()])
+    notes = TextAreaField()
+    mandates = SelectMultipleField(description="Documents whose recommendations the plan answers")
+    exclusions = InlineFieldList(InlineFormField(ExclusionForm))
+
+
+class WorkPlanEditForm(WorkPlanForm):
+    code = None
+
+
+class WorkPlanView(WorkPlanRecordView):
+    form = WorkPlanForm
+    column_list = [
+        "code",
+        "plan_version",
+        "title",
+        "status",
+        "period_start",
+        "period_end",
+        "archived_at",
+        "updated_at",
+    ]
+    column_labels = {"plan_version": "Version", "archived_at": "Archived"}
+    column_searchable_list = ["code", "title"]
+    column_filters = [
+        FilterEqual(WorkPlan.status, "Status", options=enum_options(WorkPlanStatus)),
+        ArchivedFilter(WorkPlan.archived_at, "Archived"),
+    ]
+    column_default_sort = [("code", False), ("plan_version", True)]
+
+    def get_edit_form(self):
+        return WorkPlanEditForm
+
+    def _choices(self, form):
+        form.mandates.choices = select(document_choices())
+        return form
+
+    def create_form(self, obj=None):
+        return self._choices(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._choices(super().edit_form(obj))
+
+    def prefill(self, model):
+        return {
+            **super().prefill(model),
+            "mandates": [d.code for d in model.mandates],
+            "exclusions": [
+                {"recommendation": e.recommendation.reference, "reason": e.reason}
+                for e in model.exclusions
+            ],
+        }
+
+    def form_input(self, form):
+        data = super().form_input(form)
+        data["mandates"] = form.mandates.data or []
+        data["exclusions"] = [
+            {"recommendation": row.form.recommendation.data, "reason": row.form.reason.data or ""}
+            for row in form.exclusions.entries
+            if not form.exclusions.should_delete(row)
+        ]
+        return data
+
+    def create_record(self, form):
+        return services.create_work_plan(self.loaded(form, WorkPlanCreateSchema))
+
+    def update_record(self, form, model):
+        return services.update_work_plan(model, self.loaded(form, WorkPlanPatchSchema))
+
+    @action("submit", "Submit to the Committee", "Submit the selected plans (they freeze)?")
+    def action_submit(self, ids):
+        self.run_action(ids, services.submit_work_plan, "Submitted")
+
+    @action("reopen", "Reopen as draft", "Reopen the selected submitted plans?")
+    def action_reopen(self, ids):
+        self.run_action(ids, services.reopen_work_plan, "Reopened")
+
+    @action("approve", "Approve", "Record the selected plans as approved?")
+    def action_approve(self, ids):
+        self.run_action(ids, services.approve_work_plan, "Approved")
+
+    @action("archive", "Archive", "Archive the selected draft plans?")
+    def action_archive(self, ids):
+        self.run_action(ids, services.archive_work_plan, "Archived")
+
+
+# -- activities ---------------------------------------------------------------------------
+
+
+class BodyLinkForm(SubForm):
+    body = SelectField(choices=lambda: select(body_choices()))
+    role = SelectField(choices=enum_choices(BodyRole))
+
+
+class ActivityForm(AdminForm):
+    work_plan = SelectField(coerce=int, validators=[InputRequired()])
+    code = StringField(validators=[InputRequired()], description="Unique within the plan")
+    pillar = SelectField(choices=enum_choices(Pillar))
+    title = StringField(validators=[InputRequired()])
+    description = TextAreaField(validators=[InputRequired()])
+    expected_result = TextAreaField()
+    indicators = LinesListField(description="One indicator a line")
+    timeline = StringField()
+    status = SelectField(choices=enum_choices(ActivityStatus))
+    recommendations = SelectMultipleField(
+        "Source recommendations", description="At least one mandate the activity implements"
+    )
+    bodies = InlineFieldList(
+        InlineFormField(BodyLinkForm),
+        "Responsible bodies",
+        min_entries=1,
+        description="At least one body in the lead role; others support",
+    )
+
+
+class ActivityEditForm(ActivityForm):
+    work_plan = None  # an activity stays in its plan (new versions copy it)
+
+
+def bodies_list(view, context, model, name):
+    return Markup("<br>").join(
+        Markup("{} ({})").format(link.body.code, link.role.value) for link in model.body_links
+    )
+
+
+def recommendations_list(view, context, model, name):
+    return ", ".join(link.recommendation.reference for link in model.recommendation_links)
+
+
+class BodyFilter(FilterEqual):
+    """Activities this body leads or supports."""
+
+    def apply(self, query, value, alias=None):
+        linked = (
+            sa.select(ActivityBody.activity_id)
+            .join(ActivityBody.body)
+            .where(ResponsibleBody.code == value)
+        )
+        return query.filter(Activity.id.in_(linked))
+
+
+class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
+    form = ActivityForm
+    column_list = [
+        "work_plan",
+        "code",
+        "pillar",
+        "title",
+        "status",
+        "recommendations",
+        "bodies",
+        "archived_at",
+    ]
+    column_labels = {"archived_at": "Archived"}
+    column_formatters = {"bodies": bodies_list, "recommendations": recommendations_list}
+    column_formatters_detail = column_formatters
+    column_formatters_export = {
+        "bodies": lambda v, c, m, n: "; ".join(
+            f"{link.body.code} ({link.role.value})" for link in m.body_links
+        ),
+        "recommendations": recommendations_list,
+    }
+    column_sortable_list = ["code", "pillar", "status", "title"]
+    column_default_sort = "code"
+    column_details_exclude_list = ["search_text"]
+    column_export_list = [
+        "id",
+        "work_plan",
+        "code",
+        "pillar",
+        "title",
+        "status",
+        "recommendations",
+        "bodies",
+        "timeline",
+    ]
+
+    @property
+    def column_filters(self):
+        return [
+            FilterEqual(
+                Activity.work_plan_id,
+                "Work plan",
+                options=per_request(work_plan_choices),
+            ),
+            FilterEqual(Activity.pillar, "Pillar", options=enum_options(Pillar)),
+            FilterEqual(Activity.status, "Status", options=enum_options(ActivityStatus)),
+            BodyFilter(Activity.id, "Body", options=per_request(body_choices)),
+            ArchivedFilter(Activity.archived_at, "Archived"),
+        ]
+
+    def get_edit_form(self):
+        return ActivityEditForm
+
+    def _choices(self, form):
+        if "work_plan" in form._fields:
+            form.work_plan.choices = select(
+                (p.id, str(p))
+                for p in db.session.scalars(
+                    sa.select(WorkPlan)
+                    .where(WorkPlan.archived_at.is_(None), WorkPlan.status == WorkPlanStatus.DRAFT)
+                    .order_by(WorkPlan.code)
+                )
+            )
+        form.recommendations.choices = select(recommendation_choices())
+        return form
+
+    def create_form(self, obj=None):
+        return self._choices(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._choices(super().edit_form(obj))
+
+    def prefill(self, model):
+        return {
+            **super().prefill(model),
+            "indicators": list(model.indicators or []),
+            "recommendations": [
+                link.recommendation.reference for link in model.recommendation_links
+            ],
+            "bodies": [
+                {"body": link.body.code, "role": link.role.value} for link in model.body_links
+            ],
+        }
+
+    def form_input(self, form):
+        data = super().form_input(form)
+        data["indicators"] = form.indicators.data or []
+        data["recommendations"] = form.recommendations.data or []
+        data["bodies"] = [
+            {"body": row.form.body.data, "role": row.form.role.data}
+            for row in form.bodies.entries
+            if not form.bodies.should_delete(row)
+        ]
+        return data
+
+    def create_record(self, form):
+        return services.create_activity(self.loaded(form, ActivityCreateSchema))
+
+    def update_record(self, form, model):
+        data = self.changed_only(model, self.loaded(form, ActivityUpdateSchema))
+        return services.update_activity(model, data) if data else model
+
+    @action("archive", "Archive", "Archive the selected activities?")
+    def action_archive(self, ids):
+        self.run_action(ids, services.archive_activity, "Archived")
