@@ -74,11 +74,15 @@ def paginated(blp, page_size: int = 20):
     return blp.paginate(page_size=page_size, max_page_size=MAX_PAGE_SIZE)
 
 
-def page_of(statement: sa.Select, pagination_parameters) -> list:
-    """One page of a SELECT's rows; sets the total the X-Pagination header reports."""
-    total = db.session.execute(
-        sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
-    ).scalar_one()
+def page_of(statement: sa.Select, pagination_parameters, total: int | None = None) -> list:
+    """One page of a SELECT's rows; sets the total the X-Pagination header reports.
+
+    Pass `total` when it is already known (e.g. from a list's ETag statement) to skip the count.
+    """
+    if total is None:
+        total = db.session.execute(
+            sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+        ).scalar_one()
     pagination_parameters.item_count = total
     if pagination_parameters.first_item >= total:
         return []  # past the last page: nothing to fetch (and no huge OFFSET to send)

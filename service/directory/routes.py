@@ -1,21 +1,85 @@
-"""Directory API: /api/v1/member-states (authorities and contacts come with the directory issue)."""
+"""Directory API: /api/v1/member-states, /authorities and /contacts (thin: see services.py)."""
 
-import sqlalchemy as sa
+from __future__ import annotations
+
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from flask_smorest.exceptions import PreconditionFailed, PreconditionRequired
 
-from service.core.access import Scope, require
-from service.core.api import API_PREFIX, page_of, paginated
+from service.core.access import Scope, current_principal, may_see_secretariat_only, require
+from service.core.api import API_PREFIX, etag_data, page_of, paginated
 from service.core.db import db
-from service.directory.models import MemberState
-from service.directory.schemas import MemberStateQueryArgs, MemberStateSchema
+from service.directory import exports, queries, services
+from service.directory.completeness import completeness
+from service.directory.models import Authority, ContactPoint, MemberState
+from service.directory.schemas import (
+    AuthorityCreateSchema,
+    AuthorityQueryArgs,
+    AuthoritySchema,
+    AuthorityUpdateSchema,
+    CompletenessQueryArgs,
+    CompletenessSchema,
+    ContactCreateSchema,
+    ContactPointSchema,
+    ContactQueryArgs,
+    ContactUpdateSchema,
+    MemberStateQueryArgs,
+    MemberStateSchema,
+)
+
+ID = "<int(max=2147483647):{}>"
 
 member_states = Blueprint(
     "member_states",
     __name__,
     url_prefix=f"{API_PREFIX}/member-states",
-    description="The 35 OAS member states: ISO 3166-1 codes, names in the four OAS languages.",
+    description="The 35 OAS member states: ISO 3166-1 codes, names in the four OAS languages, "
+    "and how complete each state's directory entry is.",
 )
+authorities = Blueprint(
+    "authorities",
+    __name__,
+    url_prefix=f"{API_PREFIX}/authorities",
+    description="National authorities on trafficking in persons. DELETE archives; archived "
+    "entries stay restorable and appear in incremental sync as removed.",
+)
+contacts = Blueprint(
+    "contacts",
+    __name__,
+    url_prefix=f"{API_PREFIX}/contacts",
+    description="Contact points of the authorities, with their channels. The list also "
+    "answers Accept: text/csv and Accept: text/vcard.",
+)
+
+# restore and verify are POSTs, which flask-smorest does not guard with If-Match: same rule
+PRECONDITION_DOC = {
+    "parameters": ["IF_MATCH"],
+    "responses": {"412": "PRECONDITION_FAILED", "428": "PRECONDITION_REQUIRED"},
+}
+
+
+def check_if_match(data: dict) -> None:
+    """The If-Match rule of PATCH and DELETE, for the POST actions (restore, verify)."""
+    if not request.if_match:
+        raise PreconditionRequired
+    if Blueprint._generate_etag(data) not in request.if_match:
+        raise PreconditionFailed
+
+
+def list_etag(blueprint: Blueprint, version: list, representation: str = "json") -> None:
+    """Sets a list's ETag (304 when unchanged) before any row is read or serialised."""
+    blueprint.set_etag(
+        {
+            "query": sorted(request.args.items(multi=True)),
+            "representation": representation,
+            "secretariat": may_see_secretariat_only(current_principal()),
+            "version": version,
+        }
+    )
+
+
+# -- member states ---------------------------------------------------------------------------
 
 
 @member_states.route("")
@@ -26,10 +90,27 @@ class MemberStates(MethodView):
     @paginated(member_states, page_size=50)
     def get(self, args, pagination_parameters):
         """List member states"""
-        statement = sa.select(MemberState).order_by(MemberState.code)
+        statement = db.select(MemberState).order_by(MemberState.code)
         if "status" in args:
             statement = statement.where(MemberState.status == args["status"])
         return page_of(statement, pagination_parameters)
+
+
+@member_states.route("/completeness")
+class Completeness(MethodView):
+    @require(Scope.DIRECTORY_READ)
+    @member_states.arguments(CompletenessQueryArgs, location="query")
+    @member_states.response(200, CompletenessSchema(many=True))
+    def get(self, args):
+        """Directory completeness of every member state
+
+        For each state: a national coordinating authority, a focal point and a 24/7
+        operational contact present (all active); active contact points; how many were
+        re-confirmed in the last 12 months; the last change. Counts include
+        secretariat-only contact points without showing them.
+        """
+        codes = [c.upper() for c in args["member_state"]] if args.get("member_state") else None
+        return completeness(codes)
 
 
 @member_states.route("/<string:code>")
@@ -39,10 +120,285 @@ class MemberStateByCode(MethodView):
     @member_states.response(200, MemberStateSchema)
     def get(self, code):
         """One member state by its ISO 3166-1 alpha-2 code"""
-        state = db.session.get(MemberState, code.upper())
-        if state is None:
-            abort(404, message=f"No member state with code {code!r}.")
-        return state
+        return member_state_or_404(code)
 
 
-blueprints = (member_states,)
+@member_states.route("/<string:code>/completeness")
+class MemberStateCompleteness(MethodView):
+    @require(Scope.DIRECTORY_READ)
+    @member_states.response(200, CompletenessSchema)
+    def get(self, code):
+        """Directory completeness of one member state"""
+        return completeness([member_state_or_404(code).code])[0]
+
+
+def member_state_or_404(code: str) -> MemberState:
+    state = db.session.get(MemberState, code.upper())
+    if state is None:
+        abort(404, message=f"No member state with code {code!r}.")
+    return state
+
+
+# -- authorities -----------------------------------------------------------------------------
+
+
+def authority_or_404(authority_id: int) -> Authority:
+    authority = db.session.get(Authority, authority_id)
+    if authority is None:
+        abort(404, message=f"No authority with id {authority_id}.")
+    return authority
+
+
+@authorities.route("")
+class Authorities(MethodView):
+    @require(Scope.DIRECTORY_READ)
+    @authorities.etag
+    @authorities.arguments(AuthorityQueryArgs, location="query")
+    @authorities.response(200, AuthoritySchema(many=True))
+    @paginated(authorities)
+    def get(self, args, pagination_parameters):
+        """List authorities
+
+        Filters combine with AND. With `updated_since`, archived authorities changed since
+        then are included with `removed: true`, so a mirror can drop them.
+        """
+        statement = queries.authorities_statement(args)
+        version = queries.list_version(statement, Authority)
+        list_etag(authorities, version)
+        return page_of(
+            queries.authorities_page_statement(statement, args["sort"]),
+            pagination_parameters,
+            total=version[0],
+        )
+
+    @require(Scope.DIRECTORY_WRITE)
+    @authorities.etag
+    @authorities.arguments(AuthorityCreateSchema)
+    @authorities.response(201, AuthoritySchema)
+    def post(self, data):
+        """Create an authority (in a member state the caller may edit)"""
+        authority = services.create_authority(data)
+        authorities.set_etag(etag_data(authority))
+        return authority, 201, {"Location": f"{authorities.url_prefix}/{authority.id}"}
+
+
+@authorities.route(f"/{ID.format('authority_id')}")
+class AuthorityById(MethodView):
+    @require(Scope.DIRECTORY_READ)
+    @authorities.etag
+    @authorities.response(200, AuthoritySchema)
+    def get(self, authority_id):
+        """One authority (archived ones too, with `removed: true`)"""
+        authority = authority_or_404(authority_id)
+        authorities.set_etag(etag_data(authority))
+        return authority
+
+    @require(Scope.DIRECTORY_WRITE)
+    @authorities.etag
+    @authorities.arguments(AuthorityUpdateSchema)
+    @authorities.response(200, AuthoritySchema)
+    def patch(self, data, authority_id):
+        """Change an authority: only the fields sent change (If-Match required)"""
+        authority = authority_or_404(authority_id)
+        authorities.check_etag(etag_data(authority))
+        services.update_authority(authority, data)
+        authorities.set_etag(etag_data(authority))
+        return authority
+
+    @require(Scope.DIRECTORY_WRITE)
+    @authorities.etag
+    @authorities.response(204)
+    def delete(self, authority_id):
+        """Archive an authority (If-Match required; its contact points must be archived first)"""
+        authority = authority_or_404(authority_id)
+        authorities.check_etag(etag_data(authority))
+        services.archive_authority(authority)
+
+
+@authorities.route(f"/{ID.format('authority_id')}/restore")
+class AuthorityRestore(MethodView):
+    @require(Scope.DIRECTORY_WRITE)
+    @authorities.etag
+    @authorities.doc(**PRECONDITION_DOC)
+    @authorities.response(200, AuthoritySchema)
+    def post(self, authority_id):
+        """Restore an archived authority (If-Match required)"""
+        authority = authority_or_404(authority_id)
+        check_if_match(etag_data(authority))
+        services.restore_authority(authority)
+        authorities.set_etag(etag_data(authority))
+        return authority
+
+
+@authorities.route(f"/{ID.format('authority_id')}/verify")
+class AuthorityVerify(MethodView):
+    @require(Scope.DIRECTORY_WRITE)
+    @authorities.etag
+    @authorities.doc(**PRECONDITION_DOC)
+    @authorities.response(200, AuthoritySchema)
+    def post(self, authority_id):
+        """Record that the authority was re-confirmed as accurate, now, by the caller"""
+        authority = authority_or_404(authority_id)
+        check_if_match(etag_data(authority))
+        services.verify_authority(authority)
+        authorities.set_etag(etag_data(authority))
+        return authority
+
+
+# -- contact points --------------------------------------------------------------------------
+
+
+def contact_etag_data(contact: ContactPoint) -> dict:
+    # A contact shows its authority's name: renaming the authority changes the contact's tag.
+    return {**etag_data(contact), "authority": etag_data(contact.authority)}
+
+
+def contact_or_404(contact_id: int) -> ContactPoint:
+    contact = db.session.execute(
+        queries.visible_contact(contact_id, current_principal())
+    ).scalar_one_or_none()
+    if contact is None:  # secretariat-only entries do not exist for anyone else
+        abort(404, message=f"No contact point with id {contact_id}.")
+    return contact
+
+
+EXPORTS = {
+    exports.CSV_MIMETYPE: exports.contacts_csv,
+    exports.VCARD_MIMETYPE: exports.contacts_vcard,
+}
+REPRESENTATIONS = ["application/json", *EXPORTS]
+CONTACTS_LIST = (
+    "JSON: one page of contact points. text/csv: every match (not one page), one row each, "
+    "UTF-8, channels in columns (several values separated by '; '). text/vcard: every match "
+    "as vCard 4.0 (RFC 6350), one card each."
+)
+
+
+@contacts.after_request
+def vary_on_accept(response):
+    # the contacts list answers JSON, CSV or vCard at one URL: caches must key on Accept
+    response.vary.add("Accept")
+    return response
+
+
+@contacts.route("")
+class Contacts(MethodView):
+    @require(Scope.DIRECTORY_READ)
+    @contacts.etag
+    @contacts.arguments(ContactQueryArgs, location="query")
+    @contacts.response(200, ContactPointSchema(many=True), description=CONTACTS_LIST)
+    @contacts.alt_response(
+        200,
+        schema={"type": "string"},
+        content_type=exports.CSV_MIMETYPE,
+        description=CONTACTS_LIST,
+        success=True,
+    )
+    @contacts.alt_response(
+        200,
+        schema={"type": "string"},
+        content_type=exports.VCARD_MIMETYPE,
+        description=CONTACTS_LIST,
+        success=True,
+    )
+    @paginated(contacts)
+    def get(self, args, pagination_parameters):
+        """List contact points with their channels
+
+        Filters combine with AND; `q` also matches the authority's name. With
+        `updated_since`, archived contact points changed since then are included with
+        `removed: true`. `Accept: text/csv` or `text/vcard` exports every match at once.
+        """
+        representation = request.accept_mimetypes.best_match(REPRESENTATIONS, REPRESENTATIONS[0])
+        statement = queries.contacts_statement(args, current_principal())
+        version = queries.list_version(statement, ContactPoint, Authority.updated_at)
+        list_etag(contacts, version, representation)
+        page_statement = queries.contacts_page_statement(statement, args["sort"])
+        if representation in EXPORTS:
+            return export(representation, page_statement, version[0], pagination_parameters)
+        return page_of(page_statement, pagination_parameters, total=version[0])
+
+    @require(Scope.DIRECTORY_WRITE)
+    @contacts.etag
+    @contacts.arguments(ContactCreateSchema)
+    @contacts.response(201, ContactPointSchema)
+    def post(self, data):
+        """Create a contact point (at an authority of a member state the caller may edit)"""
+        contact = services.create_contact(data)
+        contacts.set_etag(contact_etag_data(contact))
+        return contact, 201, {"Location": f"{contacts.url_prefix}/{contact.id}"}
+
+
+def export(representation: str, statement, total: int, pagination_parameters) -> Response:
+    # An export is the whole selection: its X-Pagination says so (one page of `total`).
+    pagination_parameters.page, pagination_parameters.page_size = 1, max(total, 1)
+    pagination_parameters.item_count = total
+    rows = db.session.execute(statement).scalars().all()
+    body = EXPORTS[representation](rows)
+    return Response(body, mimetype=representation)
+
+
+@contacts.route(f"/{ID.format('contact_id')}")
+class ContactById(MethodView):
+    @require(Scope.DIRECTORY_READ)
+    @contacts.etag
+    @contacts.response(200, ContactPointSchema)
+    def get(self, contact_id):
+        """One contact point (archived ones too, with `removed: true`)"""
+        contact = contact_or_404(contact_id)
+        contacts.set_etag(contact_etag_data(contact))
+        return contact
+
+    @require(Scope.DIRECTORY_WRITE)
+    @contacts.etag
+    @contacts.arguments(ContactUpdateSchema)
+    @contacts.response(200, ContactPointSchema)
+    def patch(self, data, contact_id):
+        """Change a contact point: only the fields sent change; `channels` replaces them all"""
+        contact = contact_or_404(contact_id)
+        contacts.check_etag(contact_etag_data(contact))
+        services.update_contact(contact, data)
+        contacts.set_etag(contact_etag_data(contact))
+        return contact
+
+    @require(Scope.DIRECTORY_WRITE)
+    @contacts.etag
+    @contacts.response(204)
+    def delete(self, contact_id):
+        """Archive a contact point (If-Match required)"""
+        contact = contact_or_404(contact_id)
+        contacts.check_etag(contact_etag_data(contact))
+        services.archive_contact(contact)
+
+
+@contacts.route(f"/{ID.format('contact_id')}/restore")
+class ContactRestore(MethodView):
+    @require(Scope.DIRECTORY_WRITE)
+    @contacts.etag
+    @contacts.doc(**PRECONDITION_DOC)
+    @contacts.response(200, ContactPointSchema)
+    def post(self, contact_id):
+        """Restore an archived contact point (If-Match required)"""
+        contact = contact_or_404(contact_id)
+        check_if_match(contact_etag_data(contact))
+        services.restore_contact(contact)
+        contacts.set_etag(contact_etag_data(contact))
+        return contact
+
+
+@contacts.route(f"/{ID.format('contact_id')}/verify")
+class ContactVerify(MethodView):
+    @require(Scope.DIRECTORY_WRITE)
+    @contacts.etag
+    @contacts.doc(**PRECONDITION_DOC)
+    @contacts.response(200, ContactPointSchema)
+    def post(self, contact_id):
+        """Record that the contact point was re-confirmed as accurate, now, by the caller"""
+        contact = contact_or_404(contact_id)
+        check_if_match(contact_etag_data(contact))
+        services.verify_contact(contact)
+        contacts.set_etag(contact_etag_data(contact))
+        return contact
+
+
+blueprints = (member_states, authorities, contacts)

@@ -1,8 +1,62 @@
-"""Directory schemas: what the API shows of member states (authorities and contacts follow)."""
+"""Directory schemas: what the API shows (output) and what it accepts (input, strictly checked)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC
+from zoneinfo import available_timezones
 
 import marshmallow as ma
+import phonenumbers
+import pycountry
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import g, has_request_context
+from webargs.fields import DelimitedList
 
-from service.directory.models import MemberStateStatus
+from service.core.api import TextSearchArgs
+from service.core.db import db
+from service.core.fields import CleanString
+from service.directory.models import (
+    AuthorityKind,
+    ChannelType,
+    Competence,
+    ContactKind,
+    ContactRole,
+    EntryStatus,
+    MemberState,
+    MemberStateStatus,
+    Visibility,
+)
+
+PHONE_TYPES = frozenset({ChannelType.PHONE, ChannelType.MOBILE, ChannelType.FAX})
+EMAIL_TYPES = frozenset({ChannelType.EMAIL, ChannelType.SECURE_MAIL})
+TIME_ZONES = frozenset(available_timezones())
+_url = ma.validate.URL(schemes={"http", "https"}, require_tld=False)
+
+
+def _code_filter(pattern: str, description: str) -> CleanString:
+    """A code in a query: checked for shape only (an unknown code simply matches nothing)."""
+    shape = re.compile(pattern)
+
+    def validate(value: str) -> None:
+        if not shape.fullmatch(value):  # fullmatch: a trailing newline must not slip through
+            raise ma.ValidationError(f"Must look like {pattern}.")
+
+    return CleanString(
+        validate=validate, metadata={"pattern": f"^{pattern}$", "description": description}
+    )
+
+
+def member_state_filter() -> DelimitedList:
+    return DelimitedList(
+        _code_filter("[A-Za-z]{2}", "ISO 3166-1 alpha-2"),
+        validate=ma.validate.Length(min=1),
+        metadata={"description": "One or several ISO 3166-1 alpha-2 codes, comma-separated"},
+    )
+
+
+# -- member states ---------------------------------------------------------------------------
 
 
 class MemberStateNamesSchema(ma.Schema):
@@ -27,3 +81,374 @@ class MemberStateSchema(ma.Schema):
 
 class MemberStateQueryArgs(ma.Schema):
     status = ma.fields.Enum(MemberStateStatus, by_value=True)
+
+
+class CompletenessSchema(ma.Schema):
+    member_state = ma.fields.String(metadata={"description": "ISO 3166-1 alpha-2"})
+    name = ma.fields.String(metadata={"description": "Name in English"})
+    status = ma.fields.Enum(MemberStateStatus, by_value=True)
+    has_coordinating_authority = ma.fields.Boolean(
+        metadata={"description": "An active national coordinating authority is listed"}
+    )
+    has_focal_point = ma.fields.Boolean(metadata={"description": "An active focal point"})
+    has_24_7_contact = ma.fields.Boolean(
+        metadata={"description": "An active 24/7 operational contact"}
+    )
+    active_contact_points = ma.fields.Integer()
+    verified_last_12_months = ma.fields.Integer(
+        metadata={"description": "Active contact points re-confirmed in the last 12 months"}
+    )
+    verified_share = ma.fields.Float(
+        allow_none=True,
+        metadata={"description": "verified_last_12_months / active_contact_points (0 to 1)"},
+    )
+    last_change = ma.fields.AwareDateTime(
+        allow_none=True, metadata={"description": "Latest change to an authority or contact"}
+    )
+    complete = ma.fields.Boolean(
+        metadata={"description": "Coordinating authority, focal point and 24/7 contact present"}
+    )
+
+
+class CompletenessQueryArgs(ma.Schema):
+    member_state = member_state_filter()
+
+
+# -- fields checked against reference data ---------------------------------------------------
+
+
+def _known_codes(model) -> frozenset[str]:
+    """The codes in a reference table, read once per request however many fields ask."""
+    if not has_request_context():
+        return frozenset(db.session.execute(sa.select(model.code)).scalars())
+    cache = g.setdefault("known_codes", {})
+    if model not in cache:
+        cache[model] = frozenset(db.session.execute(sa.select(model.code)).scalars())
+    return cache[model]
+
+
+class MemberStateCode(CleanString):
+    default_error_messages = {"unknown": "No member state with code {code!r}."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {"description": "ISO 3166-1 alpha-2 code"})
+        super().__init__(validate=ma.validate.Length(equal=2), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = super()._deserialize(value, attr, data, **kwargs).upper()
+        if code not in _known_codes(MemberState):
+            raise self.make_error("unknown", code=code)
+        return code
+
+
+class CompetenceCode(CleanString):
+    default_error_messages = {"unknown": "Unknown competence {code!r}."}
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            validate=ma.validate.Length(min=1, max=40),
+            metadata={"description": "A competence code (see the competences list)"},
+            **kwargs,
+        )
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = super()._deserialize(value, attr, data, **kwargs)
+        if code not in _known_codes(Competence):
+            raise self.make_error("unknown", code=code)
+        return code
+
+
+def validate_language(code: str) -> None:
+    if len(code) != 2 or pycountry.languages.get(alpha_2=code) is None:
+        raise ma.ValidationError(f"{code!r} is not an ISO 639-1 language code.")
+
+
+def validate_time_zone(name: str) -> None:
+    if name not in TIME_ZONES:
+        raise ma.ValidationError(f"{name!r} is not an IANA time zone name.")
+
+
+def _languages_field(**kwargs):
+    return ma.fields.List(
+        CleanString(validate=validate_language),
+        validate=ma.validate.Length(max=20),
+        metadata={"description": "ISO 639-1 codes, e.g. ['es', 'en']"},
+        **kwargs,
+    )
+
+
+def _competences_field(**kwargs):
+    return ma.fields.List(CompetenceCode(), validate=ma.validate.Length(max=20), **kwargs)
+
+
+class UpdatedSince(ma.fields.AwareDateTime):
+    """An ISO 8601 time with its zone, as UTC (the zone is required: sync must be exact)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            metadata={
+                "description": "ISO 8601 with a time zone. Entries changed since then, archived "
+                "ones included and marked removed (incremental sync)."
+            },
+            **kwargs,
+        )
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:00+01:00 lies before year 1 in UTC
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
+
+
+def _unique(values: list) -> list:
+    return list(dict.fromkeys(values))
+
+
+# -- authorities -----------------------------------------------------------------------------
+
+
+class CompetenceSchema(ma.Schema):
+    code = ma.fields.String()
+
+
+class SyncFieldsSchema(ma.Schema):
+    """What every directory entry shows about its life: versions, verification, removal."""
+
+    last_verified_at = ma.fields.AwareDateTime(allow_none=True)
+    last_verified_by = ma.fields.String(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+    updated_at = ma.fields.AwareDateTime()
+    archived_at = ma.fields.AwareDateTime(allow_none=True)
+    removed = ma.fields.Boolean(
+        attribute="is_archived",
+        metadata={"description": "Archived: a mirror should drop it (restorable)"},
+    )
+
+
+class AuthoritySchema(SyncFieldsSchema):
+    id = ma.fields.Integer()
+    member_state = ma.fields.String(attribute="member_state_code")
+    name = ma.fields.String()
+    name_local = ma.fields.String(allow_none=True)
+    acronym = ma.fields.String(allow_none=True)
+    kind = ma.fields.Enum(AuthorityKind, by_value=True)
+    is_coordinating = ma.fields.Boolean(
+        metadata={"description": "The state's national coordinating authority"}
+    )
+    competences = ma.fields.Pluck(CompetenceSchema, "code", many=True)
+    address = ma.fields.String(allow_none=True)
+    website = ma.fields.String(allow_none=True)
+    languages = ma.fields.List(ma.fields.String())
+    status = ma.fields.Enum(EntryStatus, by_value=True)
+
+
+class AuthorityCreateSchema(ma.Schema):
+    member_state = MemberStateCode(required=True)
+    name = CleanString(required=True, validate=ma.validate.Length(min=1, max=300))
+    name_local = CleanString(allow_none=True, validate=ma.validate.Length(max=300))
+    acronym = CleanString(allow_none=True, validate=ma.validate.Length(max=40))
+    kind = ma.fields.Enum(AuthorityKind, by_value=True, required=True)
+    is_coordinating = ma.fields.Boolean()
+    competences = _competences_field()
+    address = CleanString(allow_none=True, validate=ma.validate.Length(max=2000))
+    website = CleanString(allow_none=True, validate=[ma.validate.Length(max=500), _url])
+    languages = _languages_field()
+    status = ma.fields.Enum(EntryStatus, by_value=True)
+
+    @ma.post_load
+    def tidy(self, data, **kwargs):
+        data = _strip_names(data, ("name", "name_local", "acronym"))
+        if "member_state" in data:
+            data["member_state_code"] = data.pop("member_state")
+        for key in ("competences", "languages"):
+            if key in data:
+                data[key] = _unique(data[key])
+        return data
+
+
+class AuthorityUpdateSchema(AuthorityCreateSchema):
+    """The same fields, all optional: only what is sent changes."""
+
+    def __init__(self, **kwargs):
+        super().__init__(partial=_required_fields(AuthorityCreateSchema), **kwargs)
+
+
+def _required_fields(schema_class) -> tuple[str, ...]:
+    # partial=True would reach into nested schemas too (a channel without its type); naming
+    # the top-level fields keeps every sent channel complete.
+    return tuple(name for name, f in schema_class._declared_fields.items() if f.required)
+
+
+def _strip_names(data: dict, keys) -> dict:
+    for key in keys:
+        if isinstance(data.get(key), str):
+            data[key] = data[key].strip()
+            if not data[key]:
+                raise ma.ValidationError("Must not be blank.", key)
+    return data
+
+
+class AuthorityQueryArgs(TextSearchArgs):
+    member_state = member_state_filter()
+    competence = _code_filter("[a-z_]{1,40}", "Competence code")
+    language = _code_filter("[a-z]{2}", "ISO 639-1 code")
+    kind = ma.fields.Enum(AuthorityKind, by_value=True)
+    is_coordinating = ma.fields.Boolean()
+    updated_since = UpdatedSince()
+    include_archived = ma.fields.Boolean(load_default=False)
+    sort = ma.fields.String(
+        load_default="name",
+        validate=ma.validate.OneOf(["name", "-name", "updated_at", "-updated_at", "member_state"]),
+    )
+
+
+# -- contact points and channels -------------------------------------------------------------
+
+
+class ChannelSchema(ma.Schema):
+    type = ma.fields.Enum(ChannelType, by_value=True)
+    value = ma.fields.String(metadata={"description": "Phones in E.164"})
+    label = ma.fields.String(allow_none=True)
+    preferred = ma.fields.Boolean()
+
+
+class ChannelInputSchema(ma.Schema):
+    type = ma.fields.Enum(ChannelType, by_value=True, required=True)
+    value = CleanString(required=True, validate=ma.validate.Length(min=1, max=500))
+    label = CleanString(allow_none=True, validate=ma.validate.Length(max=100))
+    preferred = ma.fields.Boolean(load_default=False)
+    region = CleanString(
+        load_only=True,
+        validate=ma.validate.Length(equal=2),
+        metadata={
+            "description": "For phone numbers without a + prefix: the ISO 3166-1 alpha-2 "
+            "region to read them in. Not stored."
+        },
+    )
+
+    @ma.post_load
+    def normalise_value(self, data, **kwargs):
+        """Phones become E.164, e-mail addresses are checked offline, websites are URLs."""
+        kind, value = data["type"], data["value"].strip()
+        region = data.pop("region", None)
+        if kind in PHONE_TYPES:
+            data["value"] = _e164(value, region)
+        elif kind in EMAIL_TYPES:
+            try:
+                data["value"] = validate_email(value, check_deliverability=False).normalized
+            except EmailNotValidError as error:
+                raise ma.ValidationError(str(error), "value") from None
+        else:
+            try:
+                _url(value)
+            except ma.ValidationError as error:
+                raise ma.ValidationError(error.messages, "value") from None
+            data["value"] = value
+        return data
+
+
+def _e164(value: str, region: str | None) -> str:
+    if region is None and not value.startswith("+"):
+        raise ma.ValidationError(
+            "Write the number in international form (+ and country code) or give a region.",
+            "value",
+        )
+    try:
+        number = phonenumbers.parse(value, region.upper() if region else None)
+    except phonenumbers.NumberParseException as error:
+        raise ma.ValidationError(f"Not a phone number: {error}.", "value") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ma.ValidationError("Not a valid phone number.", "value")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class AuthorityRefSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    acronym = ma.fields.String(allow_none=True)
+    member_state = ma.fields.String(attribute="member_state_code")
+
+
+class ContactPointSchema(SyncFieldsSchema):
+    id = ma.fields.Integer()
+    authority = ma.fields.Nested(AuthorityRefSchema)
+    member_state = ma.fields.String(attribute="authority.member_state_code")
+    kind = ma.fields.Enum(ContactKind, by_value=True)
+    name = ma.fields.String()
+    position = ma.fields.String(allow_none=True)
+    role = ma.fields.Enum(ContactRole, by_value=True)
+    competences = ma.fields.Pluck(CompetenceSchema, "code", many=True)
+    languages = ma.fields.List(ma.fields.String())
+    hours = ma.fields.String(allow_none=True)
+    time_zone = ma.fields.String(allow_none=True, metadata={"description": "IANA name"})
+    available_24_7 = ma.fields.Boolean()
+    visibility = ma.fields.Enum(Visibility, by_value=True)
+    status = ma.fields.Enum(EntryStatus, by_value=True)
+    channels = ma.fields.List(ma.fields.Nested(ChannelSchema))
+
+
+class ContactCreateSchema(ma.Schema):
+    authority_id = ma.fields.Integer(
+        required=True, strict=True, validate=ma.validate.Range(min=1, max=2**31 - 1)
+    )
+    kind = ma.fields.Enum(ContactKind, by_value=True, required=True)
+    name = CleanString(required=True, validate=ma.validate.Length(min=1, max=300))
+    position = CleanString(allow_none=True, validate=ma.validate.Length(max=300))
+    role = ma.fields.Enum(ContactRole, by_value=True, required=True)
+    competences = _competences_field()
+    languages = _languages_field()
+    hours = CleanString(allow_none=True, validate=ma.validate.Length(max=200))
+    time_zone = CleanString(allow_none=True, validate=validate_time_zone)
+    available_24_7 = ma.fields.Boolean()
+    visibility = ma.fields.Enum(Visibility, by_value=True)
+    status = ma.fields.Enum(EntryStatus, by_value=True)
+    channels = ma.fields.List(
+        ma.fields.Nested(ChannelInputSchema),
+        required=True,
+        validate=ma.validate.Length(min=1, max=20),
+        metadata={"description": "Replaces every channel of the contact point when sent"},
+    )
+
+    @ma.validates_schema(skip_on_field_errors=True)
+    def one_preferred_per_type(self, data, **kwargs):
+        types = [c["type"] for c in data.get("channels", []) if c["preferred"]]
+        if len(types) != len(set(types)):
+            raise ma.ValidationError("At most one preferred channel of each type.", "channels")
+
+    @ma.post_load
+    def tidy(self, data, **kwargs):
+        data = _strip_names(data, ("name",))
+        for key in ("competences", "languages"):
+            if key in data:
+                data[key] = _unique(data[key])
+        return data
+
+
+class ContactUpdateSchema(ContactCreateSchema):
+    """The same fields, all optional: only what is sent changes; `channels` replaces them all."""
+
+    def __init__(self, **kwargs):
+        super().__init__(partial=_required_fields(ContactCreateSchema), **kwargs)
+
+
+class ContactQueryArgs(TextSearchArgs):
+    member_state = member_state_filter()
+    authority = ma.fields.Integer(
+        validate=ma.validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "Authority id"},
+    )
+    competence = _code_filter("[a-z_]{1,40}", "Competence code")
+    language = _code_filter("[a-z]{2}", "ISO 639-1 code")
+    role = DelimitedList(
+        ma.fields.Enum(ContactRole, by_value=True),
+        validate=ma.validate.Length(min=1),
+        metadata={"description": "One or several roles, comma-separated"},
+    )
+    available_24_7 = ma.fields.Boolean()
+    updated_since = UpdatedSince()
+    include_archived = ma.fields.Boolean(load_default=False)
+    sort = ma.fields.String(
+        load_default="member_state",
+        validate=ma.validate.OneOf(["name", "-name", "updated_at", "-updated_at", "member_state"]),
+    )

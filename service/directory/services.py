@@ -1,0 +1,288 @@
+"""Changes to the directory, shared by the API and the admin: access rule, audit, one commit each.
+
+Every function takes data already validated by the input schemas, asks the access rule about
+each member state it touches, writes the audit entry in the same transaction and commits.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_smorest import abort
+
+from service.audit.log import current_actor, record, snapshot
+from service.audit.models import AuditAction
+from service.core.access import ensure_may_edit_state
+from service.core.db import db, utcnow
+from service.directory.models import Authority, Channel, Competence, ContactPoint
+
+CHANNEL_FIELDS = ("type", "value", "label", "preferred")
+
+
+# -- snapshots for the audit log -------------------------------------------------------------
+
+
+def authority_snapshot(authority: Authority) -> dict:
+    return {**snapshot(authority), "competences": [c.code for c in authority.competences]}
+
+
+def contact_snapshot(contact: ContactPoint) -> dict:
+    return {
+        **snapshot(contact),
+        "competences": [c.code for c in contact.competences],
+        "channels": [
+            {"type": ch.type.value, "value": ch.value, "label": ch.label, "preferred": ch.preferred}
+            for ch in contact.channels
+        ],
+    }
+
+
+# -- rejections ------------------------------------------------------------------------------
+
+
+def invalid(field: str, message: str):
+    """A 422 naming the field, shaped like the schemas' own validation errors."""
+    abort(422, message=f"{field}: {message}", messages={"json": {field: [message]}})
+
+
+def conflict(message: str):
+    abort(409, message=message)
+
+
+def _ensure_live(entry, what: str) -> None:
+    if entry.is_archived:
+        conflict(f"This {what} is archived: restore it first.")
+
+
+def _competences(codes: list[str]) -> list[Competence]:
+    found = {
+        c.code: c
+        for c in db.session.execute(sa.select(Competence).where(Competence.code.in_(codes)))
+        .scalars()
+        .all()
+    }
+    return [found[code] for code in codes]
+
+
+def _codes(entities) -> list[str]:
+    return [e.code for e in entities]
+
+
+def _apply(entity, data: dict) -> bool:
+    """Sets the given columns; True when anything differs from what is stored."""
+    changed = False
+    for key, value in data.items():
+        if getattr(entity, key) != value:
+            setattr(entity, key, value)
+            changed = True
+    return changed
+
+
+def _save(action: AuditAction, entity, before: dict | None, snapshot_of) -> None:
+    db.session.flush()
+    record(action, entity, before, snapshot_of(entity))
+    db.session.commit()
+
+
+def _bump(entity) -> None:
+    # Changing only links (competences, channels) leaves the row untouched; the version (and
+    # with it the ETag and updated_at, which incremental sync relies on) must still move.
+    entity.version += 1
+
+
+# -- authorities -----------------------------------------------------------------------------
+
+
+def _ensure_unique_name(member_state_code: str, name: str, authority_id: int | None) -> None:
+    clash = db.session.execute(
+        sa.select(Authority.id).where(
+            Authority.member_state_code == member_state_code,
+            Authority.name == name,
+            Authority.id != (authority_id or 0),
+        )
+    ).first()
+    if clash:
+        conflict(
+            f"{member_state_code} already has an authority named {name!r} (id {clash.id}, "
+            "possibly archived)."
+        )
+
+
+def create_authority(data: dict) -> Authority:
+    data = dict(data)
+    ensure_may_edit_state(data["member_state_code"])
+    _ensure_unique_name(data["member_state_code"], data["name"], None)
+    competences = _competences(data.pop("competences", []))
+    authority = Authority(**data, competences=competences)
+    db.session.add(authority)
+    _save(AuditAction.CREATE, authority, None, authority_snapshot)
+    return authority
+
+
+def update_authority(authority: Authority, data: dict) -> Authority:
+    data = dict(data)
+    ensure_may_edit_state(authority.member_state_code)
+    _ensure_live(authority, "authority")
+    state = data.get("member_state_code", authority.member_state_code)
+    if state != authority.member_state_code:
+        ensure_may_edit_state(state)  # moving an authority: both states must be the editor's
+    name = data.get("name", authority.name)
+    if (state, name) != (authority.member_state_code, authority.name):
+        _ensure_unique_name(state, name, authority.id)
+    before = authority_snapshot(authority)
+    changed = False
+    if "competences" in data:
+        codes = data.pop("competences")
+        if codes != _codes(authority.competences):
+            authority.competences = _competences(codes)
+            changed = True
+    changed = _apply(authority, data) or changed
+    if changed:
+        _bump(authority)
+        _save(AuditAction.UPDATE, authority, before, authority_snapshot)
+    return authority
+
+
+def archive_authority(authority: Authority) -> None:
+    ensure_may_edit_state(authority.member_state_code)
+    if authority.is_archived:
+        conflict("This authority is already archived.")
+    live_contacts = db.session.execute(
+        sa.select(sa.func.count()).where(
+            ContactPoint.authority_id == authority.id, ContactPoint.archived_at.is_(None)
+        )
+    ).scalar_one()
+    if live_contacts:
+        conflict(
+            f"This authority still has {live_contacts} contact point(s): archive or move them "
+            "first."
+        )
+    before = authority_snapshot(authority)
+    authority.archived_at = utcnow()
+    _save(AuditAction.ARCHIVE, authority, before, authority_snapshot)
+
+
+def restore_authority(authority: Authority) -> Authority:
+    ensure_may_edit_state(authority.member_state_code)
+    if not authority.is_archived:
+        conflict("This authority is not archived.")
+    before = authority_snapshot(authority)
+    authority.archived_at = None
+    _save(AuditAction.RESTORE, authority, before, authority_snapshot)
+    return authority
+
+
+def verify_authority(authority: Authority) -> Authority:
+    ensure_may_edit_state(authority.member_state_code)
+    _ensure_live(authority, "authority")
+    before = authority_snapshot(authority)
+    _mark_verified(authority)
+    _save(AuditAction.VERIFY, authority, before, authority_snapshot)
+    return authority
+
+
+def _mark_verified(entry) -> None:
+    entry.last_verified_at = utcnow()  # the database's clock, like every other timestamp
+    entry.last_verified_by = current_actor().label
+
+
+# -- contact points --------------------------------------------------------------------------
+
+
+def _live_authority(authority_id: int) -> Authority:
+    authority = db.session.get(Authority, authority_id)
+    if authority is None:
+        invalid("authority_id", f"No authority with id {authority_id}.")
+    if authority.is_archived:
+        invalid("authority_id", f"Authority {authority_id} is archived.")
+    return authority
+
+
+def _check_hours(contact: ContactPoint) -> None:
+    if contact.hours and not contact.available_24_7 and not contact.time_zone:
+        invalid("time_zone", "Give the IANA time zone the hours are in.")
+
+
+def _channels(rows: list[dict]) -> list[Channel]:
+    return [Channel(**{k: row.get(k) for k in CHANNEL_FIELDS}) for row in rows]
+
+
+def _channel_tuples(channels) -> list[tuple]:
+    return [tuple(getattr(ch, k) for k in CHANNEL_FIELDS) for ch in channels]
+
+
+def create_contact(data: dict) -> ContactPoint:
+    data = dict(data)
+    authority = _live_authority(data.pop("authority_id"))
+    ensure_may_edit_state(authority.member_state_code)
+    contact = ContactPoint(
+        **data
+        | {
+            "authority": authority,
+            "competences": _competences(data.get("competences", [])),
+            "channels": _channels(data["channels"]),
+        }
+    )
+    _check_hours(contact)
+    db.session.add(contact)
+    _save(AuditAction.CREATE, contact, None, contact_snapshot)
+    return contact
+
+
+def update_contact(contact: ContactPoint, data: dict) -> ContactPoint:
+    data = dict(data)
+    ensure_may_edit_state(contact.authority.member_state_code)
+    _ensure_live(contact, "contact point")
+    before = contact_snapshot(contact)
+    changed = False
+    authority_id = data.pop("authority_id", contact.authority_id)
+    if authority_id != contact.authority_id:
+        authority = _live_authority(authority_id)
+        ensure_may_edit_state(authority.member_state_code)  # no moving into another state
+        contact.authority = authority
+        changed = True
+    if "competences" in data:
+        codes = data.pop("competences")
+        if codes != _codes(contact.competences):
+            contact.competences = _competences(codes)
+            changed = True
+    if "channels" in data:
+        channels = _channels(data.pop("channels"))
+        if _channel_tuples(channels) != _channel_tuples(contact.channels):
+            contact.channels = channels
+            changed = True
+    changed = _apply(contact, data) or changed
+    _check_hours(contact)
+    if changed:
+        _bump(contact)
+        _save(AuditAction.UPDATE, contact, before, contact_snapshot)
+    return contact
+
+
+def archive_contact(contact: ContactPoint) -> None:
+    ensure_may_edit_state(contact.authority.member_state_code)
+    if contact.is_archived:
+        conflict("This contact point is already archived.")
+    before = contact_snapshot(contact)
+    contact.archived_at = utcnow()
+    _save(AuditAction.ARCHIVE, contact, before, contact_snapshot)
+
+
+def restore_contact(contact: ContactPoint) -> ContactPoint:
+    ensure_may_edit_state(contact.authority.member_state_code)
+    if not contact.is_archived:
+        conflict("This contact point is not archived.")
+    if contact.authority.is_archived:
+        conflict("Its authority is archived: restore the authority first.")
+    before = contact_snapshot(contact)
+    contact.archived_at = None
+    _save(AuditAction.RESTORE, contact, before, contact_snapshot)
+    return contact
+
+
+def verify_contact(contact: ContactPoint) -> ContactPoint:
+    ensure_may_edit_state(contact.authority.member_state_code)
+    _ensure_live(contact, "contact point")
+    before = contact_snapshot(contact)
+    _mark_verified(contact)
+    _save(AuditAction.VERIFY, contact, before, contact_snapshot)
+    return contact

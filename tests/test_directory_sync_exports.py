@@ -1,0 +1,193 @@
+"""Incremental sync, CSV and vCard exports, completeness per member state."""
+
+import csv
+import io
+from urllib.parse import quote
+
+import vobject
+
+from service.directory.completeness import database_now
+
+from .directory_fixtures import *  # noqa: F403 - the fixtures
+from .directory_fixtures import (
+    contact_payload,
+    demo_authority,
+    demo_contact,
+    pagination,
+)
+
+
+def database_time() -> str:
+    return database_now().isoformat()
+
+
+def etag_of(test_client, url: str) -> str:
+    return test_client.get(url).headers["ETag"]
+
+
+# -- incremental sync ------------------------------------------------------------------------
+
+
+def test_updated_since_returns_changes_and_archived_entries_marked_removed(writer):
+    since = writer.get(f"/api/v1/contacts?updated_since={quote(database_time())}")
+    assert since.get_json() == []
+    since_text = database_time()
+    changed = demo_contact("demo-ar-focal")
+    archived = demo_contact("demo-ar-24-7")
+    for contact, call in ((changed, "patch"), (archived, "delete")):
+        url = f"/api/v1/contacts/{contact.id}"
+        kwargs = {"json": {"hours": "Mon-Fri 07:00-15:00"}} if call == "patch" else {}
+        response = getattr(writer, call)(url, headers={"If-Match": etag_of(writer, url)}, **kwargs)
+        assert response.status_code in (200, 204)
+
+    response = writer.get(f"/api/v1/contacts?updated_since={quote(since_text)}&sort=updated_at")
+    entries = {c["id"]: c for c in response.get_json()}
+    assert entries.keys() == {changed.id, archived.id}
+    assert entries[changed.id]["removed"] is False
+    assert entries[archived.id]["removed"] is True
+    assert entries[archived.id]["archived_at"] >= since_text[:19]
+    # an ordinary listing leaves the archived one out
+    plain = writer.get("/api/v1/contacts?member_state=AR&page_size=100").get_json()
+    assert archived.id not in [c["id"] for c in plain]
+
+
+def test_updated_since_needs_a_time_zone(api):
+    response = api.get("/api/v1/authorities?updated_since=2026-01-01T00:00:00")
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "updated_since"
+
+
+def test_authorities_sync_includes_archived_authorities(secretariat):
+    since_text = database_time()
+    authority = demo_authority("demo-jm-child")
+    for contact_key in ("demo-jm-focal", "demo-jm-technical"):
+        url = f"/api/v1/contacts/{demo_contact(contact_key).id}"
+        headers = {"If-Match": etag_of(secretariat, url), **secretariat.csrf}
+        assert secretariat.delete(url, headers=headers).status_code == 204
+    url = f"/api/v1/authorities/{authority.id}"
+    headers = {"If-Match": etag_of(secretariat, url), **secretariat.csrf}
+    assert secretariat.delete(url, headers=headers).status_code == 204
+    synced = secretariat.get(f"/api/v1/authorities?updated_since={quote(since_text)}").get_json()
+    assert [(a["id"], a["removed"]) for a in synced] == [(authority.id, True)]
+
+
+# -- exports ---------------------------------------------------------------------------------
+
+
+def test_csv_export_has_one_row_per_contact_matching_the_json(api):
+    json_list = api.get("/api/v1/contacts?member_state=AR,BR&page_size=100").get_json()
+    response = api.get(
+        "/api/v1/contacts?member_state=AR,BR&page_size=2", headers={"Accept": "text/csv"}
+    )
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv" and response.mimetype_params["charset"] == "utf-8"
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8"))))
+    assert pagination(response)["total"] == len(rows) == len(json_list)  # not one page: all
+    for row, contact in zip(rows, json_list, strict=True):
+        assert int(row["id"]) == contact["id"]
+        assert row["name"] == contact["name"]
+        assert row["authority"] == contact["authority"]["name"]
+        assert row["member_state"] == contact["member_state"]
+        assert row["languages"].split("; ") == contact["languages"]
+        assert row["hours"] == contact["hours"]  # en dashes in the seed: UTF-8 round trip
+        for kind in ("email", "phone", "mobile", "fax", "secure_mail", "website"):
+            values = [c["value"] for c in contact["channels"] if c["type"] == kind]
+            assert row[kind] == "; ".join(values)
+
+
+def test_csv_neutralises_spreadsheet_formulas(writer):
+    authority = demo_authority("demo-ar-coordination")
+    writer.post(
+        "/api/v1/contacts", json=contact_payload(authority.id, name="=HYPERLINK(1)", position=None)
+    )
+    response = writer.get("/api/v1/contacts?q=hyperlink", headers={"Accept": "text/csv"})
+    [row] = list(csv.DictReader(io.StringIO(response.data.decode("utf-8"))))
+    assert row["name"] == "'=HYPERLINK(1)"
+
+
+def test_vcard_export_parses_back_to_the_json(api):
+    json_list = api.get("/api/v1/contacts?member_state=CA,MX&page_size=100").get_json()
+    response = api.get("/api/v1/contacts?member_state=CA,MX", headers={"Accept": "text/vcard"})
+    assert response.status_code == 200 and response.mimetype == "text/vcard"
+    cards = list(vobject.readComponents(response.data.decode("utf-8")))
+    assert len(cards) == len(json_list) == 4
+    uids = set()
+    for card, contact in zip(cards, json_list, strict=True):
+        assert card.version.value == "4.0"
+        assert card.fn.value == contact["name"]
+        assert card.org.value == [contact["authority"]["name"]]
+        assert card.role.value
+        assert card.rev.value.endswith("Z")
+        phones = [
+            c["value"] for c in contact["channels"] if c["type"] in ("phone", "mobile", "fax")
+        ]
+        assert [t.value for t in card.contents.get("tel", [])] == [f"tel:{p}" for p in phones]
+        emails = [c["value"] for c in contact["channels"] if c["type"] in ("email", "secure_mail")]
+        assert [e.value for e in card.contents.get("email", [])] == emails
+        assert [lang.value for lang in card.contents["lang"]] == contact["languages"]
+        assert card.tz.value == contact["time_zone"]
+        uids.add(card.uid.value)
+    assert len(uids) == len(cards)
+
+
+def test_exports_have_their_own_etag_and_304(api):
+    url = "/api/v1/contacts?member_state=AR"
+    json_tag = api.get(url).headers["ETag"]
+    csv_tag = api.get(url, headers={"Accept": "text/csv"}).headers["ETag"]
+    assert csv_tag != json_tag
+    again = api.get(url, headers={"Accept": "text/csv", "If-None-Match": csv_tag})
+    assert again.status_code == 304
+
+
+def test_exports_leave_out_secretariat_only_contacts_for_partners(api):
+    body = api.get("/api/v1/contacts?page_size=100", headers={"Accept": "text/vcard"}).data
+    assert b"Person Alfa" not in body and b"Focal Point Office" in body
+
+
+# -- completeness ----------------------------------------------------------------------------
+
+
+def test_completeness_reports_the_gaps_of_each_state(api):
+    response = api.get("/api/v1/member-states/completeness")
+    assert response.status_code == 200
+    reports = {r["member_state"]: r for r in response.get_json()}
+    assert len(reports) == 35
+    argentina = reports["AR"]
+    assert argentina["complete"] is True
+    assert argentina["has_coordinating_authority"] and argentina["has_focal_point"]
+    assert argentina["has_24_7_contact"] is True
+    assert argentina["active_contact_points"] == 5  # secretariat-only ones count, unseen
+    assert argentina["verified_last_12_months"] == 0 and argentina["verified_share"] == 0
+    assert argentina["last_change"]
+    assert reports["BR"]["has_24_7_contact"] is False and reports["BR"]["complete"] is False
+    assert {code for code, r in reports.items() if r["complete"]} == {"AR", "CA", "MX"}
+    assert reports["US"] == {
+        "member_state": "US",
+        "name": "United States",
+        "status": "active",
+        "has_coordinating_authority": False,
+        "has_focal_point": False,
+        "has_24_7_contact": False,
+        "active_contact_points": 0,
+        "verified_last_12_months": 0,
+        "verified_share": None,
+        "last_change": None,
+        "complete": False,
+    }
+
+
+def test_completeness_of_one_state_follows_verification_and_archiving(writer):
+    url = f"/api/v1/contacts/{demo_contact('demo-ar-focal').id}"
+    writer.post(f"{url}/verify", headers={"If-Match": etag_of(writer, url)})
+    report = writer.get("/api/v1/member-states/ar/completeness").get_json()
+    assert report["verified_last_12_months"] == 1 and report["verified_share"] == 0.2
+    hotline = f"/api/v1/contacts/{demo_contact('demo-ar-24-7').id}"
+    writer.delete(hotline, headers={"If-Match": etag_of(writer, hotline)})
+    report = writer.get("/api/v1/member-states/AR/completeness").get_json()
+    assert report["has_24_7_contact"] is False and report["active_contact_points"] == 4
+    assert writer.get("/api/v1/member-states/ZZ/completeness").status_code == 404
+
+
+def test_completeness_filters_by_several_states(api):
+    response = api.get("/api/v1/member-states/completeness?member_state=br,JM")
+    assert [r["member_state"] for r in response.get_json()] == ["BR", "JM"]
