@@ -348,3 +348,30 @@ def test_state_bound_client_cannot_move_a_contact_to_another_states_authority(
     assert response.status_code == 403
     session.expire_all()
     assert fingerprint(session) == before
+
+
+def secretariat_only_ar_contact(session) -> ContactPoint:
+    return session.execute(
+        sa.select(ContactPoint).where(ContactPoint.demo_key == "demo-ar-alternate")
+    ).scalar_one()
+
+
+@pytest.mark.parametrize("caller_name", ["focal_point_same_state", "client_same_state"])
+def test_only_the_secretariat_marks_a_contact_secretariat_only(caller_name, session, make_caller):
+    caller = make_caller(caller_name)
+    payload = contact_payload(ar_authority(session).id, visibility="secretariat")
+    before = fingerprint(session)
+    response = caller.open("POST", "/api/v1/contacts", json=payload)
+    assert response.status_code == 403
+    session.expire_all()
+    assert fingerprint(session) == before
+
+
+@pytest.mark.parametrize("caller_name", ["focal_point_same_state", "client_same_state"])
+def test_a_secretariat_only_contact_is_out_of_reach_of_its_state(caller_name, session, make_caller):
+    contact = secretariat_only_ar_contact(session)
+    caller = make_caller(caller_name)
+    url = f"/api/v1/contacts/{contact.id}"
+    assert caller.open("GET", url).status_code == 404
+    response = caller.open("PATCH", url, json={"position": "x"}, headers={"If-Match": '"x"'})
+    assert response.status_code == 404

@@ -100,6 +100,13 @@ def may_see_secretariat_only(principal: Principal | None) -> bool:
     return principal is not None and principal.is_secretariat
 
 
+def ensure_may_handle_visibility(visibility) -> None:
+    """Only the secretariat handles secretariat-only contact points: nobody else may create,
+    change or mark one (they could not see it afterwards)."""
+    if str(visibility) == "secretariat" and not may_see_secretariat_only(current_principal()):
+        abort(403, message="Only the secretariat may handle secretariat-only contact points.")
+
+
 def visible_contacts_clause(principal: Principal | None, visibility_column) -> sa.ColumnElement:
     if may_see_secretariat_only(principal):
         return sa.true()

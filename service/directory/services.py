@@ -11,7 +11,7 @@ from flask_smorest import abort
 
 from service.audit.log import current_actor, record, snapshot
 from service.audit.models import AuditAction
-from service.core.access import ensure_may_edit_state
+from service.core.access import ensure_may_edit_state, ensure_may_handle_visibility
 from service.core.db import db, utcnow
 from service.directory.models import Authority, Channel, Competence, ContactPoint
 
@@ -210,10 +210,16 @@ def _channel_tuples(channels) -> list[tuple]:
     return [tuple(getattr(ch, k) for k in CHANNEL_FIELDS) for ch in channels]
 
 
+def _ensure_may_change(contact: ContactPoint) -> None:
+    ensure_may_edit_state(contact.authority.member_state_code)
+    ensure_may_handle_visibility(contact.visibility)
+
+
 def create_contact(data: dict) -> ContactPoint:
     data = dict(data)
     authority = _live_authority(data.pop("authority_id"))
     ensure_may_edit_state(authority.member_state_code)
+    ensure_may_handle_visibility(data.get("visibility"))
     contact = ContactPoint(
         **data
         | {
@@ -230,7 +236,8 @@ def create_contact(data: dict) -> ContactPoint:
 
 def update_contact(contact: ContactPoint, data: dict) -> ContactPoint:
     data = dict(data)
-    ensure_may_edit_state(contact.authority.member_state_code)
+    _ensure_may_change(contact)
+    ensure_may_handle_visibility(data.get("visibility"))
     _ensure_live(contact, "contact point")
     before = contact_snapshot(contact)
     changed = False
@@ -259,7 +266,7 @@ def update_contact(contact: ContactPoint, data: dict) -> ContactPoint:
 
 
 def archive_contact(contact: ContactPoint) -> None:
-    ensure_may_edit_state(contact.authority.member_state_code)
+    _ensure_may_change(contact)
     if contact.is_archived:
         conflict("This contact point is already archived.")
     before = contact_snapshot(contact)
@@ -268,7 +275,7 @@ def archive_contact(contact: ContactPoint) -> None:
 
 
 def restore_contact(contact: ContactPoint) -> ContactPoint:
-    ensure_may_edit_state(contact.authority.member_state_code)
+    _ensure_may_change(contact)
     if not contact.is_archived:
         conflict("This contact point is not archived.")
     if contact.authority.is_archived:
@@ -280,7 +287,7 @@ def restore_contact(contact: ContactPoint) -> ContactPoint:
 
 
 def verify_contact(contact: ContactPoint) -> ContactPoint:
-    ensure_may_edit_state(contact.authority.member_state_code)
+    _ensure_may_change(contact)
     _ensure_live(contact, "contact point")
     before = contact_snapshot(contact)
     _mark_verified(contact)
