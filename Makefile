@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export SERVICE_ENV ?= development
 
-.PHONY: run test install lint openapi migrate seed admin
+.PHONY: run test install lint openapi migrate seed admin bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,7 @@ lint: install
 
 openapi: install
 	$(BIN)/flask --app service openapi write --format yaml openapi/openapi.yaml
+
+## Prints the polling benchmark's figures (SQLite unless DATABASE_URL is set)
+bench: install
+	$(BIN)/python -m tests.benchmarks.bench_polling
