@@ -7,8 +7,10 @@ import http
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import Blueprint as FlaskBlueprint
-from flask import send_from_directory
+from flask import request, send_from_directory
 from flask_smorest import Api as SmorestApi
+from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest.exceptions import PreconditionFailed, PreconditionRequired
 from flask_smorest.utils import prepare_response
 from swagger_ui_bundle import swagger_ui_path
 
@@ -105,3 +107,20 @@ def etag_data(entity) -> dict:
     mapper = sa.inspect(entity).mapper
     identity = mapper.primary_key_from_instance(entity)
     return {"type": mapper.class_.__tablename__, "id": identity, "version": entity.version}
+
+
+# POST actions that change a resource (restore, verify, submit, ...) need If-Match like PATCH;
+# flask-smorest guards only PUT, PATCH and DELETE, so these views call check_if_match and
+# declare it with `@blp.doc(**IF_MATCH_DOC)`.
+IF_MATCH_DOC = {
+    "parameters": ["IF_MATCH"],
+    "responses": {"412": "PRECONDITION_FAILED", "428": "PRECONDITION_REQUIRED"},
+}
+
+
+def check_if_match(data: dict) -> None:
+    """428 without If-Match, 412 when it does not match the resource's current ETag."""
+    if not request.if_match:
+        raise PreconditionRequired
+    if SmorestBlueprint._generate_etag(data) not in request.if_match:
+        raise PreconditionFailed

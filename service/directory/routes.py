@@ -5,10 +5,16 @@ from __future__ import annotations
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from flask_smorest.exceptions import PreconditionFailed, PreconditionRequired
 
 from service.core.access import Scope, current_principal, may_see_secretariat_only, require
-from service.core.api import API_PREFIX, etag_data, page_of, paginated
+from service.core.api import (
+    API_PREFIX,
+    IF_MATCH_DOC,
+    check_if_match,
+    etag_data,
+    page_of,
+    paginated,
+)
 from service.core.db import db
 from service.directory import exports, queries, services
 from service.directory.completeness import completeness
@@ -51,20 +57,6 @@ contacts = Blueprint(
     description="Contact points of the authorities, with their channels. The list also "
     "answers Accept: text/csv and Accept: text/vcard.",
 )
-
-# restore and verify are POSTs, which flask-smorest does not guard with If-Match: same rule
-PRECONDITION_DOC = {
-    "parameters": ["IF_MATCH"],
-    "responses": {"412": "PRECONDITION_FAILED", "428": "PRECONDITION_REQUIRED"},
-}
-
-
-def check_if_match(data: dict) -> None:
-    """The If-Match rule of PATCH and DELETE, for the POST actions (restore, verify)."""
-    if not request.if_match:
-        raise PreconditionRequired
-    if Blueprint._generate_etag(data) not in request.if_match:
-        raise PreconditionFailed
 
 
 def list_etag(blueprint: Blueprint, version: list, representation: str = "json") -> None:
@@ -219,7 +211,7 @@ class AuthorityById(MethodView):
 class AuthorityRestore(MethodView):
     @require(Scope.DIRECTORY_WRITE)
     @authorities.etag
-    @authorities.doc(**PRECONDITION_DOC)
+    @authorities.doc(**IF_MATCH_DOC)
     @authorities.response(200, AuthoritySchema)
     def post(self, authority_id):
         """Restore an archived authority (If-Match required)"""
@@ -234,7 +226,7 @@ class AuthorityRestore(MethodView):
 class AuthorityVerify(MethodView):
     @require(Scope.DIRECTORY_WRITE)
     @authorities.etag
-    @authorities.doc(**PRECONDITION_DOC)
+    @authorities.doc(**IF_MATCH_DOC)
     @authorities.response(200, AuthoritySchema)
     def post(self, authority_id):
         """Record that the authority was re-confirmed as accurate, now, by the caller"""
@@ -375,7 +367,7 @@ class ContactById(MethodView):
 class ContactRestore(MethodView):
     @require(Scope.DIRECTORY_WRITE)
     @contacts.etag
-    @contacts.doc(**PRECONDITION_DOC)
+    @contacts.doc(**IF_MATCH_DOC)
     @contacts.response(200, ContactPointSchema)
     def post(self, contact_id):
         """Restore an archived contact point (If-Match required)"""
@@ -390,7 +382,7 @@ class ContactRestore(MethodView):
 class ContactVerify(MethodView):
     @require(Scope.DIRECTORY_WRITE)
     @contacts.etag
-    @contacts.doc(**PRECONDITION_DOC)
+    @contacts.doc(**IF_MATCH_DOC)
     @contacts.response(200, ContactPointSchema)
     def post(self, contact_id):
         """Record that the contact point was re-confirmed as accurate, now, by the caller"""

@@ -1,23 +1,13 @@
-"""What the work-plan API blueprints share: If-Match on actions, 404s, rule errors as problems."""
+"""What the work-plan API blueprints share: 404s, and rule errors as problem documents."""
 
 from __future__ import annotations
 
-import flask_smorest
 from flask_smorest import abort
 from werkzeug.http import HTTP_STATUS_CODES
 
 from service.core.db import db
 from service.core.errors import problem
 from service.workplan.services import WorkPlanRuleError
-
-
-class Blueprint(flask_smorest.Blueprint):
-    """Also asks for If-Match on POST actions that change a resource (submit, reopen, approve).
-
-    Only views decorated with `@blp.etag` are concerned, so creating with POST needs none.
-    """
-
-    METHODS_NEEDING_CHECK_ETAG = ["PUT", "PATCH", "DELETE", "POST"]
 
 
 def get_or_404(model, ident, what: str, options=()):

@@ -7,13 +7,14 @@ import os
 import sqlalchemy as sa
 from flask import Response
 from flask.views import MethodView
+from flask_smorest import Blueprint
 
 from service.core.access import Scope, require
-from service.core.api import API_PREFIX, etag_data, page_of, paginated
+from service.core.api import API_PREFIX, IF_MATCH_DOC, check_if_match, etag_data, page_of, paginated
 from service.core.db import db
 from service.core.text import fold
 from service.workplan import services
-from service.workplan.api import Blueprint, get_or_404
+from service.workplan.api import get_or_404
 from service.workplan.coverage import coverage_for
 from service.workplan.document import MEDIA_TYPES, committee_document, render
 from service.workplan.models import (
@@ -152,10 +153,11 @@ def _action(name: str, change, summary: str):
 
     @require(Scope.WORKPLAN_WRITE)
     @work_plans.etag
+    @work_plans.doc(**IF_MATCH_DOC)
     @work_plans.response(200, WorkPlanSchema)
     def post(self, plan_id):
         plan = plan_or_404(plan_id)
-        work_plans.check_etag(etag_data(plan))
+        check_if_match(etag_data(plan))
         change(plan)
         db.session.commit()
         work_plans.set_etag(etag_data(plan))

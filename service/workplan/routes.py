@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from flask.views import MethodView
+from flask_smorest import Blueprint
 from sqlalchemy.orm import aliased, joinedload
 
 from service.core.access import Scope, require
@@ -9,7 +10,7 @@ from service.core.api import API_PREFIX, page_of, paginated
 from service.core.db import db
 from service.core.text import fold
 from service.workplan import services
-from service.workplan.api import Blueprint, get_or_404, handle_rule_errors
+from service.workplan.api import get_or_404, handle_rule_errors
 from service.workplan.models import Recommendation, ResponsibleBody, SourceDocument
 from service.workplan.plan_routes import activities, work_plans
 from service.workplan.schemas import (
