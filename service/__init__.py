@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_logging(app)
     configure_database(app)
     configure_request_ids(app)
+    configure_security_headers(app)
     configure_authentication(app)
     configure_api(app)
     configure_identity(app)
@@ -71,6 +72,21 @@ def configure_request_ids(app: Flask) -> None:
     @app.after_request
     def echo_request_id(response):
         response.headers["X-Request-ID"] = g.get("request_id", "")
+        return response
+
+
+def configure_security_headers(app: Flask) -> None:
+    """Headers a browser needs to keep our pages out of frames and sniffing; HSTS in production."""
+    hsts = app.config["SERVICE_ENV"] == "production"
+
+    @app.after_request
+    def add_security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
 
 

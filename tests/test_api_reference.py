@@ -166,3 +166,10 @@ def test_a_token_without_the_scope_is_forbidden(client, bearer):
     response = client.get("/api/v1/recommendations", headers=bearer("directory:read"))
     assert response.status_code == 403
     assert "workplan:read" in response.get_json()["detail"]
+
+
+def test_pages_carry_the_browser_security_headers(client):
+    response = client.get("/auth/login")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
