@@ -34,6 +34,7 @@ admin: migrate
 
 ## Installs and runs the whole test suite (SQLite, and PostgreSQL when reachable) and lint
 test: install
+	bash tests/ensure-tools.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
