@@ -62,6 +62,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", env == "production"),
+        # A session lasts this long from sign-in, however busy (see signed_in_user).
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "PERMANENT_SESSION_LIFETIME": timedelta(
             minutes=int(os.environ.get("SESSION_LIFETIME_MINUTES", "480"))
         ),
@@ -83,7 +85,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
 
 def _oidc_providers() -> dict[str, dict]:
     """OIDC_PROVIDERS=oas,ar and, for each NAME, OIDC_<NAME>_METADATA_URL, _CLIENT_ID,
-    _CLIENT_SECRET and optionally _LABEL (a member state may bring its own provider)."""
+    _CLIENT_SECRET and optionally _LABEL and _MEMBER_STATE (a member state's own provider)."""
     providers = {}
     for name in filter(None, (n.strip() for n in os.environ.get("OIDC_PROVIDERS", "").split(","))):
         prefix = f"OIDC_{name.upper()}_"
@@ -96,7 +98,10 @@ def _oidc_providers() -> dict[str, dict]:
             raise ConfigurationError(
                 f"OIDC provider {name!r} needs {', '.join(prefix + m for m in missing)}"
             )
+        member_state = os.environ.get(prefix + "MEMBER_STATE")
         providers[name.lower()] = {
+            # a member state's own provider vouches only for that state's focal points
+            "member_state": member_state.upper() if member_state else None,
             "label": os.environ.get(prefix + "LABEL", name),
             "server_metadata_url": os.environ[prefix + "METADATA_URL"],
             "client_id": os.environ[prefix + "CLIENT_ID"],

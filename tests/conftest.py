@@ -297,7 +297,7 @@ def login(app, make_user):
     from flask import session as flask_session
     from flask_wtf.csrf import generate_csrf
 
-    from service.core.authentication import SESSION_USER_KEY
+    from service.core.authentication import SESSION_LOGIN_AT_KEY, SESSION_USER_KEY
 
     def sign_in(test_client, role: str | None, member_state: str | None = None) -> dict:
         user = make_user(role, member_state)
@@ -307,6 +307,7 @@ def login(app, make_user):
             raw = flask_session["csrf_token"]
         with test_client.session_transaction() as cookie_session:
             cookie_session[SESSION_USER_KEY] = user.id
+            cookie_session[SESSION_LOGIN_AT_KEY] = time.time()
             cookie_session["csrf_token"] = raw
         return {"X-CSRFToken": token}
 

@@ -182,7 +182,7 @@ def test_patch_changes_only_what_is_sent_and_replaces_channels(writer):
 def test_patched_channels_are_checked_as_fully_as_new_ones(writer):
     url = f"/api/v1/contacts/{demo_contact('demo-ar-focal').id}"
     response = writer.patch(
-        url, json={"channels": [{"value": "+541155550000"}]}, headers={"If-Match": "*"}
+        url, json={"channels": [{"value": "+541155550000"}]}, headers={"If-Match": "\"stale\""}
     )
     assert field_errors(response) == {"channels.0.type": "Missing data for required field."}
 
@@ -308,7 +308,7 @@ def test_state_bound_client_cannot_move_a_contact_into_another_state(writer):
 
 def test_state_bound_client_cannot_touch_hidden_contacts_of_its_own_state(writer):
     url = f"/api/v1/contacts/{demo_contact('demo-ar-alternate').id}"
-    assert writer.patch(url, json={"hours": "x"}, headers={"If-Match": "*"}).status_code == 404
+    assert writer.patch(url, json={"hours": "x"}, headers={"If-Match": "\"stale\""}).status_code == 404
 
 
 def test_focal_point_edits_own_state_only(app, login):
@@ -333,7 +333,7 @@ def test_focal_point_edits_own_state_only(app, login):
 
 def test_read_only_partner_cannot_write(api):
     url = f"/api/v1/contacts/{demo_contact('demo-ar-focal').id}"
-    assert api.patch(url, json={"hours": "x"}, headers={"If-Match": "*"}).status_code == 403
+    assert api.patch(url, json={"hours": "x"}, headers={"If-Match": "\"stale\""}).status_code == 403
     assert api.post("/api/v1/contacts", json={}).status_code == 403
 
 
@@ -356,3 +356,15 @@ def test_session_write_without_csrf_token_is_refused(app, login):
     url = f"/api/v1/contacts/{demo_contact('demo-ar-focal').id}"
     response = person.patch(url, json={"hours": "x"}, headers={"If-Match": etag_of(person, url)})
     assert response.status_code == 400
+
+
+def test_if_match_star_is_refused_so_nothing_is_overwritten_blindly(writer, session):
+    from .directory_fixtures import demo_authority
+
+    authority = demo_authority("demo-ar-coordination")
+    response = writer.patch(
+        f"/api/v1/authorities/{authority.id}", json={"acronym": "X"}, headers={"If-Match": "*"}
+    )
+    assert response.status_code == 428
+    session.refresh(authority)
+    assert authority.acronym != "X"

@@ -173,3 +173,47 @@ def test_first_administrator_signs_in_with_the_local_password(client, session):
     user = session.get(User, signed_in_user_id(client))
     assert user.role == Role.SECRETARIAT
     assert user.password_hash.startswith("scrypt:")
+
+
+def test_signing_out_ends_every_copy_of_the_session(app, client, session, login):
+    login(client, "secretariat")
+    stolen = app.test_client()
+    with client.session_transaction() as original, stolen.session_transaction() as copy:
+        copy.update(original)
+    assert stolen.get("/api/v1/member-states").status_code == 200
+
+    token = csrf_token_of(client.get("/auth/login"))
+    client.post("/auth/logout", data={"csrf_token": token})
+
+    assert stolen.get("/api/v1/member-states").status_code == 401
+
+
+def test_a_session_ends_after_its_lifetime_however_busy(app, client, session, login):
+    import time
+
+    from service.core.authentication import SESSION_LOGIN_AT_KEY
+
+    login(client, "secretariat")
+    assert client.get("/api/v1/member-states").status_code == 200
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    with client.session_transaction() as cookie_session:
+        cookie_session[SESSION_LOGIN_AT_KEY] = time.time() - lifetime - 1
+    assert client.get("/api/v1/member-states").status_code == 401
+
+
+def test_a_member_states_provider_cannot_claim_a_secretariat_or_foreign_invitation(session):
+    from service.identity.services import user_from_login
+
+    invite("new.secretary@example.org", Role.SECRETARIAT, None, None)
+    invite("focal@br.example.org", Role.FOCAL_POINT, "BR", None)
+    invite("focal@ar.example.org", Role.FOCAL_POINT, "AR", None)
+    argentina_idp = "https://idp.argentina.example"
+
+    def login_through_argentina(subject, email):
+        claims = {"sub": subject, "email": email, "email_verified": True}
+        return user_from_login(argentina_idp, subject, claims, provider_member_state="AR")
+
+    assert login_through_argentina("s1", "new.secretary@example.org").role is None
+    assert login_through_argentina("s2", "focal@br.example.org").role is None
+    own = login_through_argentina("s3", "focal@ar.example.org")
+    assert (own.role, own.member_state_code) == (Role.FOCAL_POINT, "AR")

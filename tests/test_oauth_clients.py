@@ -166,3 +166,23 @@ def test_token_endpoint_is_rate_limited(app, client, session, make_api_client):
         app.config["RATELIMIT_TOKEN"] = "30 per minute"
         limiter.reset()
     assert statuses == [200, 200, 429]
+
+
+def test_asking_only_for_scopes_never_granted_is_an_invalid_scope(client, session, make_api_client):
+    api_client, secret = make_api_client("directory:read")
+    limiter.reset()
+    response = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "workplan:write"},
+        auth=(api_client.client_id, secret),
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_scope"
+
+
+def test_bad_token_answers_with_a_problem_document(client):
+    response = client.get(
+        "/api/v1/member-states", headers={"Authorization": "Bearer oasdir_at_nope"}
+    )
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"

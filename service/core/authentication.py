@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from authlib.integrations.flask_oauth2 import ResourceProtector
 from authlib.oauth2 import OAuth2Error
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from service.core.access import principal_for_client, principal_for_user
@@ -14,6 +16,7 @@ from service.identity.models import User
 from service.oauth.tokens import HashedBearerTokenValidator
 
 SESSION_USER_KEY = "user_id"
+SESSION_LOGIN_AT_KEY = "login_at"  # when this session signed in (POSIX seconds, UTC)
 CLIENT_AUTHENTICATED_BLUEPRINTS = frozenset({"oauth"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -23,11 +26,24 @@ resource_protector.register_token_validator(HashedBearerTokenValidator())
 
 
 def signed_in_user() -> User | None:
+    """The person of this session, if the session is still good.
+
+    A session ends when it is older than the configured lifetime (counted from sign-in, not
+    from the last request) or when the person signed out anywhere since it began.
+    """
     user_id = session.get(SESSION_USER_KEY)
-    if user_id is None:
+    login_at = session.get(SESSION_LOGIN_AT_KEY)
+    if user_id is None or login_at is None:
+        return None
+    signed_in = datetime.fromtimestamp(login_at, UTC)
+    if datetime.now(UTC) - signed_in > current_app.permanent_session_lifetime:
         return None
     user = db.session.get(User, user_id)
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active:
+        return None
+    if user.sessions_valid_after is not None and signed_in < user.sessions_valid_after:
+        return None
+    return user
 
 
 def load_principal():
@@ -43,7 +59,11 @@ def load_principal():
                 401,
                 "Unauthorized",
                 error.description or "The access token is missing, invalid, expired or revoked.",
-                headers=dict(error.get_headers()),
+                headers={
+                    name: value
+                    for name, value in error.get_headers()
+                    if name.lower() == "www-authenticate"
+                },
             )
         g.principal = principal_for_client(token.client, token.scope)
     else:
@@ -58,6 +78,9 @@ def load_principal():
                     return problem(400, "Bad Request", f"CSRF check failed: {error.description}")
     if g.principal is not None:
         g.actor = g.principal.actor
+    if is_api_request() and request.headers.get("If-Match", "").strip() == "*":
+        # "*" would match any version: exactly the silent overwrite If-Match is there to stop
+        return problem(428, "Precondition Required", "Send the ETag you read in If-Match, not '*'.")
     return None
 
 

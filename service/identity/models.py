@@ -36,6 +36,8 @@ class User(TimestampMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sessions signed in before this moment are void: signing out ends every copy of a cookie.
+    sessions_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     member_state = relationship("MemberState")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from authlib.integrations.base_client import OAuthError
@@ -18,7 +19,7 @@ from flask import (
     url_for,
 )
 
-from service.core.authentication import SESSION_USER_KEY
+from service.core.authentication import SESSION_LOGIN_AT_KEY, SESSION_USER_KEY, signed_in_user
 from service.core.db import db
 from service.core.limits import limiter
 from service.identity.services import local_login, user_from_login
@@ -46,6 +47,7 @@ def _begin_session(user) -> None:
     session.clear()  # a fresh session at every login: no fixation
     session.permanent = True
     session[SESSION_USER_KEY] = user.id
+    session[SESSION_LOGIN_AT_KEY] = datetime.now(UTC).timestamp()
 
 
 @identity.get("/login")
@@ -85,7 +87,15 @@ def callback(provider: str):
         ), 400
     claims = token.get("userinfo") or {}
     issuer = claims.get("iss") or client.load_server_metadata().get("issuer")
-    user = user_from_login(issuer, claims["sub"], claims)
+    if not claims.get("sub"):
+        return render_template(
+            "identity/message.html",
+            heading="Sign-in failed",
+            message="The identity provider did not say who you are. Please start again.",
+            error=True,
+        ), 400
+    provider_state = current_app.config["OIDC_PROVIDERS"][provider].get("member_state")
+    user = user_from_login(issuer, claims["sub"], claims, provider_member_state=provider_state)
     if user.role is None or not user.is_active:
         session.clear()
         return render_template(
@@ -122,15 +132,18 @@ def local_login_form():
 
 @identity.post("/logout")
 def logout():
+    user = signed_in_user()
+    if user is not None:
+        # Every session of this person that began before now ends, not only this cookie.
+        user.sessions_valid_after = datetime.now(UTC)
+        db.session.commit()
     session.clear()
     return redirect(url_for("identity.login"))
 
 
 @identity.get("/signed-in")
 def signed_in():
-    """Where a login lands when it was not sent from elsewhere (the admin UI replaces it)."""
-    from service.core.authentication import signed_in_user
-
+    """A plain page saying who is signed in (the admin home is where logins land)."""
     user = signed_in_user()
     if user is None:
         return redirect(url_for("identity.login"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -12,7 +12,7 @@ from service.audit.models import AuditAction
 from service.core.db import db
 from service.identity.models import Invitation, Role, User
 
-LOCAL_ISSUER = None  # the first administrator logs in with a local password, no provider
+INVITATION_LIFETIME = timedelta(days=30)
 
 
 class AccessError(ValueError):
@@ -33,6 +33,7 @@ def invite(email: str, role: Role, member_state_code: str | None, invited_by: Us
         role=role,
         member_state_code=member_state_code,
         invited_by=invited_by,
+        expires_at=datetime.now(UTC) + INVITATION_LIFETIME,
     )
     db.session.add(invitation)
     db.session.flush()
@@ -40,22 +41,32 @@ def invite(email: str, role: Role, member_state_code: str | None, invited_by: Us
     return invitation
 
 
-def open_invitation_for(email: str) -> Invitation | None:
+def open_invitation_for(email: str, provider_member_state: str | None = None):
+    """The newest open invitation for this email that a login through this provider may use.
+
+    A member state's own provider (configured with a member state) can only vouch for that
+    state's focal points; secretariat invitations need a provider of the OAS itself.
+    """
     now = datetime.now(UTC)
+    conditions = [
+        sa.func.lower(Invitation.email) == email.strip().lower(),
+        Invitation.used_at.is_(None),
+        Invitation.revoked_at.is_(None),
+        sa.or_(Invitation.expires_at.is_(None), Invitation.expires_at > now),
+    ]
+    if provider_member_state is not None:
+        conditions += [
+            Invitation.role == Role.FOCAL_POINT,
+            Invitation.member_state_code == provider_member_state,
+        ]
     return db.session.execute(
-        sa.select(Invitation)
-        .where(
-            sa.func.lower(Invitation.email) == email.strip().lower(),
-            Invitation.used_at.is_(None),
-            Invitation.revoked_at.is_(None),
-            sa.or_(Invitation.expires_at.is_(None), Invitation.expires_at > now),
-        )
-        .order_by(Invitation.id.desc())
-        .limit(1)
+        sa.select(Invitation).where(*conditions).order_by(Invitation.id.desc()).limit(1)
     ).scalar_one_or_none()
 
 
-def user_from_login(issuer: str, subject: str, claims: dict) -> User:
+def user_from_login(
+    issuer: str, subject: str, claims: dict, provider_member_state: str | None = None
+) -> User:
     """The account for an OpenID Connect login: found by issuer + subject, never by email alone.
 
     At first login (or while the account has no role), a *verified* email that matches an open
@@ -72,7 +83,7 @@ def user_from_login(issuer: str, subject: str, claims: dict) -> User:
         record(AuditAction.CREATE, user, None, snapshot(user))
     user.last_login_at = datetime.now(UTC)
     if user.role is None and email and claims.get("email_verified") is True:
-        invitation = open_invitation_for(email)
+        invitation = open_invitation_for(email, provider_member_state)
         if invitation is not None:
             before = snapshot(user)
             user.role = invitation.role

@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.errors import InvalidScopeError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Blueprint, Flask, current_app
 
+from service.core.access import ALL_SCOPES
 from service.core.db import db
 from service.core.limits import limiter
 from service.oauth.models import ApiClient, OAuthToken
@@ -44,6 +46,12 @@ def generate_access_token(*args, **kwargs) -> str:
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def validate_token_request(self):
+        super().validate_token_request()
+        # A token that could do nothing is an error the client should hear about (RFC 6749 5.2)
+        if not self.request.client.get_allowed_scope(self.request.payload.scope):
+            raise InvalidScopeError("None of the requested scopes is granted to this client.")
 
 
 class TokenRevocation(RevocationEndpoint):
@@ -108,6 +116,7 @@ def introspect_token():
 
 def configure_oauth_server(app: Flask) -> Blueprint:
     app.config.setdefault("OAUTH2_ACCESS_TOKEN_GENERATOR", generate_access_token)
+    app.config.setdefault("OAUTH2_SCOPES_SUPPORTED", sorted(ALL_SCOPES))
     app.config.setdefault(
         "OAUTH2_TOKEN_EXPIRES_IN",
         {"client_credentials": int(DEFAULT_TOKEN_LIFETIME.total_seconds())},

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 5acb19733592
+Revision ID: fc90a8b9ef2e
 Revises: 
-Create Date: 2026-11-23 16:22:54.789665
+Create Date: 2026-11-23 17:24:28.711383
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import service.core.db
 
 
 # revision identifiers, used by Alembic.
-revision = '5acb19733592'
+revision = 'fc90a8b9ef2e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -213,6 +213,7 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=255), nullable=True),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('last_login_at', service.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sessions_valid_after', service.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', service.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', service.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("role IS NULL OR (role = 'focal_point' AND member_state_code IS NOT NULL) OR (role = 'secretariat' AND member_state_code IS NULL)", name=op.f('ck_users_role_state')),
