@@ -1,14 +1,27 @@
 """The admin UI: who gets in, and a focal point's reach limited to their own state on every path."""
 
+import csv
+import io
 import re
+import time
+import uuid
 
 import pytest
 import sqlalchemy as sa
 
 from service.audit.models import AuditEntry
-from service.directory.models import Authority, ContactPoint, Visibility
+from service.core.db import db
+from service.directory.models import Authority, ContactPoint, MemberState, Visibility
+from service.identity.models import Invitation, User
 from service.oauth.models import ApiClient
-from service.workplan.models import Activity, WorkPlan, WorkPlanStatus
+from service.workplan.models import (
+    Activity,
+    Recommendation,
+    ResponsibleBody,
+    SourceDocument,
+    WorkPlan,
+    WorkPlanStatus,
+)
 
 
 def by_key(session, model, key):
@@ -315,6 +328,23 @@ def test_focal_point_cannot_bulk_act_in_the_read_only_view(focal_ar, session):
     assert br.archived_at is None
 
 
+def test_focal_point_archiving_an_authority_is_not_told_of_secretariat_only_contacts(
+    focal_ar, session
+):
+    prosecution = by_key(session, Authority, "demo-ar-prosecution")  # 1 network, 1 secretariat
+    page = focal_ar.get("/admin/authority/")
+    response = focal_ar.post(
+        "/admin/authority/action/",
+        data={"csrf_token": csrf_of(page), "action": "archive", "rowid": [str(prosecution.id)]},
+        follow_redirects=True,
+    )
+    shown = text(response)
+    assert "still has live contact points" in shown and "ask the secretariat" in shown
+    assert "2 contact point" not in shown
+    session.refresh(prosecution)
+    assert prosecution.archived_at is None
+
+
 def test_export_is_scoped_and_another_states_export_is_refused(focal_ar, secretariat_client):
     own = focal_ar.get("/admin/contactpoint/export/csv/")
     assert own.status_code == 200
@@ -516,3 +546,99 @@ def test_every_secretariat_view_renders(secretariat):
         "/admin/apiclient/new/",
     ):
         assert secretariat.get(path).status_code == 200, path
+
+
+# -- exports stream after the request: nothing they show may load lazily -----------------------
+
+
+@pytest.fixture
+def real_secretariat(app):
+    """A secretariat browser with no test transaction or app context around its requests: as in
+    production, the request's session is gone by the time a CSV export streams its rows."""
+    from service.core.authentication import SESSION_LOGIN_AT_KEY, SESSION_USER_KEY
+    from service.identity.models import Role
+
+    with app.app_context():
+        user = User(
+            email=f"export-{uuid.uuid4().hex[:6]}@example.org",
+            role=Role.SECRETARIAT,
+            issuer="https://idp.example.org",
+            subject=uuid.uuid4().hex,
+        )
+        db.session.add(user)
+        db.session.commit()  # for real: removed again below
+        user_id = user.id
+        db.session.remove()
+    browser = app.test_client()
+    with browser.session_transaction() as cookie_session:
+        cookie_session[SESSION_USER_KEY] = user_id
+        cookie_session[SESSION_LOGIN_AT_KEY] = time.time()
+    try:
+        yield browser
+    finally:
+        with app.app_context():
+            db.session.execute(sa.delete(User).where(User.id == user_id))
+            db.session.commit()
+            db.session.remove()
+
+
+def csv_rows(response) -> list[dict]:
+    assert response.status_code == 200, response.headers.get("Location")
+    return list(csv.DictReader(io.StringIO(text(response))))
+
+
+def test_contact_export_without_an_outer_context_has_every_row_complete(app, real_secretariat):
+    rows = csv_rows(real_secretariat.get("/admin/contactpoint/export/csv/"))
+    with app.app_context():
+        expected = db.session.scalar(sa.select(sa.func.count()).select_from(ContactPoint))
+    assert len(rows) == expected > 0
+    for row in rows:
+        assert re.match(r"^[A-Z]{2} · .+", row["Authority"]), row
+        assert re.match(r"^(phone|mobile|fax|email|secure_mail|website): ", row["Channels"]), row
+
+
+EXPORTS = {
+    "/admin/memberstate/": MemberState,
+    "/admin/authority/": Authority,
+    "/admin/contactpoint/": ContactPoint,
+    "/admin/sourcedocument/": SourceDocument,
+    "/admin/recommendation/": Recommendation,
+    "/admin/responsiblebody/": ResponsibleBody,
+    "/admin/workplan/": WorkPlan,
+    "/admin/activity/": Activity,
+    "/admin/user/": User,
+    "/admin/invitation/": Invitation,
+    "/admin/apiclient/": ApiClient,
+    "/admin/auditentry/": AuditEntry,
+}
+
+
+@pytest.mark.parametrize("path", EXPORTS)
+def test_every_export_streams_all_its_rows_as_plain_text(app, real_secretariat, path):
+    response = real_secretariat.get(f"{path}export/csv/")
+    rows = csv_rows(response)
+    with app.app_context():
+        stored = db.session.scalar(sa.select(sa.func.count()).select_from(EXPORTS[path]))
+    assert len(rows) == min(stored, 5000)
+    assert "<span" not in text(response) and "<br" not in text(response)
+
+
+def test_admin_exports_open_typed_formulas_as_text_and_show_no_html(secretariat, session):
+    contact = contact_of(session, "AR")
+    contact.name = '=HYPERLINK("https://evil.example","Open")'
+    contact.hours = "@SUM(1+1)"
+    authority = authority_of(session, "AR")
+    authority.acronym = "-2+3"
+    authority.last_verified_at = None
+    session.commit()  # within the test's transaction
+
+    contacts = csv_rows(secretariat.get("/admin/contactpoint/export/csv/"))
+    row = next(r for r in contacts if r["Id"] == str(contact.id))
+    assert row["Name"] == '\'=HYPERLINK("https://evil.example","Open")'
+    assert row["Hours"] == "'@SUM(1+1)"
+    assert re.search(r"\b(phone|mobile): \+\d+", row["Channels"])  # phones keep their "+"
+
+    authorities = csv_rows(secretariat.get("/admin/authority/export/csv/"))
+    row = next(r for r in authorities if r["Name"] == authority.name)
+    assert row["Acronym"] == "'-2+3"
+    assert row["Last verified"] == "never"

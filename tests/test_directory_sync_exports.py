@@ -4,6 +4,7 @@ import csv
 import io
 from urllib.parse import quote
 
+import pytest
 import vobject
 
 from service.directory.completeness import database_now
@@ -103,6 +104,45 @@ def test_csv_neutralises_spreadsheet_formulas(writer):
     response = writer.get("/api/v1/contacts?q=hyperlink", headers={"Accept": "text/csv"})
     [row] = list(csv.DictReader(io.StringIO(response.data.decode("utf-8"))))
     assert row["name"] == "'=HYPERLINK(1)"
+
+
+def test_csv_quotes_every_text_and_channel_cell_that_would_run_as_a_formula(writer):
+    authority = demo_authority("demo-ar-coordination")
+    created = writer.post(
+        "/api/v1/contacts",
+        json=contact_payload(
+            authority.id,
+            name="Oficina Formula",
+            position="@SUM(1+1)",
+            hours="-2+3",
+            channels=[
+                {"type": "email", "value": "-2+3@demo-ar.example.org", "preferred": True},
+                {"type": "secure_mail", "value": "=1+1@demo-ar.example.org"},
+                {"type": "phone", "value": "011 5555-0177", "region": "AR"},
+            ],
+        ),
+    )
+    assert created.status_code == 201, created.get_json()
+    response = writer.get("/api/v1/contacts?q=formula", headers={"Accept": "text/csv"})
+    [row] = list(csv.DictReader(io.StringIO(response.data.decode("utf-8"))))
+    assert row["position"] == "'@SUM(1+1)"
+    assert row["hours"] == "'-2+3"
+    assert row["email"] == "'-2+3@demo-ar.example.org"
+    assert row["secure_mail"] == "'=1+1@demo-ar.example.org"
+    assert row["phone"] == "+541155550177"  # a number, still read as one
+
+
+@pytest.mark.parametrize("injected", ["EMAIL:x@evil.example", "EMAIL;PREF=1:x@evil.example"])
+def test_vcard_a_carriage_return_in_a_name_cannot_add_a_property(writer, injected):
+    authority = demo_authority("demo-ar-coordination")
+    name = f"Oficina Inyectada\r{injected}"
+    created = writer.post("/api/v1/contacts", json=contact_payload(authority.id, name=name))
+    assert created.status_code == 201, created.get_json()
+    response = writer.get("/api/v1/contacts?q=inyectada", headers={"Accept": "text/vcard"})
+    assert response.status_code == 200 and response.mimetype == "text/vcard"
+    [card] = list(vobject.readComponents(response.data.decode("utf-8")))
+    assert [e.value for e in card.contents["email"]] == ["enlace.nuevo@demo-ar.example.org"]
+    assert card.fn.value == f"Oficina Inyectada\n{injected}"  # one line break, in the name
 
 
 def test_vcard_export_parses_back_to_the_json(api):

@@ -182,7 +182,7 @@ def test_patch_changes_only_what_is_sent_and_replaces_channels(writer):
 def test_patched_channels_are_checked_as_fully_as_new_ones(writer):
     url = f"/api/v1/contacts/{demo_contact('demo-ar-focal').id}"
     response = writer.patch(
-        url, json={"channels": [{"value": "+541155550000"}]}, headers={"If-Match": "\"stale\""}
+        url, json={"channels": [{"value": "+541155550000"}]}, headers={"If-Match": '"stale"'}
     )
     assert field_errors(response) == {"channels.0.type": "Missing data for required field."}
 
@@ -243,8 +243,21 @@ def test_archived_entries_cannot_be_edited_until_restored(writer):
 
 
 def test_an_authority_with_contact_points_cannot_be_archived(writer):
+    # One of its two live contacts is secretariat-only: the refusal must not count it.
     url = f"/api/v1/authorities/{demo_authority('demo-ar-prosecution').id}"
     response = writer.delete(url, headers={"If-Match": etag_of(writer, url)})
+    assert response.status_code == 409
+    assert response.get_json()["detail"] == (
+        "This authority still has live contact points: archive or move them first. If you "
+        "see none, ask the secretariat for help."
+    )
+
+
+def test_the_secretariat_is_told_how_many_contact_points_stop_an_archive(secretariat):
+    url = f"/api/v1/authorities/{demo_authority('demo-ar-prosecution').id}"
+    response = secretariat.delete(
+        url, headers={"If-Match": etag_of(secretariat, url), **secretariat.csrf}
+    )
     assert response.status_code == 409
     assert "still has 2 contact point(s)" in response.get_json()["detail"]
 
@@ -308,7 +321,9 @@ def test_state_bound_client_cannot_move_a_contact_into_another_state(writer):
 
 def test_state_bound_client_cannot_touch_hidden_contacts_of_its_own_state(writer):
     url = f"/api/v1/contacts/{demo_contact('demo-ar-alternate').id}"
-    assert writer.patch(url, json={"hours": "x"}, headers={"If-Match": "\"stale\""}).status_code == 404
+    assert (
+        writer.patch(url, json={"hours": "x"}, headers={"If-Match": '"stale"'}).status_code == 404
+    )
 
 
 def test_focal_point_edits_own_state_only(app, login):
@@ -333,7 +348,7 @@ def test_focal_point_edits_own_state_only(app, login):
 
 def test_read_only_partner_cannot_write(api):
     url = f"/api/v1/contacts/{demo_contact('demo-ar-focal').id}"
-    assert api.patch(url, json={"hours": "x"}, headers={"If-Match": "\"stale\""}).status_code == 403
+    assert api.patch(url, json={"hours": "x"}, headers={"If-Match": '"stale"'}).status_code == 403
     assert api.post("/api/v1/contacts", json={}).status_code == 403
 
 

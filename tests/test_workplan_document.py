@@ -12,6 +12,7 @@ from service.workplan.models import Recommendation, SourceDocument
 from .workplan_fixtures import *  # noqa: F403 - the fixtures
 from .workplan_fixtures import (
     PLANS,
+    seeded_activity,
 )
 
 
@@ -81,6 +82,28 @@ def test_csv_lists_every_activity_then_every_recommendation(api, seeded_plan, se
     prev_02 = next(r for r in activities if r[1] == "PREV-02")
     assert prev_02[3] == "RTP-II/R28, RTP-II/R29"
     assert prev_02[4] == "DPS, MS"
+
+
+def test_csv_cells_that_would_run_as_formulas_open_as_text(api, seeded_plan, session):
+    prev_02 = seeded_activity(seeded_plan, "PREV-02")
+    prev_02.title = '=HYPERLINK("https://evil.example","Open")'
+    prev_02.description = "+cmd|' /C calc'!A0"
+    prev_02.expected_result = "-2+3"
+    prev_02.indicators = ["@SUM(1,1)", "\tplain after a tab"]
+    prev_02.timeline = "\r=1+1"
+    seeded_plan.exclusions[0].reason = "=1+1"
+    session.commit()
+    rows = list(csv.reader(io.StringIO(download(api, seeded_plan, "csv").data.decode("utf-8-sig"))))
+    header = rows[0]
+    row = next(r for r in rows if r[1:2] == ["PREV-02"])
+    cell = dict(zip(header, row, strict=True))
+    assert cell["Activity"] == '\'=HYPERLINK("https://evil.example","Open")'
+    assert cell["Description"] == "'+cmd|' /C calc'!A0"
+    assert cell["Expected result"] == "'-2+3"
+    assert cell["Indicators"] == "'@SUM(1,1); \tplain after a tab"
+    assert cell["Timeline"] == "'\r=1+1"
+    reasons = [r[4] for r in rows if r[3:4] == ["Out of scope"]]
+    assert "'=1+1" in reasons and "=1+1" not in reasons
 
 
 def test_html_is_a_page_with_every_activity_and_escaped_text(api, seeded_plan, session):

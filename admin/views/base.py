@@ -11,11 +11,13 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.model.base import FilterGroup
 from flask_admin.model.fields import InlineFieldList
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from admin.forms import AdminForm, raw_value
 from service.core.access import Principal, current_principal
 from service.core.db import db
+from service.core.text import spreadsheet_safe
 from service.directory.models import MemberState
 
 MAX_ID_DIGITS = 18  # larger ids cannot exist (BIGINT) and would only make the database fail
@@ -132,6 +134,13 @@ def per_request(options):
     return lambda: options() if has_request_context() else []
 
 
+class ExportRow:
+    """One row of a CSV export, its cells already read (see RecordView._export_data)."""
+
+    def __init__(self, values: dict):
+        self.values = values
+
+
 class RecordView(ProtectedView, ModelView):
     """A model view whose every path (list, count, details, edit, actions, export) is scoped.
 
@@ -193,6 +202,29 @@ class RecordView(ProtectedView, ModelView):
 
     def get_query(self):
         return super().get_query().filter(*self.scope(self.principal))
+
+    # -- CSV export ----------------------------------------------------------------------------
+
+    def _export_data(self):
+        # flask-admin writes the CSV while the response streams, after the request's database
+        # session has closed: a value read then from a relationship fails, and the download
+        # stops after its header. Every cell is therefore read here, while the session is open.
+        count, rows = super()._export_data()
+        columns = [name for name, _ in self._export_columns]
+        return count, [
+            ExportRow({name: self.get_export_value(row, name) for name in columns}) for row in rows
+        ]
+
+    def get_export_value(self, model, name):
+        if isinstance(model, ExportRow):
+            return model.values[name]
+        value = super().get_export_value(model, name)
+        if value is None or isinstance(value, bool | int | float):
+            return value  # numbers stay numbers
+        # A list-page formatter's HTML becomes the text it shows; a related row, its name.
+        text = value.striptags() if isinstance(value, Markup) else str(value)
+        # Whatever someone typed must open in a spreadsheet as text, never run as a formula.
+        return spreadsheet_safe(text)
 
     def _get_filter_groups(self):
         """The filters' options, asked again on every page (they depend on data and on who asks)."""

@@ -8,6 +8,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual
 from flask_admin.model.fields import InlineFieldList, InlineFormField
 from markupsafe import Markup
+from sqlalchemy.orm import selectinload
 from wtforms import (
     BooleanField,
     DateField,
@@ -179,11 +180,15 @@ class FoldedSearchMixin:
         return "Search names"
 
 
-def verified(view, context, model, name):
+def verified_text(view, context, model, name):
     when = model.last_verified_at
-    if when is None:
+    return "never" if when is None else f"{when:%Y-%m-%d} by {model.last_verified_by or '?'}"
+
+
+def verified(view, context, model, name):
+    if model.last_verified_at is None:
         return Markup('<span class="badge badge-warning">never</span>')
-    return f"{when:%Y-%m-%d} by {model.last_verified_by or '?'}"
+    return verified_text(view, context, model, name)
 
 
 def archived(view, context, model, name):
@@ -269,6 +274,7 @@ class AuthorityView(FoldedSearchMixin, RecordView):
     column_sortable_list = ["member_state_code", "name", "kind", "updated_at", "last_verified_at"]
     column_default_sort = [("member_state_code", False), ("name", False)]
     column_formatters = {"last_verified_at": verified, "archived_at": archived}
+    column_formatters_export = {"last_verified_at": verified_text}  # plain text, no badges
     column_details_exclude_list = ["search_text", "demo_key"]
     column_export_exclude_list = ["search_text"]
 
@@ -430,6 +436,7 @@ class ContactPointView(FoldedSearchMixin, RecordView):
         "channels": lambda v, c, m, n: "; ".join(
             f"{ch.type.value}: {ch.value}" for ch in m.channels
         ),
+        "last_verified_at": verified_text,
     }
     column_details_list = [
         "authority",
@@ -500,6 +507,11 @@ class ContactPointView(FoldedSearchMixin, RecordView):
 
     def may_export(self, principal):
         return reads_directory(principal)
+
+    def get_query(self):
+        # The list and the export show every row's channels: one query for all, not one per row
+        # (flask-admin itself joins the authority, a column of the list).
+        return super().get_query().options(selectinload(ContactPoint.channels))
 
     def scope(self, principal):
         states = self.shown_states(principal)

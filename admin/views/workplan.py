@@ -10,6 +10,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.model.fields import InlineFieldList, InlineFormField
 from markupsafe import Markup
+from sqlalchemy.orm import selectinload
 from wtforms import (
     DateField,
     IntegerField,
@@ -29,6 +30,7 @@ from service.workplan import services
 from service.workplan.models import (
     Activity,
     ActivityBody,
+    ActivityRecommendation,
     ActivityStatus,
     BodyKind,
     BodyRole,
@@ -480,6 +482,20 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         "bodies",
         "timeline",
     ]
+
+    def get_query(self):
+        # The list and the export show every row's recommendations and bodies: load them for all
+        # rows at once, not one query per row.
+        return (
+            super()
+            .get_query()
+            .options(
+                selectinload(Activity.recommendation_links).joinedload(
+                    ActivityRecommendation.recommendation
+                ),
+                selectinload(Activity.body_links).joinedload(ActivityBody.body),
+            )
+        )
 
     @property
     def column_filters(self):

@@ -40,6 +40,23 @@ class Api(SmorestApi):
         prepare_response(response, self.spec, PROBLEM_JSON)
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
+    def _register_etag_headers(self):
+        super()._register_etag_headers()
+        # If-Match carries the ETag the client read; "*" is refused (it would match anything).
+        self.spec.components.parameter(
+            "IF_MATCH",
+            "header",
+            {
+                "name": "If-Match",
+                "in": "header",
+                "required": True,
+                "description": "The ETag of the version you read (428 without it, 412 when "
+                "stale; '*' is not accepted).",
+                "schema": {"type": "string", "pattern": '^\\s*(W/)?"'},
+            },
+            lazy=True,
+        )
+
     def _register_pagination_header(self):
         # The header's value is JSON text: declared as a string, with its keys described.
         self.spec.components.header(

@@ -6,6 +6,7 @@ import csv
 import io
 import uuid
 
+from service.core.text import spreadsheet_safe
 from service.directory.models import ChannelType, ContactKind, ContactPoint, ContactRole
 
 CSV_MIMETYPE = "text/csv"
@@ -41,15 +42,9 @@ CSV_COLUMNS = (
     "removed",
 )
 LIST_SEPARATOR = "; "  # several values in one cell (competences, languages, two phones)
-
-# Spreadsheets run cells starting with these as formulas; free text gets a leading quote.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: str | None) -> str:
-    if not value:
-        return ""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+# Phone numbers are validated E.164 ("+54..."): no formula can hide in them, and a quote in front
+# would stop spreadsheets reading them as the numbers they are. Every other channel is text.
+_NUMBER_CHANNELS = frozenset({ChannelType.PHONE, ChannelType.MOBILE, ChannelType.FAX})
 
 
 def _time(value) -> str:
@@ -61,29 +56,34 @@ def contacts_csv(contacts: list[ContactPoint]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for contact in contacts:
-        channels = {t.value: [] for t in ChannelType}
+        channels = {t: [] for t in ChannelType}
         for channel in contact.channels:  # preferred first (the relationship's order)
-            channels[channel.type.value].append(channel.value)
+            channels[channel.type].append(channel.value)
         writer.writerow(
             [
                 contact.id,
                 contact.authority.member_state_code,
                 contact.authority_id,
-                _text(contact.authority.name),
+                spreadsheet_safe(contact.authority.name),
                 contact.kind.value,
-                _text(contact.name),
-                _text(contact.position),
+                spreadsheet_safe(contact.name),
+                spreadsheet_safe(contact.position),
                 contact.role.value,
                 LIST_SEPARATOR.join(c.code for c in contact.competences),
                 LIST_SEPARATOR.join(contact.languages or []),
-                _text(contact.hours),
+                spreadsheet_safe(contact.hours),
                 contact.time_zone or "",
                 "true" if contact.available_24_7 else "false",
                 contact.visibility.value,
                 contact.status.value,
-                *(LIST_SEPARATOR.join(values) for values in channels.values()),
+                *(
+                    LIST_SEPARATOR.join(values)
+                    if kind in _NUMBER_CHANNELS
+                    else spreadsheet_safe(LIST_SEPARATOR.join(values))
+                    for kind, values in channels.items()
+                ),
                 _time(contact.last_verified_at),
-                _text(contact.last_verified_by),
+                spreadsheet_safe(contact.last_verified_by),
                 _time(contact.updated_at),
                 "true" if contact.is_archived else "false",
             ]
@@ -102,12 +102,17 @@ _UID_NAMESPACE = uuid.UUID("5d1f0c2e-8f47-4a4b-9a57-3f0b6a0e2d11")  # this direc
 
 
 def _escape(value: str) -> str:
-    """RFC 6350 3.4: backslash, comma, semicolon and newline are escaped in text values."""
+    """RFC 6350 3.4: backslash, comma, semicolon and newline are escaped in text values.
+
+    A lone CR counts as a line break too: readers split lines on it, so left as it is, the text
+    after it would be read as a property of its own (an injected EMAIL, say).
+    """
     return (
         value.replace("\\", "\\\\")
         .replace(",", "\\,")
         .replace(";", "\\;")
         .replace("\r\n", "\\n")
+        .replace("\r", "\\n")
         .replace("\n", "\\n")
     )
 

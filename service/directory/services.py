@@ -11,7 +11,12 @@ from flask_smorest import abort
 
 from service.audit.log import current_actor, record, snapshot
 from service.audit.models import AuditAction
-from service.core.access import ensure_may_edit_state, ensure_may_handle_visibility
+from service.core.access import (
+    current_principal,
+    ensure_may_edit_state,
+    ensure_may_handle_visibility,
+    may_see_secretariat_only,
+)
 from service.core.db import db, utcnow
 from service.directory.models import Authority, Channel, Competence, ContactPoint
 
@@ -152,9 +157,16 @@ def archive_authority(authority: Authority) -> None:
         )
     ).scalar_one()
     if live_contacts:
+        if may_see_secretariat_only(current_principal()):
+            conflict(
+                f"This authority still has {live_contacts} contact point(s): archive or move "
+                "them first."
+            )
+        # The count includes secretariat-only contacts: telling it to anyone else would reveal
+        # that such contacts exist, and how many.
         conflict(
-            f"This authority still has {live_contacts} contact point(s): archive or move them "
-            "first."
+            "This authority still has live contact points: archive or move them first. If you "
+            "see none, ask the secretariat for help."
         )
     before = authority_snapshot(authority)
     authority.archived_at = utcnow()

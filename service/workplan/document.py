@@ -13,6 +13,7 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from flask import render_template
 
+from service.core.text import spreadsheet_safe
 from service.workplan.coverage import Coverage, coverage_for
 from service.workplan.models import Activity, Pillar, WorkPlan
 from service.workplan.services import (
@@ -163,13 +164,20 @@ def as_csv(document: CommitteeDocument) -> bytes:
     """Two tables one after the other, separated by an empty row: activities, then coverage."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(("Pillar", *ACTIVITY_COLUMNS, "Description", "Expected result"))
+
+    def write(cells) -> None:
+        # Every cell is text someone typed (titles, indicators, exclusion reasons): a spreadsheet
+        # opening the file must not run any of it as a formula.
+        writer.writerow(spreadsheet_safe(cell) for cell in cells)
+
+    write(("Pillar", *ACTIVITY_COLUMNS, "Description", "Expected result"))
     for pillar, rows in document.pillars:
         for row in rows:
-            writer.writerow((pillar, *row.cells(), row.description, row.expected_result or ""))
+            write((pillar, *row.cells(), row.description, row.expected_result))
     writer.writerow(())
-    writer.writerow(COVERAGE_COLUMNS)
-    writer.writerows(document.coverage_rows())
+    write(COVERAGE_COLUMNS)
+    for row in document.coverage_rows():
+        write(row)
     # A byte-order mark so spreadsheet programs read the accents as UTF-8.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
