@@ -207,34 +207,45 @@ class AuthorityById(MethodView):
         services.archive_authority(authority)
 
 
-@authorities.route(f"/{ID.format('authority_id')}/restore")
-class AuthorityRestore(MethodView):
+def entry_action(blueprint, name, id_arg, lookup, etag_of, change, schema, summary):
+    """POST /<entry>/{id}/<name>: restore or verify an entry, guarded by If-Match like PATCH."""
+
     @require(Scope.DIRECTORY_WRITE)
-    @authorities.etag
-    @authorities.doc(**IF_MATCH_DOC)
-    @authorities.response(200, AuthoritySchema)
-    def post(self, authority_id):
-        """Restore an archived authority (If-Match required)"""
-        authority = authority_or_404(authority_id)
-        check_if_match(etag_data(authority))
-        services.restore_authority(authority)
-        authorities.set_etag(etag_data(authority))
-        return authority
+    @blueprint.etag
+    @blueprint.doc(**IF_MATCH_DOC)
+    @blueprint.response(200, schema)
+    def post(self, **path):
+        entry = lookup(path[id_arg])
+        check_if_match(etag_of(entry))
+        change(entry)
+        blueprint.set_etag(etag_of(entry))
+        return entry
+
+    post.__doc__ = summary
+    view = type(f"{blueprint.name.title()}{name.title()}", (MethodView,), {"post": post})
+    blueprint.route(f"/{ID.format(id_arg)}/{name}")(view)
 
 
-@authorities.route(f"/{ID.format('authority_id')}/verify")
-class AuthorityVerify(MethodView):
-    @require(Scope.DIRECTORY_WRITE)
-    @authorities.etag
-    @authorities.doc(**IF_MATCH_DOC)
-    @authorities.response(200, AuthoritySchema)
-    def post(self, authority_id):
-        """Record that the authority was re-confirmed as accurate, now, by the caller"""
-        authority = authority_or_404(authority_id)
-        check_if_match(etag_data(authority))
-        services.verify_authority(authority)
-        authorities.set_etag(etag_data(authority))
-        return authority
+entry_action(
+    authorities,
+    "restore",
+    "authority_id",
+    authority_or_404,
+    etag_data,
+    services.restore_authority,
+    AuthoritySchema,
+    "Restore an archived authority (If-Match required)",
+)
+entry_action(
+    authorities,
+    "verify",
+    "authority_id",
+    authority_or_404,
+    etag_data,
+    services.verify_authority,
+    AuthoritySchema,
+    "Record that the authority was re-confirmed as accurate, now, by the caller",
+)
 
 
 # -- contact points --------------------------------------------------------------------------
@@ -363,34 +374,26 @@ class ContactById(MethodView):
         services.archive_contact(contact)
 
 
-@contacts.route(f"/{ID.format('contact_id')}/restore")
-class ContactRestore(MethodView):
-    @require(Scope.DIRECTORY_WRITE)
-    @contacts.etag
-    @contacts.doc(**IF_MATCH_DOC)
-    @contacts.response(200, ContactPointSchema)
-    def post(self, contact_id):
-        """Restore an archived contact point (If-Match required)"""
-        contact = contact_or_404(contact_id)
-        check_if_match(contact_etag_data(contact))
-        services.restore_contact(contact)
-        contacts.set_etag(contact_etag_data(contact))
-        return contact
-
-
-@contacts.route(f"/{ID.format('contact_id')}/verify")
-class ContactVerify(MethodView):
-    @require(Scope.DIRECTORY_WRITE)
-    @contacts.etag
-    @contacts.doc(**IF_MATCH_DOC)
-    @contacts.response(200, ContactPointSchema)
-    def post(self, contact_id):
-        """Record that the contact point was re-confirmed as accurate, now, by the caller"""
-        contact = contact_or_404(contact_id)
-        check_if_match(contact_etag_data(contact))
-        services.verify_contact(contact)
-        contacts.set_etag(contact_etag_data(contact))
-        return contact
+entry_action(
+    contacts,
+    "restore",
+    "contact_id",
+    contact_or_404,
+    contact_etag_data,
+    services.restore_contact,
+    ContactPointSchema,
+    "Restore an archived contact point (If-Match required)",
+)
+entry_action(
+    contacts,
+    "verify",
+    "contact_id",
+    contact_or_404,
+    contact_etag_data,
+    services.verify_contact,
+    ContactPointSchema,
+    "Record that the contact point was re-confirmed as accurate, now, by the caller",
+)
 
 
 blueprints = (member_states, authorities, contacts)
