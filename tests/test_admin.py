@@ -642,3 +642,14 @@ def test_admin_exports_open_typed_formulas_as_text_and_show_no_html(secretariat,
     row = next(r for r in authorities if r["Name"] == authority.name)
     assert row["Acronym"] == "'-2+3"
     assert row["Last verified"] == "never"
+
+
+def test_recommendation_export_carries_the_whole_adopted_text(secretariat, session):
+    from service.workplan.models import Recommendation
+
+    r47 = session.execute(
+        sa.select(Recommendation).where(Recommendation.reference == "RTP-II/R47")
+    ).scalar_one()
+    rows = csv_rows(secretariat.get("/admin/recommendation/export/csv/"))
+    row = next(r for r in rows if r["Reference"] == "RTP-II/R47")
+    assert row["Text"] == r47.text

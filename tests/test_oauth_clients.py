@@ -186,3 +186,11 @@ def test_bad_token_answers_with_a_problem_document(client):
     )
     assert response.status_code == 401
     assert response.mimetype == "application/problem+json"
+
+
+def test_a_member_states_client_is_never_given_workplan_write(app):
+    result = app.test_cli_runner().invoke(
+        args=["clients", "create", "AR system", "--scope", "workplan:write", "--member-state", "AR"]
+    )
+    assert result.exit_code != 0
+    assert "workplan:write is not granted" in result.output

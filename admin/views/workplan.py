@@ -206,6 +206,7 @@ class RecommendationView(FoldedSearchMixin, WorkPlanRecordView):
     column_formatters = {
         "text": lambda v, c, m, n: (m.text[:160] + "…") if len(m.text) > 160 else m.text
     }
+    column_formatters_export = {}  # the list shortens texts; an export carries them whole
     column_sortable_list = ["reference", "number"]
     column_default_sort = "reference"
     column_details_exclude_list = ["search_text"]

@@ -30,6 +30,9 @@ def register_client(name: str, scope: str, member_state_code: str | None) -> tup
         raise ClientError(f"Unknown scope(s): {', '.join(unknown)}.")
     if Scope.DIRECTORY_WRITE in scopes and not member_state_code:
         raise ClientError("directory:write is only granted to a client bound to a member state.")
+    if Scope.WORKPLAN_WRITE in scopes and member_state_code:
+        # the work plan is the secretariat's: a member state's system may not rewrite it
+        raise ClientError("workplan:write is not granted to a client bound to a member state.")
     if member_state_code and db.session.get(MemberState, member_state_code) is None:
         raise ClientError(f"No member state with code {member_state_code}.")
     client_id, secret = new_client_credentials()

@@ -31,6 +31,11 @@ class ApiClient(TimestampMixin, db.Model):
             "member_state_code IS NOT NULL OR scope NOT LIKE '%directory:write%'",
             name="write_needs_state",
         ),
+        # ... and workplan:write never to one
+        sa.CheckConstraint(
+            "member_state_code IS NULL OR scope NOT LIKE '%workplan:write%'",
+            name="workplan_write_unbound",
+        ),
     )
 
     def __str__(self) -> str:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: fc90a8b9ef2e
+Revision ID: c2282ff31e18
 Revises: 
-Create Date: 2026-11-23 17:24:28.711383
+Create Date: 2026-11-23 17:40:36.363263
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import service.core.db
 
 
 # revision identifiers, used by Alembic.
-revision = 'fc90a8b9ef2e'
+revision = 'c2282ff31e18'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -266,6 +266,7 @@ def upgrade():
     sa.Column('created_at', service.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', service.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("member_state_code IS NOT NULL OR scope NOT LIKE '%directory:write%'", name=op.f('ck_api_clients_write_needs_state')),
+    sa.CheckConstraint("member_state_code IS NULL OR scope NOT LIKE '%workplan:write%'", name=op.f('ck_api_clients_workplan_write_unbound')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_api_clients_created_by_id_users')),
     sa.ForeignKeyConstraint(['member_state_code'], ['member_states.code'], name=op.f('fk_api_clients_member_state_code_member_states')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_clients')),
