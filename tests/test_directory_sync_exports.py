@@ -72,6 +72,108 @@ def test_authorities_sync_includes_archived_authorities(secretariat):
     assert [(a["id"], a["removed"]) for a in synced] == [(authority.id, True)]
 
 
+def _hide(secretariat, contact_id: int) -> dict:
+    """The secretariat marks a contact point secretariat-only; returns what it then shows."""
+    url = f"/api/v1/contacts/{contact_id}"
+    headers = {"If-Match": etag_of(secretariat, url), **secretariat.csrf}
+    response = secretariat.patch(url, json={"visibility": "secretariat"}, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+TOMBSTONE_KEYS = {"id", "removed", "archived_at", "updated_at"}
+
+
+def test_sync_lists_a_contact_made_secretariat_only_as_a_bare_tombstone(api, secretariat):
+    contact = demo_contact("demo-ar-focal")
+    since_text = database_time()
+    sync_url = f"/api/v1/contacts?updated_since={quote(since_text)}"
+    # the partner's mirror holds the contact, and its sync has nothing new yet
+    assert contact.id in [c["id"] for c in api.get("/api/v1/contacts?page_size=100").get_json()]
+    before = api.get(sync_url)
+    assert before.get_json() == []
+
+    hidden = _hide(secretariat, contact.id)
+
+    response = api.get(sync_url, headers={"If-None-Match": before.headers["ETag"]})
+    assert response.status_code == 200 and response.headers["ETag"] != before.headers["ETag"]
+    [entry] = response.get_json()
+    assert entry.keys() == TOMBSTONE_KEYS
+    assert entry["id"] == contact.id and entry["removed"] is True
+    assert entry["archived_at"] is None
+    assert entry["updated_at"] == hidden["updated_at"] >= since_text[:19]
+    assert b"Focal Point Office" not in response.data and b"demo-ar" not in response.data
+
+    # the secretariat's own sync shows it in full
+    [full] = secretariat.get(sync_url).get_json()
+    assert full["id"] == contact.id and full["removed"] is False
+    assert full["visibility"] == "secretariat" and full["name"] == hidden["name"]
+    assert full["channels"] and full["authority"]["name"]
+
+    # the plain list and the exports still leave it out altogether
+    plain = api.get("/api/v1/contacts?page_size=100").get_json()
+    assert contact.id not in [c["id"] for c in plain]
+    assert all("name" in c for c in plain)
+    for mimetype in ("text/csv", "text/vcard"):
+        export = api.get(sync_url, headers={"Accept": mimetype})
+        assert export.status_code == 200 and hidden["name"].encode() not in export.data
+        assert pagination(export)["total"] == 0
+
+
+def test_tombstones_ignore_content_filters_and_change_the_sync_etag(api, secretariat):
+    contact = demo_contact("demo-ar-focal")
+    since_text = database_time()
+    hidden = _hide(secretariat, contact.id)
+    # a filter on a hidden contact's details would let a partner probe them: none applies
+    for query in ("q=no-such-name", "member_state=BR", "role=technical", "sort=name"):
+        url = f"/api/v1/contacts?updated_since={quote(since_text)}&{query}"
+        entries = api.get(url).get_json()
+        assert [(e["id"], e.keys() == TOMBSTONE_KEYS) for e in entries] == [(contact.id, True)]
+
+    # a later change to the hidden contact moves the tombstone and the list's ETag
+    sync_url = f"/api/v1/contacts?updated_since={quote(since_text)}"
+    first = api.get(sync_url)
+    url = f"/api/v1/contacts/{contact.id}"
+    headers = {"If-Match": etag_of(secretariat, url), **secretariat.csrf}
+    changed = secretariat.patch(url, json={"hours": "Mon-Fri 08:00-12:00"}, headers=headers)
+    assert changed.status_code == 200
+    again = api.get(sync_url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200 and again.headers["ETag"] != first.headers["ETag"]
+    [entry] = again.get_json()
+    assert entry.keys() == TOMBSTONE_KEYS
+    assert entry["updated_at"] == changed.get_json()["updated_at"] > hidden["updated_at"]
+
+
+def test_sync_tombstones_come_last_in_an_order_by_name(api, secretariat, writer):
+    since_text = database_time()
+    hidden = demo_contact("demo-ar-24-7")
+    _hide(secretariat, hidden.id)
+    url = "/api/v1/contacts/{}".format(demo_contact("demo-ar-focal").id)
+    response = writer.patch(
+        url, json={"hours": "Mon-Fri 07:00-15:00"}, headers={"If-Match": etag_of(writer, url)}
+    )
+    assert response.status_code == 200
+    for sort in ("name", "-name", "member_state"):
+        entries = api.get(
+            f"/api/v1/contacts?updated_since={quote(since_text)}&sort={sort}"
+        ).get_json()
+        assert [e["id"] for e in entries] == [demo_contact("demo-ar-focal").id, hidden.id]
+
+
+def test_a_contact_hidden_before_updated_since_is_not_in_the_sync(api, secretariat):
+    contact = demo_contact("demo-br-focal")
+    _hide(secretariat, contact.id)
+    since_text = database_time()
+    synced = api.get(f"/api/v1/contacts?updated_since={quote(since_text)}").get_json()
+    assert synced == []
+    # nor the seed's secretariat-only contacts, hidden long before
+    seeded = demo_contact("demo-ar-alternate")
+    old_sync = api.get("/api/v1/contacts?updated_since=2000-01-01T00:00:00Z&page_size=100")
+    ids = {e["id"]: e for e in old_sync.get_json()}
+    assert ids[seeded.id].keys() == TOMBSTONE_KEYS  # hidden since the 'then' of this sync
+    assert ids[contact.id].keys() == TOMBSTONE_KEYS
+
+
 # -- exports ---------------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, selectinload
 
-from service.core.access import Principal, visible_contacts_clause
+from service.core.access import Principal, may_see_secretariat_only, visible_contacts_clause
 from service.core.db import db
 from service.core.text import fold
 from service.directory.models import (
@@ -76,23 +76,26 @@ def authorities_page_statement(statement: sa.Select, sort: str) -> sa.Select:
     )
 
 
-def contacts_statement(args: dict, principal: Principal | None) -> sa.Select:
-    statement = (
-        sa.select(ContactPoint)
-        .join(ContactPoint.authority)
-        .where(
-            visible_contacts_clause(principal, ContactPoint.visibility),
-            _removal_filter(ContactPoint, args),
-        )
-    )
+def hidden_in_sync(args: dict, principal: Principal | None) -> sa.ColumnElement | None:
+    """Which contacts a sync lists as bare tombstones for this caller, or None for no tombstones.
+
+    A contact switched to secretariat-only must leave a partner's mirror like an archived one:
+    a sync (`updated_since`) by someone who may not see it lists it as removed, showing only
+    its id and when it changed. The plain list and the exports never include it.
+    """
+    if "updated_since" not in args or may_see_secretariat_only(principal):
+        return None
+    return sa.not_(visible_contacts_clause(principal, ContactPoint.visibility))
+
+
+def _contact_filters(args: dict) -> list[sa.ColumnElement]:
+    filters = []
     if args.get("member_state"):
-        statement = statement.where(
-            Authority.member_state_code.in_([c.upper() for c in args["member_state"]])
-        )
+        filters.append(Authority.member_state_code.in_([c.upper() for c in args["member_state"]]))
     if "authority" in args:
-        statement = statement.where(ContactPoint.authority_id == args["authority"])
+        filters.append(ContactPoint.authority_id == args["authority"])
     if "competence" in args:
-        statement = statement.where(
+        filters.append(
             ContactPoint.id.in_(
                 sa.select(contact_point_competences.c.contact_point_id).where(
                     contact_point_competences.c.competence_code == args["competence"]
@@ -100,17 +103,36 @@ def contacts_statement(args: dict, principal: Principal | None) -> sa.Select:
             )
         )
     if "language" in args:
-        statement = statement.where(_languages_contain(ContactPoint.languages, args["language"]))
+        filters.append(_languages_contain(ContactPoint.languages, args["language"]))
     if args.get("role"):
-        statement = statement.where(ContactPoint.role.in_(args["role"]))
+        filters.append(ContactPoint.role.in_(args["role"]))
     if "available_24_7" in args:
-        statement = statement.where(ContactPoint.available_24_7 == args["available_24_7"])
+        filters.append(ContactPoint.available_24_7 == args["available_24_7"])
     if "q" in args:
         # names and positions of the contact, names and acronyms of its authority
-        statement = statement.where(
-            _search([ContactPoint.search_text, Authority.search_text], args["q"])
-        )
-    return statement
+        filters.append(_search([ContactPoint.search_text, Authority.search_text], args["q"]))
+    return filters
+
+
+def contacts_statement(
+    args: dict, principal: Principal | None, tombstones: sa.ColumnElement | None = None
+) -> sa.Select:
+    """The contacts a list shows; with `tombstones` (see hidden_in_sync) the hidden ones too.
+
+    Tombstones ignore the content filters: a filter on a hidden contact's name, role or state
+    would let a caller probe the details a tombstone must not reveal. A mirror simply drops the
+    ids it holds, and has none of the others.
+    """
+    filters = _contact_filters(args)
+    if tombstones is None:
+        visible = [visible_contacts_clause(principal, ContactPoint.visibility), *filters]
+    else:
+        visible = [sa.or_(tombstones, sa.and_(sa.true(), *filters))]
+    return (
+        sa.select(ContactPoint)
+        .join(ContactPoint.authority)
+        .where(_removal_filter(ContactPoint, args), *visible)
+    )
 
 
 CONTACT_ORDER = {
@@ -122,13 +144,32 @@ CONTACT_ORDER = {
 }
 
 
-def contacts_page_statement(statement: sa.Select, sort: str) -> sa.Select:
-    """The page query, with everything a contact shows loaded in two more statements."""
+def contacts_page_statement(
+    statement: sa.Select, sort: str, tombstones: sa.ColumnElement | None = None
+) -> sa.Select:
+    """The page query, with everything a contact shows loaded in two more statements.
+
+    Tombstones come last unless the order is by time: where one stands among names or
+    member states would tell its name or state.
+    """
+    order = CONTACT_ORDER[sort]
+    if tombstones is not None and sort not in ("updated_at", "-updated_at"):
+        order = (sa.case((tombstones, 1), else_=0), *order)
     return statement.options(
         contains_eager(ContactPoint.authority),
         selectinload(ContactPoint.channels),
         selectinload(ContactPoint.competences),
-    ).order_by(*CONTACT_ORDER[sort], ContactPoint.id)
+    ).order_by(*order, ContactPoint.id)
+
+
+def contacts_version(statement: sa.Select, tombstones: sa.ColumnElement | None = None) -> list:
+    """list_version of a contacts list: a contact shows its authority's name (a tombstone not)."""
+    authority_changed = (
+        Authority.updated_at
+        if tombstones is None
+        else sa.case((tombstones, None), else_=Authority.updated_at)
+    )
+    return list_version(statement, ContactPoint, authority_changed)
 
 
 def list_version(statement: sa.Select, model, *also_max) -> list[str]:

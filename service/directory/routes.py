@@ -18,7 +18,7 @@ from service.core.api import (
 from service.core.db import db
 from service.directory import exports, queries, services
 from service.directory.completeness import completeness
-from service.directory.models import Authority, ContactPoint, MemberState
+from service.directory.models import Authority, ContactPoint, MemberState, Visibility
 from service.directory.schemas import (
     AuthorityCreateSchema,
     AuthorityQueryArgs,
@@ -273,7 +273,10 @@ REPRESENTATIONS = ["application/json", *EXPORTS]
 CONTACTS_LIST = (
     "JSON: one page of contact points. text/csv: every match (not one page), one row each, "
     "UTF-8, channels in columns (several values separated by '; '). text/vcard: every match "
-    "as vCard 4.0 (RFC 6350), one card each."
+    "as vCard 4.0 (RFC 6350), one card each. With `updated_since`, a caller who may not see "
+    "secretariat-only contact points gets those changed since then as tombstones: only `id`, "
+    "`removed` (true), `archived_at` (null) and `updated_at`, every other field absent "
+    "(exports never include them)."
 )
 
 
@@ -310,16 +313,25 @@ class Contacts(MethodView):
 
         Filters combine with AND; `q` also matches the authority's name. With
         `updated_since`, archived contact points changed since then are included with
-        `removed: true`. `Accept: text/csv` or `text/vcard` exports every match at once.
+        `removed: true`; so are contact points made secretariat-only since then, for callers
+        who may not see those, as tombstones with only `id`, `removed`, `archived_at` (null)
+        and `updated_at` (filters other than `updated_since` do not apply to them).
+        `Accept: text/csv` or `text/vcard` exports every match at once, never a tombstone.
         """
         representation = request.accept_mimetypes.best_match(REPRESENTATIONS, REPRESENTATIONS[0])
-        statement = queries.contacts_statement(args, current_principal())
-        version = queries.list_version(statement, ContactPoint, Authority.updated_at)
+        principal = current_principal()
+        # exports never carry tombstones: they list what the caller may see, nothing else
+        tombstones = None if representation in EXPORTS else queries.hidden_in_sync(args, principal)
+        statement = queries.contacts_statement(args, principal, tombstones)
+        version = queries.contacts_version(statement, tombstones)
         list_etag(contacts, version, representation)
-        page_statement = queries.contacts_page_statement(statement, args["sort"])
+        page_statement = queries.contacts_page_statement(statement, args["sort"], tombstones)
         if representation in EXPORTS:
             return export(representation, page_statement, version[0], pagination_parameters)
-        return page_of(page_statement, pagination_parameters, total=version[0])
+        page = page_of(page_statement, pagination_parameters, total=version[0])
+        if tombstones is None:
+            return page
+        return [c if may_see_contact(principal, c) else tombstone(c) for c in page]
 
     @require(Scope.DIRECTORY_WRITE)
     @contacts.etag
@@ -330,6 +342,21 @@ class Contacts(MethodView):
         contact = services.create_contact(data)
         contacts.set_etag(contact_etag_data(contact))
         return contact, 201, {"Location": f"{contacts.url_prefix}/{contact.id}"}
+
+
+def may_see_contact(principal, contact: ContactPoint) -> bool:
+    # the row-level twin of access.visible_contacts_clause
+    return contact.visibility == Visibility.NETWORK or may_see_secretariat_only(principal)
+
+
+def tombstone(contact: ContactPoint) -> dict:
+    """A contact the caller may not see, as a sync lists it: removed, and nothing about it."""
+    return {
+        "id": contact.id,
+        "is_archived": True,  # dumped as `removed`
+        "archived_at": None,
+        "updated_at": contact.updated_at,
+    }
 
 
 def export(representation: str, statement, total: int, pagination_parameters) -> Response:

@@ -371,7 +371,20 @@ class AuthorityRefSchema(ma.Schema):
 
 
 class ContactPointSchema(SyncFieldsSchema):
-    id = ma.fields.Integer()
+    """A contact point. Only `id`, `removed` and `updated_at` are always there: an incremental
+    sync lists a contact point made secretariat-only to callers who may not see it as a
+    tombstone with just those and `archived_at` (null). (No Meta.description: apispec would
+    then drop `additionalProperties: false`; the list response describes tombstones.)"""
+
+    id = ma.fields.Integer(required=True)
+    removed = ma.fields.Boolean(
+        attribute="is_archived",
+        required=True,
+        metadata={
+            "description": "Archived, or no longer visible to the caller: a mirror should drop it"
+        },
+    )
+    updated_at = ma.fields.AwareDateTime(required=True)
     authority = ma.fields.Nested(AuthorityRefSchema)
     member_state = ma.fields.String(attribute="authority.member_state_code")
     kind = ma.fields.Enum(ContactKind, by_value=True)
