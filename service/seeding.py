@@ -19,7 +19,7 @@ from flask.cli import with_appcontext
 
 from service.audit.log import record, snapshot
 from service.audit.models import AuditAction
-from service.core.db import db
+from service.core.db import db, touch
 from service.directory.models import (
     Authority,
     Channel,
@@ -86,9 +86,8 @@ class Seeder:
                 setattr(entity, name, value)
                 relations_changed = True
         if columns_changed or relations_changed:
-            if relations_changed and not columns_changed and hasattr(entity, "version"):
-                # a change of links alone is still a new version of the resource (new ETag)
-                entity.version += 1
+            if relations_changed and not columns_changed:
+                touch(entity)
             db.session.flush()
             record(AuditAction.UPDATE, entity, before, snapshot(entity))
             self.report.count(self.report.updated, table)
@@ -227,7 +226,7 @@ class Seeder:
         activity.body_links = [
             ActivityBody(body_id=body_id, role=role) for body_id, role in wanted_bodies.items()
         ]
-        activity.version += 1
+        touch(activity)
         db.session.flush()
         record(AuditAction.UPDATE, activity, before, activity_links(activity))
         self.report.count(self.report.updated, "activity_links")
@@ -288,7 +287,7 @@ class Seeder:
                 contact.channels = [
                     Channel(type=t, value=v, label=label, preferred=p) for t, v, label, p in wanted
                 ]
-                contact.version += 1
+                touch(contact)
                 db.session.flush()
                 record(AuditAction.UPDATE, contact, before, snapshot(contact))
                 self.report.count(self.report.updated, "channels")

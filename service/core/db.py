@@ -112,6 +112,12 @@ class VersionedMixin:
         return {"version_id_col": cls.__table__.c.version}
 
 
+def touch(entity) -> None:
+    """Forces an UPDATE of the row: a change of links alone (competences, channels, mandates,
+    recommendations) still moves `updated_at` (incremental sync) and the row version (ETag)."""
+    entity.updated_at = utcnow()
+
+
 class ArchivableMixin:
     """Removing an entry archives it; it stays restorable and shows up in sync as removed."""
 

@@ -17,7 +17,7 @@ from service.core.access import (
     ensure_may_handle_visibility,
     may_see_secretariat_only,
 )
-from service.core.db import db, utcnow
+from service.core.db import db, touch, utcnow
 from service.directory.models import Authority, Channel, Competence, ContactPoint
 
 CHANNEL_FIELDS = ("type", "value", "label", "preferred")
@@ -88,12 +88,6 @@ def _save(action: AuditAction, entity, before: dict | None, snapshot_of) -> None
     db.session.commit()
 
 
-def _bump(entity) -> None:
-    # Changing only links (competences, channels) leaves the row untouched; the version (and
-    # with it the ETag and updated_at, which incremental sync relies on) must still move.
-    entity.version += 1
-
-
 # -- authorities -----------------------------------------------------------------------------
 
 
@@ -142,7 +136,7 @@ def update_authority(authority: Authority, data: dict) -> Authority:
             changed = True
     changed = _apply(authority, data) or changed
     if changed:
-        _bump(authority)
+        touch(authority)
         _save(AuditAction.UPDATE, authority, before, authority_snapshot)
     return authority
 
@@ -272,7 +266,7 @@ def update_contact(contact: ContactPoint, data: dict) -> ContactPoint:
     changed = _apply(contact, data) or changed
     _check_hours(contact)
     if changed:
-        _bump(contact)
+        touch(contact)
         _save(AuditAction.UPDATE, contact, before, contact_snapshot)
     return contact
 

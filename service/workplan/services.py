@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from service.audit.log import current_actor, record, snapshot
 from service.audit.models import AuditAction
-from service.core.db import db, utcnow
+from service.core.db import db, touch
 from service.workplan.models import (
     Activity,
     ActivityBody,
@@ -49,11 +49,6 @@ class ConflictError(WorkPlanRuleError):
     """The current state of the record forbids the change."""
 
     status = 409
-
-
-def touch(entity) -> None:
-    """Forces an UPDATE of the row, so a change of links alone still gets a new version (ETag)."""
-    entity.updated_at = utcnow()
 
 
 def _now() -> datetime:
