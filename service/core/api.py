@@ -10,6 +10,7 @@ from flask import Blueprint as FlaskBlueprint
 from flask import request, send_from_directory
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest import abort
 from flask_smorest.exceptions import PreconditionFailed, PreconditionRequired
 from flask_smorest.utils import prepare_response
 from swagger_ui_bundle import swagger_ui_path
@@ -83,6 +84,14 @@ class TextSearchArgs(ma.Schema):
         validate=ma.validate.Length(min=1, max=200),
         metadata={"description": "Case- and accent-insensitive text search"},
     )
+
+
+def get_or_404(model, ident, what: str, options=(), key: str = "id"):
+    """The row with this primary key, or a 404 problem naming what was not found."""
+    entity = db.session.get(model, ident, options=options)
+    if entity is None:
+        abort(404, message=f"No {what} with {key} {ident!r}.")
+    return entity
 
 
 def paginated(blp, page_size: int = 20):

@@ -144,6 +144,12 @@ class SearchableMixin:
         )
 
 
+def matches_text(q: str, *columns) -> sa.ColumnElement:
+    """`q` found in any of these folded columns: case- and accent-insensitive everywhere."""
+    folded = fold(q)
+    return sa.or_(*(column.contains(folded, autoescape=True) for column in columns))
+
+
 @sa.event.listens_for(SearchableMixin, "before_insert", propagate=True)
 @sa.event.listens_for(SearchableMixin, "before_update", propagate=True)
 def _refresh_search_text(mapper, connection, target: SearchableMixin) -> None:

@@ -6,8 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, selectinload
 
 from service.core.access import Principal, may_see_secretariat_only, visible_contacts_clause
-from service.core.db import db
-from service.core.text import fold
+from service.core.db import db, matches_text
 from service.directory.models import (
     Authority,
     ContactPoint,
@@ -28,11 +27,6 @@ def _removal_filter(model, args: dict) -> sa.ColumnElement:
     if args.get("include_archived"):
         return sa.true()
     return model.archived_at.is_(None)
-
-
-def _search(columns, q: str) -> sa.ColumnElement:
-    folded = fold(q)
-    return sa.or_(*(column.contains(folded, autoescape=True) for column in columns))
 
 
 def authorities_statement(args: dict) -> sa.Select:
@@ -56,7 +50,7 @@ def authorities_statement(args: dict) -> sa.Select:
     if "is_coordinating" in args:
         statement = statement.where(Authority.is_coordinating == args["is_coordinating"])
     if "q" in args:
-        statement = statement.where(_search([Authority.search_text], args["q"]))
+        statement = statement.where(matches_text(args["q"], Authority.search_text))
     return statement
 
 
@@ -110,7 +104,7 @@ def _contact_filters(args: dict) -> list[sa.ColumnElement]:
         filters.append(ContactPoint.available_24_7 == args["available_24_7"])
     if "q" in args:
         # names and positions of the contact, names and acronyms of its authority
-        filters.append(_search([ContactPoint.search_text, Authority.search_text], args["q"]))
+        filters.append(matches_text(args["q"], ContactPoint.search_text, Authority.search_text))
     return filters
 
 

@@ -12,6 +12,7 @@ from service.core.api import (
     IF_MATCH_DOC,
     check_if_match,
     etag_data,
+    get_or_404,
     page_of,
     paginated,
 )
@@ -125,20 +126,14 @@ class MemberStateCompleteness(MethodView):
 
 
 def member_state_or_404(code: str) -> MemberState:
-    state = db.session.get(MemberState, code.upper())
-    if state is None:
-        abort(404, message=f"No member state with code {code!r}.")
-    return state
+    return get_or_404(MemberState, code.upper(), "member state", key="code")
 
 
 # -- authorities -----------------------------------------------------------------------------
 
 
 def authority_or_404(authority_id: int) -> Authority:
-    authority = db.session.get(Authority, authority_id)
-    if authority is None:
-        abort(404, message=f"No authority with id {authority_id}.")
-    return authority
+    return get_or_404(Authority, authority_id, "authority")
 
 
 @authorities.route("")

@@ -1,20 +1,12 @@
-"""What the work-plan API blueprints share: 404s, and rule errors as problem documents."""
+"""What the work-plan API blueprints share: rule errors as problem documents."""
 
 from __future__ import annotations
 
-from flask_smorest import abort
 from werkzeug.http import HTTP_STATUS_CODES
 
 from service.core.db import db
 from service.core.errors import problem
 from service.workplan.services import WorkPlanRuleError
-
-
-def get_or_404(model, ident, what: str, options=()):
-    entity = db.session.get(model, ident, options=options)
-    if entity is None:
-        abort(404, message=f"No {what} with id {ident}.")
-    return entity
 
 
 def rule_broken(error: WorkPlanRuleError):

@@ -10,11 +10,17 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service.core.access import Scope, require
-from service.core.api import API_PREFIX, IF_MATCH_DOC, check_if_match, etag_data, page_of, paginated
-from service.core.db import db
-from service.core.text import fold
+from service.core.api import (
+    API_PREFIX,
+    IF_MATCH_DOC,
+    check_if_match,
+    etag_data,
+    get_or_404,
+    page_of,
+    paginated,
+)
+from service.core.db import db, matches_text
 from service.workplan import services
-from service.workplan.api import get_or_404
 from service.workplan.coverage import coverage_for
 from service.workplan.document import MEDIA_TYPES, committee_document, render
 from service.workplan.models import (
@@ -316,9 +322,7 @@ class Activities(MethodView):
                 link = sa.and_(link, ActivityBody.role == args["role"])
             statement = statement.where(Activity.body_links.any(link))
         if "q" in args:
-            statement = statement.where(
-                Activity.search_text.contains(fold(args["q"]), autoescape=True)
-            )
+            statement = statement.where(matches_text(args["q"], Activity.search_text))
         if "updated_since" in args:
             statement = statement.where(Activity.updated_at > args["updated_since"])
         elif not args["include_archived"]:

@@ -6,11 +6,10 @@ from flask_smorest import Blueprint
 from sqlalchemy.orm import aliased, joinedload
 
 from service.core.access import Scope, require
-from service.core.api import API_PREFIX, page_of, paginated
-from service.core.db import db
-from service.core.text import fold
+from service.core.api import API_PREFIX, get_or_404, page_of, paginated
+from service.core.db import db, matches_text
 from service.workplan import services
-from service.workplan.api import get_or_404, handle_rule_errors
+from service.workplan.api import handle_rule_errors
 from service.workplan.models import Recommendation, ResponsibleBody, SourceDocument
 from service.workplan.plan_routes import activities, work_plans
 from service.workplan.schemas import (
@@ -126,9 +125,7 @@ class Recommendations(MethodView):
         if "reference" in args:
             statement = statement.where(Recommendation.reference == args["reference"])
         if "q" in args:
-            statement = statement.where(
-                Recommendation.search_text.contains(fold(args["q"]), autoescape=True)
-            )
+            statement = statement.where(matches_text(args["q"], Recommendation.search_text))
         return page_of(statement, pagination_parameters)
 
     @require(Scope.WORKPLAN_WRITE)
