@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_identity(app)
     configure_admin(app)
     configure_cli(app)
+    configure_webhooks(app)
     return app
 
 
@@ -124,6 +125,7 @@ def configure_api(app: Flask) -> None:
     from service.core.errors import register_error_handlers
     from service.core.health import health
     from service.directory.routes import blueprints as directory_blueprints
+    from service.webhooks.routes import blueprints as webhook_blueprints
     from service.workplan.routes import blueprints as workplan_blueprints
 
     app.register_blueprint(health)
@@ -158,7 +160,7 @@ def configure_api(app: Flask) -> None:
             "the X-CSRFToken header.",
         },
     )
-    for blueprint in (*directory_blueprints, *workplan_blueprints):
+    for blueprint in (*directory_blueprints, *workplan_blueprints, *webhook_blueprints):
         api.register_blueprint(blueprint)
         # CSRF guards forms; API writes from a session are checked in load_principal instead.
         csrf.exempt(blueprint)
@@ -176,10 +178,24 @@ def configure_cli(app: Flask) -> None:
     from service.identity.cli import users
     from service.oauth.cli import clients
     from service.seeding import seed_command
+    from service.webhooks.cli import webhooks
 
     app.cli.add_command(seed_command)
     app.cli.add_command(users)
     app.cli.add_command(clients)
+    app.cli.add_command(webhooks)
+
+
+def configure_webhooks(app: Flask) -> None:
+    """Every recorded change also writes its event to the webhook outbox (same transaction)."""
+    from service.audit.log import on_change
+    from service.webhooks.events import record_event
+
+    on_change(record_event)
+    if app.config["WEBHOOK_ALLOW_PRIVATE"] and app.config["SERVICE_ENV"] == "production":
+        app.logger.warning(
+            "WEBHOOK_ALLOW_PRIVATE is set in production: webhooks may reach private addresses"
+        )
 
 
 def _project_path(*parts: str) -> str:

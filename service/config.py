@@ -77,6 +77,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             "OIDC_PROVIDERS": _oidc_providers(),
             # Behind a TLS-terminating proxy, trust its X-Forwarded-* headers (count of proxies).
             "PROXY_FIX": int(os.environ.get("PROXY_FIX", "0")),
+            # Webhooks: the key that encrypts signing secrets at rest (else derived from
+            # SECRET_KEY); http and private addresses only for development and tests.
+            "WEBHOOK_SECRET_KEY": os.environ.get("WEBHOOK_SECRET_KEY"),
+            "WEBHOOK_ALLOW_PRIVATE": _flag("WEBHOOK_ALLOW_PRIVATE", False),
         }
     )
     config.update(overrides)

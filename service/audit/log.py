@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -23,7 +24,28 @@ class Actor:
 
 
 # Derived or secret columns never go into the log (hashes of secrets are still secrets).
-NOT_AUDITED = frozenset({"search_text", "password_hash", "client_secret_hash", "token_hash"})
+NOT_AUDITED = frozenset(
+    {
+        "search_text",
+        "password_hash",
+        "client_secret_hash",
+        "token_hash",
+        "secret_encrypted",
+        "previous_secret_encrypted",
+    }
+)
+
+# Called with (action, entity type, entity id, before, after) for every recorded change, in its
+# transaction; features above the audit log register here at start-up (the webhook outbox).
+ChangeListener = Callable[[str, str, str, dict | None, dict | None], None]
+_change_listeners: list[ChangeListener] = []
+
+
+def on_change(listener: ChangeListener) -> None:
+    """Registers a listener of recorded changes (once, however many apps are created)."""
+    if listener not in _change_listeners:
+        _change_listeners.append(listener)
+
 
 COMMAND_LINE = Actor(ActorType.CLI, None, "command line")
 
@@ -74,4 +96,6 @@ def record(action: AuditAction, entity, before: dict | None, after: dict | None)
         request_id=g.get("request_id") if has_request_context() else None,
     )
     db.session.add(entry)
+    for listener in _change_listeners:
+        listener(action.value, entry.entity_type, entry.entity_id, before, after)
     return entry
