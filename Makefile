@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export SERVICE_ENV ?= development
 
-.PHONY: run test install lint openapi migrate seed admin bench
+.PHONY: run test install lint openapi migrate seed admin bench bench-webhooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,7 @@ openapi: install
 ## Prints the polling benchmark's figures (SQLite unless DATABASE_URL is set)
 bench: install
 	$(BIN)/python -m tests.benchmarks.bench_polling
+
+## Prints what a directory write costs with the webhook outbox, with 0 and 5 endpoints
+bench-webhooks: install
+	$(BIN)/python -m tests.benchmarks.bench_webhooks

@@ -23,6 +23,7 @@ def configure_admin(app: Flask) -> Admin:
         NetworkAuthorityView,
         NetworkContactView,
     )
+    from admin.views.webhooks import WebhookDeliveryView, WebhookEndpointView
     from admin.views.workplan import (
         ActivityView,
         BodyView,
@@ -47,6 +48,7 @@ def configure_admin(app: Flask) -> Admin:
     from service.directory.models import Authority, ContactPoint, MemberState
     from service.identity.models import Invitation, User
     from service.oauth.models import ApiClient
+    from service.webhooks.models import WebhookDelivery, WebhookEndpoint
     from service.workplan.models import (
         Activity,
         Recommendation,
@@ -83,6 +85,8 @@ def configure_admin(app: Flask) -> Admin:
         UserView(User, db, name="Users and roles", category=accounts),
         InvitationView(Invitation, db, name="Invitations", category=accounts),
         ApiClientView(ApiClient, db, name="API clients", category=accounts),
+        WebhookEndpointView(WebhookEndpoint, db, name="Webhook endpoints", category=accounts),
+        WebhookDeliveryView(WebhookDelivery, db, name="Webhook deliveries", category=accounts),
         AuditLogView(AuditEntry, db, name="Audit log"),
     ]
     admin.add_views(*views)

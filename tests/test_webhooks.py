@@ -5,6 +5,7 @@ that verifies signatures with the `standardwebhooks` package, as a partner would
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 from datetime import UTC, datetime, timedelta
@@ -517,3 +518,40 @@ def test_two_workers_on_postgresql_send_each_delivery_once(app, dialect, receive
             db.session.execute(sa.delete(ApiClient).where(ApiClient.id == client_pk))
             db.session.commit()
             db.session.remove()
+
+
+# -- the secretariat's view in the admin ------------------------------------------------------
+
+
+def test_secretariat_sees_every_endpoint_with_its_log_and_disables_one(
+    partner, receiver, client, login
+):
+    endpoint = register(partner, receiver.url, description="mirror")
+    partner.post(f"{URL}/{endpoint['id']}/ping")
+    receiver.statuses = [500]
+    delivery.deliver_due()
+    login(client, "secretariat")
+    listing = client.get("/admin/webhookendpoint/")
+    assert listing.status_code == 200
+    page = listing.get_data(as_text=True)
+    assert receiver.url.replace("&", "&amp;") in page
+    assert endpoint["secret"] not in page
+    log = client.get("/admin/webhookdelivery/").get_data(as_text=True)
+    assert "ping" in log and "500" in log
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    done = client.post(
+        "/admin/webhookendpoint/action/",
+        data={"csrf_token": csrf, "action": "disable", "rowid": [str(endpoint["id"])]},
+    )
+    assert done.status_code == 302
+    stored = db.session.get(WebhookEndpoint, endpoint["id"])
+    assert stored.disabled_reason == "disabled by the secretariat"
+    assert partner.get(f"{URL}/{endpoint['id']}").get_json()["enabled"] is False
+    details = client.get(f"/admin/webhookendpoint/details/?id={endpoint['id']}")
+    assert endpoint["secret"] not in details.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/admin/webhookendpoint/", "/admin/webhookdelivery/"])
+def test_focal_points_do_not_open_the_webhook_views(client, login, path):
+    login(client, "focal_point", "AR")
+    assert client.get(path).status_code == 403
