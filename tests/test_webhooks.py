@@ -555,3 +555,46 @@ def test_secretariat_sees_every_endpoint_with_its_log_and_disables_one(
 def test_focal_points_do_not_open_the_webhook_views(client, login, path):
     login(client, "focal_point", "AR")
     assert client.get(path).status_code == 403
+
+
+def test_work_plan_transitions_and_activity_changes_reach_a_plan_reader(partner, receiver, session):
+    from service.workplan import services as plans
+    from service.workplan.models import Activity, WorkPlan, WorkPlanStatus
+
+    endpoint = register(partner, receiver.url)
+    plan = db.session.execute(
+        sa.select(WorkPlan).where(WorkPlan.status == WorkPlanStatus.DRAFT).limit(1)
+    ).scalar_one()
+    activity = db.session.execute(
+        sa.select(Activity).where(Activity.work_plan_id == plan.id).limit(1)
+    ).scalar_one()
+    before = plans.activity_record(activity)
+    activity.title += " (revised)"
+    db.session.flush()
+    record(AuditAction.UPDATE, activity, before, plans.activity_record(activity))
+    plans.submit_work_plan(plan)
+    plans.reopen_work_plan(plan)
+    db.session.commit()
+    delivery.deliver_due()
+    events = receiver.events(endpoint["secret"])
+    assert [e["type"] for e in events] == [
+        "activity.updated",
+        "work_plan.submitted",
+        "work_plan.reopened",
+    ]
+    assert events[1]["data"]["url"] == f"/api/v1/work-plans/{plan.id}"
+
+
+def test_a_receiver_that_does_not_answer_in_time_is_a_failed_attempt(partner, monkeypatch):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)  # accepts the connection, never answers
+    monkeypatch.setattr(delivery, "SEND_TIMEOUT_SECONDS", 0.5)
+    try:
+        endpoint = register(partner, f"http://127.0.0.1:{silent.getsockname()[1]}/")
+        partner.post(f"{URL}/{endpoint['id']}/ping")
+        assert delivery.deliver_due() == (0, 1)
+        queued = db.session.execute(sa.select(WebhookDelivery)).scalars().one()
+        assert "Timeout" in queued.last_error
+    finally:
+        silent.close()
