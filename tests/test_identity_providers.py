@@ -343,9 +343,7 @@ def test_a_hostile_provider_believed_at_its_word_reaches_only_accounts_of_its_ow
     issuer; see below), the OAS secretariat's `sub` through it is another account with no rights:
     a member state's provider cannot take up a secretariat invitation either."""
     claimed = hostile_oidc_provider["claimed_issuer"]
-    secretary = User(
-        provider="test", issuer=claimed, subject="admin", email="admin@example.org"
-    )
+    secretary = User(provider="test", issuer=claimed, subject="admin", email="admin@example.org")
     session.add(secretary)
     session.commit()
     set_access(secretary, Role.SECRETARIAT, None)
@@ -483,9 +481,7 @@ def test_signing_out_while_the_provider_is_unreachable_still_ends_our_session(
 # -- signing out at the provider (issue 17) -------------------------------------------------------
 
 
-def test_signing_out_ends_the_session_at_the_provider_too(
-    identity_client, session, oidc_provider
-):
+def test_signing_out_ends_the_session_at_the_provider_too(identity_client, session, oidc_provider):
     invite("focal-ar@example.org", Role.FOCAL_POINT, "AR", None)
     browser = requests.Session()  # the person's browser at the provider (its cookies)
 
@@ -515,9 +511,7 @@ def test_signing_out_ends_the_session_at_the_provider_too(
     assert end_session.startswith(oidc_provider["issuer"] + "/session/end?")
     params = query_of(end_session)
     assert params["post_logout_redirect_uri"] == "http://localhost/auth/login"
-    keys = KeySet.import_key_set(
-        requests.get(oidc_provider["issuer"] + "/jwks", timeout=10).json()
-    )
+    keys = KeySet.import_key_set(requests.get(oidc_provider["issuer"] + "/jwks", timeout=10).json())
     hint = jwt.decode(params["id_token_hint"], keys).claims
     assert (hint["sub"], hint["aud"]) == ("focal-ar", "directory-tests")
     assert identity_client.get("/api/v1/member-states").status_code == 401
