@@ -108,13 +108,15 @@ class CraftedProvider:
 
     def metadata(self, tenant: str) -> dict:
         issuer = self.issuer(tenant)
-        # "stalling": metadata answers, but its token endpoint and keys never do
-        backend = self.silent_url if tenant == "stalling" else issuer
+        # "stalling": metadata answers, but its token endpoint and keys never do;
+        # "stalling_keys": metadata and token answer, its keys never do
+        token_base = self.silent_url if tenant == "stalling" else issuer
+        keys_base = self.silent_url if tenant.startswith("stalling") else issuer
         return {
             "issuer": issuer,
             "authorization_endpoint": f"{issuer}/authorize",
-            "token_endpoint": f"{backend}/token",
-            "jwks_uri": f"{backend}/jwks",
+            "token_endpoint": f"{token_base}/token",
+            "jwks_uri": f"{keys_base}/jwks",
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
@@ -240,6 +242,12 @@ def identity_app(app, oidc_provider, hostile_oidc_provider, crafted_provider, si
             crafted_provider.issuer("stalling"),
             crafted_provider.issuer("stalling"),
             "stalling",
+        ),
+        "stalling_keys": provider(
+            "Stalling keys",
+            crafted_provider.issuer("stalling_keys"),
+            crafted_provider.issuer("stalling_keys"),
+            "stalling_keys",
         ),
         "silent": provider("Silent", silent_socket.url, silent_socket.url, "silent"),
         "refused": provider("Refused", refused, refused, "refused"),

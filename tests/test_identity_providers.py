@@ -459,6 +459,25 @@ def test_a_token_endpoint_that_never_answers_gives_a_503_page(identity_client, s
     assert signed_in_user_id(identity_client) is None
 
 
+def test_a_key_set_that_never_comes_gives_a_503_page(
+    identity_client, session, crafted_provider, caplog
+):
+    request = begin(identity_client, "stalling_keys")
+    claims = crafted_claims(
+        crafted_provider,
+        request["nonce"],
+        iss=crafted_provider.issuer("stalling_keys"),
+        aud="stalling_keys",
+    )
+    crafted_provider.answer = token_answer(crafted_provider.sign(claims))
+
+    response = identity_client.get(f"/auth/callback/stalling_keys?code=c&state={request['state']}")
+
+    assert_unavailable_page(response, "Stalling keys")
+    assert "OIDC provider stalling_keys: unusable at sign-in: ReadTimeout" in caplog.text
+    assert signed_in_user_id(identity_client) is None
+
+
 def test_signing_out_while_the_provider_is_unreachable_still_ends_our_session(
     identity_client, session, login
 ):
