@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from datetime import timedelta
 
@@ -75,6 +76,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "20 per minute"),
             "RATELIMIT_HEADERS_ENABLED": True,
             "OIDC_PROVIDERS": _oidc_providers(),
+            "OIDC_TIMEOUT_SECONDS": _oidc_timeout(),
             # Behind a TLS-terminating proxy, trust its X-Forwarded-* headers (count of proxies).
             "PROXY_FIX": int(os.environ.get("PROXY_FIX", "0")),
             # Webhooks: the key that encrypts signing secrets at rest (else derived from
@@ -84,18 +86,27 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         }
     )
     config.update(overrides)
+    check_oidc_providers(config["OIDC_PROVIDERS"])
     return config
 
 
+_PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
 def _oidc_providers() -> dict[str, dict]:
-    """OIDC_PROVIDERS=oas,ar and, for each NAME, OIDC_<NAME>_METADATA_URL, _CLIENT_ID,
+    """OIDC_PROVIDERS=oas,ar and, for each NAME, OIDC_<NAME>_METADATA_URL, _ISSUER, _CLIENT_ID,
     _CLIENT_SECRET and optionally _LABEL and _MEMBER_STATE (a member state's own provider)."""
     providers = {}
     for name in filter(None, (n.strip() for n in os.environ.get("OIDC_PROVIDERS", "").split(","))):
+        if not _PROVIDER_NAME.fullmatch(name.lower()):
+            raise ConfigurationError(
+                f"OIDC_PROVIDERS: {name!r} is not a provider name (letters, digits and _, "
+                "starting with a letter, at most 64 characters)"
+            )
         prefix = f"OIDC_{name.upper()}_"
         missing = [
             key
-            for key in ("METADATA_URL", "CLIENT_ID", "CLIENT_SECRET")
+            for key in ("METADATA_URL", "ISSUER", "CLIENT_ID", "CLIENT_SECRET")
             if not os.environ.get(prefix + key)
         ]
         if missing:
@@ -108,7 +119,41 @@ def _oidc_providers() -> dict[str, dict]:
             "member_state": member_state.upper() if member_state else None,
             "label": os.environ.get(prefix + "LABEL", name),
             "server_metadata_url": os.environ[prefix + "METADATA_URL"],
+            # the only issuer this provider may present, in its metadata and in every id_token
+            "issuer": os.environ[prefix + "ISSUER"],
             "client_id": os.environ[prefix + "CLIENT_ID"],
             "client_secret": os.environ[prefix + "CLIENT_SECRET"],
         }
     return providers
+
+
+def check_oidc_providers(providers: dict[str, dict]) -> None:
+    """Each provider pins its own issuer: two providers sharing one could sign in each other's
+    people, since a person's account is bound to the provider's name and their `sub`."""
+    seen: dict[str, str] = {}
+    for name, provider in providers.items():
+        variable = f"OIDC_{name.upper()}_ISSUER"
+        issuer = (provider.get("issuer") or "").strip()
+        if not issuer:
+            raise ConfigurationError(f"OIDC provider {name!r} needs {variable}")
+        key = issuer.rstrip("/")
+        if key in seen:
+            raise ConfigurationError(
+                f"{seen[key]} and {variable} are both {issuer!r}: "
+                "two OIDC providers cannot share an issuer"
+            )
+        seen[key] = variable
+
+
+def _oidc_timeout() -> float:
+    """Seconds to wait for an OpenID Provider (metadata, keys, token) before giving up."""
+    raw = os.environ.get("OIDC_TIMEOUT_SECONDS", "5")
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0
+    if not 0 < seconds <= 60:
+        raise ConfigurationError(
+            f"OIDC_TIMEOUT_SECONDS must be a number of seconds between 0 and 60, not {raw!r}"
+        )
+    return seconds

@@ -119,6 +119,10 @@ def oidc_provider(live_port):
         "OIDC_CLIENT_ID": OIDC_CLIENT_ID,
         "OIDC_CLIENT_SECRET": OIDC_CLIENT_SECRET,
         "OIDC_REDIRECT_URIS": ",".join(redirect_uris),
+        # signing out at the provider sends people back to our sign-in page
+        "OIDC_POST_LOGOUT_REDIRECT_URIS": ",".join(
+            uri.replace("/auth/callback/test", "/auth/login") for uri in redirect_uris
+        ),
     }
     process = subprocess.Popen(
         ["node", "provider.js"],
@@ -161,6 +165,7 @@ def app(database_url, oidc_provider):
                         "label": "Test identity provider",
                         "server_metadata_url": oidc_provider["issuer"]
                         + "/.well-known/openid-configuration",
+                        "issuer": oidc_provider["issuer"],
                         "client_id": OIDC_CLIENT_ID,
                         "client_secret": OIDC_CLIENT_SECRET,
                     }

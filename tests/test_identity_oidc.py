@@ -210,8 +210,8 @@ def test_a_member_states_provider_cannot_claim_a_secretariat_or_foreign_invitati
     argentina_idp = "https://idp.argentina.example"
 
     def login_through_argentina(subject, email):
-        claims = {"sub": subject, "email": email, "email_verified": True}
-        return user_from_login(argentina_idp, subject, claims, provider_member_state="AR")
+        claims = {"sub": subject, "iss": argentina_idp, "email": email, "email_verified": True}
+        return user_from_login("argentina", subject, claims, provider_member_state="AR")
 
     assert login_through_argentina("s1", "new.secretary@example.org").role is None
     assert login_through_argentina("s2", "focal@br.example.org").role is None

@@ -63,6 +63,7 @@ class UserView(RecordView):
         "name",
         "role",
         "member_state_code",
+        "provider",
         "issuer",
         "is_active",
         "last_login_at",

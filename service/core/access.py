@@ -12,7 +12,7 @@ import functools
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask import g
+from flask import current_app, g
 from flask_smorest import abort
 
 from service.audit.log import Actor
@@ -57,8 +57,32 @@ class Principal:
         return scope in self.scopes
 
 
+def provider_may_grant(provider_member_state: str | None, role: Role | None, state: str | None):
+    """A member state's own identity provider vouches only for that state's focal points; an
+    OAS provider (no member state) for anyone. Whatever invitations or accounts say."""
+    if role is None or provider_member_state is None:
+        return True
+    return role == Role.FOCAL_POINT and state == provider_member_state
+
+
+def rights_reachable(provider: str | None, role: Role | None, state: str | None) -> bool:
+    """May an account bound to this provider (a configured name) hold these rights?
+
+    Accounts bound to no provider are local ones or unbound ones no sign-in reaches; a provider
+    that is no longer configured vouches for nobody.
+    """
+    if role is None or provider is None:
+        return True
+    settings = current_app.config["OIDC_PROVIDERS"].get(provider)
+    if settings is None:
+        return False
+    return provider_may_grant(settings.get("member_state"), role, state)
+
+
 def principal_for_user(user) -> Principal:
     role = user.role if user.is_active else None
+    if not rights_reachable(user.provider, role, user.member_state_code):
+        role = None
     return Principal(
         actor=Actor(ActorType.USER, str(user.id), user.email),
         scopes=ROLE_SCOPES.get(role, frozenset()),

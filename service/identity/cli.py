@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import with_appcontext
 
 from service.core.db import db
 from service.identity.models import Role, User
-from service.identity.services import AccessError, create_local_admin, invite, set_access
+from service.identity.services import (
+    AccessError,
+    bind_unbound_accounts,
+    create_local_admin,
+    invite,
+    set_access,
+)
 
 
 @click.group("users")
@@ -59,3 +66,22 @@ def revoke_command(email: str) -> None:
         count += 1
     db.session.commit()
     click.echo(f"Revoked access of {count} account(s).")
+
+
+@users.command("bind-providers")
+@with_appcontext
+def bind_providers_command() -> None:
+    """Bind accounts no sign-in reaches to the provider whose OIDC_<NAME>_ISSUER they came from."""
+    bound, conflicting, unmatched = bind_unbound_accounts(current_app.config["OIDC_PROVIDERS"])
+    db.session.commit()
+    for user in bound:
+        click.echo(f"Bound {user.email} to {user.provider}.")
+    for user in conflicting:
+        click.echo(
+            f"Left {user.email} unbound: its provider already has an account with that subject.",
+            err=True,
+        )
+    click.echo(
+        f"{len(bound)} bound, {len(conflicting)} in conflict, "
+        f"{unmatched} with an issuer no configured provider pins."
+    )

@@ -1,4 +1,4 @@
-"""People: users identified by OIDC issuer + subject, and invitations that grant them a role."""
+"""People: users bound to a configured OIDC provider + subject, and invitations granting roles."""
 
 from __future__ import annotations
 
@@ -26,6 +26,11 @@ class User(TimestampMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The configured provider (a name in OIDC_PROVIDERS) this account signs in through, never
+    # the issuer a token claims: only that provider's logins can reach it. None: a local
+    # account, or one whose issuer matched no configured provider (`flask users bind-providers`).
+    provider: Mapped[str | None] = mapped_column(sa.String(64))
+    # The issuer the provider presented when the account was made (a record, not a key).
     issuer: Mapped[str | None] = mapped_column(sa.String(500))
     subject: Mapped[str | None] = mapped_column(sa.String(255))
     email: Mapped[str] = mapped_column(sa.String(320), index=True)
@@ -42,9 +47,10 @@ class User(TimestampMixin, db.Model):
     member_state = relationship("MemberState")
 
     __table_args__ = (
-        sa.UniqueConstraint("issuer", "subject"),
+        sa.UniqueConstraint("provider", "subject"),
         sa.CheckConstraint(f"role IS NULL OR {_ROLE_NEEDS_STATE}", name="role_state"),
         sa.CheckConstraint("(issuer IS NULL) = (subject IS NULL)", name="issuer_with_subject"),
+        sa.CheckConstraint("provider IS NULL OR subject IS NOT NULL", name="provider_with_subject"),
     )
 
     def __str__(self) -> str:

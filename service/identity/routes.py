@@ -5,12 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from authlib.integrations.base_client import OAuthError
-from authlib.integrations.flask_client import OAuth
 from flask import (
     Blueprint,
     Flask,
-    abort,
     current_app,
     redirect,
     render_template,
@@ -22,16 +19,34 @@ from flask import (
 from service.core.authentication import SESSION_LOGIN_AT_KEY, SESSION_USER_KEY, signed_in_user
 from service.core.db import db
 from service.core.limits import limiter
-from service.identity.services import local_login, user_from_login
+from service.identity.providers import (
+    SignInError,
+    end_session_url,
+    finish_sign_in,
+    label_of,
+    provider_settings,
+    register_providers,
+    start_sign_in,
+)
+from service.identity.services import BeyondProviderError, local_login, user_from_login
+
+# Kept for signing out at the provider too (RP-initiated logout needs the id_token as a hint).
+SESSION_PROVIDER_KEY = "oidc_provider"
+SESSION_ID_TOKEN_KEY = "oidc_id_token"  # noqa: S105 - a session key, not a secret
 
 identity = Blueprint("identity", __name__, url_prefix="/auth", template_folder="templates")
 
 
-def oidc_client(provider: str):
-    """The registered OpenID Provider of that name, or 404."""
-    if provider not in current_app.config["OIDC_PROVIDERS"]:
-        abort(404)
-    return current_app.extensions["oidc"].create_client(provider)
+@identity.errorhandler(SignInError)
+def sign_in_problem(problem: SignInError):
+    session.pop("login_next", None)
+    return (
+        render_template(
+            "identity/message.html", heading=problem.heading, message=problem.message, error=True
+        ),
+        problem.status,
+        problem.headers,
+    )
 
 
 def _safe_next(target: str | None) -> str:
@@ -43,11 +58,14 @@ def _safe_next(target: str | None) -> str:
     return "/admin/"  # the admin home: dashboards for the secretariat and focal points
 
 
-def _begin_session(user) -> None:
+def _begin_session(user, provider: str | None = None, id_token: str | None = None) -> None:
     session.clear()  # a fresh session at every login: no fixation
     session.permanent = True
     session[SESSION_USER_KEY] = user.id
     session[SESSION_LOGIN_AT_KEY] = datetime.now(UTC).timestamp()
+    if provider is not None:
+        session[SESSION_PROVIDER_KEY] = provider
+        session[SESSION_ID_TOKEN_KEY] = id_token
 
 
 @identity.get("/login")
@@ -62,40 +80,32 @@ def login():
 
 @identity.get("/login/<provider>")
 def login_with(provider: str):
-    client = oidc_client(provider)
+    provider_settings(provider)  # 404 for a name that is not configured
     session["login_next"] = _safe_next(request.args.get("next"))
     redirect_uri = url_for("identity.callback", provider=provider, _external=True)
-    # authlib adds state, nonce and the PKCE S256 challenge, and keeps them in the session
-    return client.authorize_redirect(redirect_uri)
+    return start_sign_in(provider, redirect_uri)
 
 
 @identity.get("/callback/<provider>")
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
 def callback(provider: str):
-    client = oidc_client(provider)
+    settings = provider_settings(provider)
+    claims, id_token = finish_sign_in(provider)
+    state = settings.get("member_state")
     try:
-        # checks state, exchanges the code with the PKCE verifier, verifies the id_token
-        # signature against the provider's keys, its issuer, audience, expiry and nonce
-        token = client.authorize_access_token()
-    except OAuthError as error:
-        current_app.logger.info("OIDC login failed at %s: %s", provider, error.error)
-        return render_template(
-            "identity/message.html",
-            heading="Sign-in failed",
-            message="The sign-in could not be completed. Please start again.",
-            error=True,
-        ), 400
-    claims = token.get("userinfo") or {}
-    issuer = claims.get("iss") or client.load_server_metadata().get("issuer")
-    if not claims.get("sub"):
-        return render_template(
-            "identity/message.html",
-            heading="Sign-in failed",
-            message="The identity provider did not say who you are. Please start again.",
-            error=True,
-        ), 400
-    provider_state = current_app.config["OIDC_PROVIDERS"][provider].get("member_state")
-    user = user_from_login(issuer, claims["sub"], claims, provider_member_state=provider_state)
+        user = user_from_login(provider, claims["sub"], claims, provider_member_state=state)
+    except BeyondProviderError:
+        session.clear()
+        current_app.logger.warning(
+            "OIDC sign-in through %s refused: the account holds rights beyond %s", provider, state
+        )
+        raise SignInError(
+            403,
+            "Access refused",
+            f"This account cannot be used through {label_of(provider)}: a member state's "
+            f"sign-in service can only sign in focal points of {state}. Please sign in with "
+            "the OAS sign-in service, or ask the OAS secretariat.",
+        ) from None
     if user.role is None or not user.is_active:
         session.clear()
         return render_template(
@@ -108,7 +118,7 @@ def callback(provider: str):
             error=False,
         ), 403
     next_url = session.get("login_next")
-    _begin_session(user)
+    _begin_session(user, provider, id_token)
     return redirect(_safe_next(next_url))
 
 
@@ -137,7 +147,28 @@ def logout():
         # Every session of this person that began before now ends, not only this cookie.
         user.sessions_valid_after = datetime.now(UTC)
         db.session.commit()
+    provider = session.get(SESSION_PROVIDER_KEY)
+    id_token = session.get(SESSION_ID_TOKEN_KEY)
     session.clear()
+    if provider in current_app.config["OIDC_PROVIDERS"]:
+        # End the session at the provider too, or the next person at a shared computer is
+        # signed straight back in; it sends the browser back to our sign-in page.
+        back = url_for("identity.login", _external=True)
+        try:
+            target = end_session_url(provider, id_token, back)
+        except SignInError:
+            return render_template(
+                "identity/message.html",
+                heading="Signed out",
+                message=(
+                    "You are signed out of the directory, but the sign-in service of "
+                    f"{label_of(provider)} cannot be reached, so you may still be signed in "
+                    "there. On a shared computer, close the browser."
+                ),
+                error=False,
+            )
+        if target:
+            return redirect(target)
     return redirect(url_for("identity.login"))
 
 
@@ -158,17 +189,5 @@ def signed_in():
 
 
 def configure_identity(app: Flask) -> None:
-    oidc = OAuth(app)
-    for name, provider in app.config["OIDC_PROVIDERS"].items():
-        oidc.register(
-            name,
-            client_id=provider["client_id"],
-            client_secret=provider["client_secret"],
-            server_metadata_url=provider["server_metadata_url"],
-            client_kwargs={
-                "scope": provider.get("scope", "openid email profile"),
-                "code_challenge_method": "S256",
-            },
-        )
-    app.extensions["oidc"] = oidc
+    register_providers(app)
     app.register_blueprint(identity)

@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from service.audit.log import record, snapshot
 from service.audit.models import AuditAction
+from service.core.access import provider_may_grant, rights_reachable
 from service.core.db import db
 from service.identity.models import Invitation, Role, User
 
@@ -17,6 +18,10 @@ INVITATION_LIFETIME = timedelta(days=30)
 
 class AccessError(ValueError):
     """A request about someone's access that cannot be honoured, with the reason."""
+
+
+class BeyondProviderError(AccessError):
+    """The account holds rights the provider it signs in through can never vouch for."""
 
 
 def _check_role_state(role: Role, member_state_code: str | None) -> None:
@@ -65,19 +70,33 @@ def open_invitation_for(email: str, provider_member_state: str | None = None):
 
 
 def user_from_login(
-    issuer: str, subject: str, claims: dict, provider_member_state: str | None = None
+    provider: str, subject: str, claims: dict, provider_member_state: str | None = None
 ) -> User:
-    """The account for an OpenID Connect login: found by issuer + subject, never by email alone.
+    """The account for an OpenID Connect login: found by the configured provider's name + the
+    token's `sub`, never by the issuer a token claims, never by email alone.
 
     At first login (or while the account has no role), a *verified* email that matches an open
-    invitation binds the account to the invitation's role and member state.
+    invitation binds the account to the invitation's role and member state. A member state's
+    provider never reaches an account holding other rights (BeyondProviderError, nothing changed).
     """
     user = db.session.execute(
-        sa.select(User).where(User.issuer == issuer, User.subject == subject)
+        sa.select(User).where(User.provider == provider, User.subject == subject)
     ).scalar_one_or_none()
+    if user is not None and not provider_may_grant(
+        provider_member_state, user.role, user.member_state_code
+    ):
+        raise BeyondProviderError(
+            f"A member state's provider can only sign in focal points of {provider_member_state}."
+        )
     email = (claims.get("email") or "").strip().lower()
     if user is None:
-        user = User(issuer=issuer, subject=subject, email=email, name=claims.get("name"))
+        user = User(
+            provider=provider,
+            issuer=claims.get("iss"),
+            subject=subject,
+            email=email,
+            name=claims.get("name"),
+        )
         db.session.add(user)
         db.session.flush()
         record(AuditAction.CREATE, user, None, snapshot(user))
@@ -97,10 +116,51 @@ def user_from_login(
     return user
 
 
+def bind_unbound_accounts(providers: dict[str, dict]) -> tuple[list[User], list[User], int]:
+    """Bind accounts that no sign-in reaches (no provider, or one no longer configured) to the
+    configured provider whose pinned issuer is the one they were created with.
+
+    Returns (bound, conflicting, unmatched count); a conflicting account is left alone because
+    that provider already has an account with the same subject.
+    """
+    by_issuer = {settings["issuer"]: name for name, settings in providers.items()}
+    candidates = db.session.execute(
+        sa.select(User)
+        .where(
+            User.subject.is_not(None),
+            sa.or_(User.provider.is_(None), User.provider.not_in(list(providers) or [""])),
+        )
+        .order_by(User.id)
+    ).scalars()
+    bound, conflicting, unmatched = [], [], 0
+    for user in candidates:
+        name = by_issuer.get(user.issuer)
+        if name is None:
+            unmatched += 1
+            continue
+        taken = db.session.execute(
+            sa.select(User.id).where(User.provider == name, User.subject == user.subject)
+        ).first()
+        if taken:
+            conflicting.append(user)
+            continue
+        before = snapshot(user)
+        user.provider = name
+        db.session.flush()
+        record(AuditAction.UPDATE, user, before, snapshot(user))
+        bound.append(user)
+    return bound, conflicting, unmatched
+
+
 def set_access(user: User, role: Role | None, member_state_code: str | None) -> User:
     """Change a person's role and state, or revoke their access (role None)."""
     if role is not None:
         _check_role_state(role, member_state_code)
+        if not rights_reachable(user.provider, role, member_state_code):
+            raise AccessError(
+                f"This person signs in through {user.provider!r}, which can only vouch for "
+                "focal points of its own member state (or is no longer configured)."
+            )
     before = snapshot(user)
     user.role = role
     user.member_state_code = member_state_code if role is not None else None
@@ -114,7 +174,7 @@ def create_local_admin(email: str, password: str) -> User:
         raise AccessError("The password must be at least 12 characters long.")
     email = email.strip().lower()
     user = db.session.execute(
-        sa.select(User).where(User.email == email, User.issuer.is_(None))
+        sa.select(User).where(User.email == email, User.subject.is_(None))
     ).scalar_one_or_none()
     before = snapshot(user) if user else None
     if user is None:
@@ -133,7 +193,7 @@ def local_login(email: str, password: str) -> User | None:
     user = db.session.execute(
         sa.select(User).where(
             User.email == email.strip().lower(),
-            User.issuer.is_(None),
+            User.subject.is_(None),
             User.password_hash.is_not(None),
         )
     ).scalar_one_or_none()
