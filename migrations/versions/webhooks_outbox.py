@@ -1,7 +1,7 @@
 """webhooks: endpoints, outbox, deliveries
 
 Revision ID: 6db1e5025fcf
-Revises: c2282ff31e18
+Revises: 5b0f3c9a7e21
 Create Date: 2026-11-30 03:33:29.587446
 
 """
@@ -13,7 +13,7 @@ import service.core.db
 
 # revision identifiers, used by Alembic.
 revision = '6db1e5025fcf'
-down_revision = 'c2282ff31e18'
+down_revision = '5b0f3c9a7e21'
 branch_labels = None
 depends_on = None
 
