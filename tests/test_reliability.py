@@ -467,3 +467,22 @@ def test_pg_dump_and_restore_give_byte_identical_exports(cluster, service_app, r
     print(f"\nexports compared after pg_dump/pg_restore: {sizes}")
     assert after == before
     assert all(len(body) > 100 for body, _ in before.values())
+
+
+def test_a_statement_slower_than_the_timeout_is_cancelled_and_counts_as_unavailable(service_app):
+    from service.core.availability import is_database_unavailable
+
+    with service_app.app_context():
+        started = time.monotonic()
+        with pytest.raises(sa.exc.OperationalError) as cancelled:
+            db.session.execute(sa.text("SELECT pg_sleep(30)"))
+        elapsed = time.monotonic() - started
+        db.session.rollback()
+        assert db.session.execute(sa.text("SELECT 1")).scalar() == 1  # the connection is fine
+        db.session.remove()
+    print(
+        f"\na 30 s statement with DATABASE_STATEMENT_TIMEOUT_MS=2000: cancelled in {elapsed:.2f} s"
+    )
+    assert "statement timeout" in str(cancelled.value)
+    assert is_database_unavailable(cancelled.value)
+    assert elapsed < UNAVAILABLE_BOUND
