@@ -37,6 +37,7 @@ def configure_logging(app: Flask) -> None:
 
 
 def configure_database(app: Flask) -> None:
+    from service.core.availability import install_deadlines
     from service.core.db import db
     from service.models import import_all_models
 
@@ -47,6 +48,11 @@ def configure_database(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
+        install_deadlines(
+            db.engine,
+            app.config["DATABASE_CONNECT_TIMEOUT"],
+            app.config["DATABASE_STATEMENT_TIMEOUT_MS"],
+        )
     # Migrations are a step of their own (`flask db upgrade`), never run here.
     migrate.init_app(app, db, directory=_project_path("migrations"), render_as_batch=True)
 
@@ -176,13 +182,14 @@ def configure_admin(app: Flask) -> None:
 
 def configure_cli(app: Flask) -> None:
     from service.identity.cli import users
-    from service.oauth.cli import clients
+    from service.oauth.cli import clients, tokens
     from service.seeding import seed_command
     from service.webhooks.cli import webhooks
 
     app.cli.add_command(seed_command)
     app.cli.add_command(users)
     app.cli.add_command(clients)
+    app.cli.add_command(tokens)
     app.cli.add_command(webhooks)
 
 

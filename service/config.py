@@ -7,9 +7,49 @@ import re
 import secrets
 from datetime import timedelta
 
+import click
+from limits import parse_many
 
-class ConfigurationError(RuntimeError):
-    """The service refuses to start with an unsafe or incomplete configuration."""
+
+class ConfigurationError(click.ClickException, RuntimeError):
+    """The service refuses to start with an unsafe or incomplete configuration.
+
+    A ClickException so that `flask ...` prints it as one line (no traceback); the WSGI
+    entry point `service.wsgi` does the same for gunicorn.
+    """
+
+
+MIN_SECRET_KEY_BYTES = 32
+
+
+def _integer(name: str, default: int, minimum: int, unit: str = "") -> int:
+    """An integer variable; a malformed value names the variable instead of a traceback."""
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = None
+    if number is None or number < minimum:
+        raise ConfigurationError(
+            f"{name} must be a whole number{unit} of at least {minimum}, not {value!r}"
+        )
+    return number
+
+
+def _rate_limit(name: str, default: str) -> str:
+    """A Flask-Limiter rate; a malformed one would otherwise switch the limit off silently."""
+    value = os.environ.get(name, default)
+    try:
+        parsed = parse_many(value)
+    except ValueError:
+        parsed = None
+    if not parsed:
+        raise ConfigurationError(
+            f"{name} must be a rate limit such as '30 per minute' or '5/second', not {value!r}"
+        )
+    return value
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -35,6 +75,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             )
         # Development only: sessions last as long as this process.
         secret_key = secrets.token_urlsafe(32)
+    elif env == "production" and len(secret_key.encode("utf-8")) < MIN_SECRET_KEY_BYTES:
+        raise ConfigurationError(
+            f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes long in production "
+            f"(it is {len(secret_key.encode('utf-8'))}): use a long random value, "
+            "e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
 
     database_url = os.environ.get("DATABASE_URL") or (
         "sqlite:///" + os.path.join(instance_path, "service.db")
@@ -46,7 +92,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SERVICE_ENV": env,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A sick database gets a fast answer (service/core/availability.py).
+        "DATABASE_CONNECT_TIMEOUT": _integer(
+            "DATABASE_CONNECT_TIMEOUT", 2, minimum=1, unit=" of seconds"
+        ),
+        "DATABASE_STATEMENT_TIMEOUT_MS": _integer(
+            "DATABASE_STATEMENT_TIMEOUT_MS", 5000, minimum=0, unit=" of milliseconds"
+        ),
         "SEED_DIR": os.environ.get(
             "SEED_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "seed")
         ),
@@ -66,19 +118,19 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # A session lasts this long from sign-in, however busy (see signed_in_user).
         "SESSION_REFRESH_EACH_REQUEST": False,
         "PERMANENT_SESSION_LIFETIME": timedelta(
-            minutes=int(os.environ.get("SESSION_LIFETIME_MINUTES", "480"))
+            minutes=_integer("SESSION_LIFETIME_MINUTES", 480, minimum=1, unit=" of minutes")
         ),
     }
     config.update(
         {
             "REDIS_URL": os.environ.get("REDIS_URL"),
-            "RATELIMIT_TOKEN": os.environ.get("RATELIMIT_TOKEN", "30 per minute"),
-            "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "20 per minute"),
+            "RATELIMIT_TOKEN": _rate_limit("RATELIMIT_TOKEN", "30 per minute"),
+            "RATELIMIT_LOGIN": _rate_limit("RATELIMIT_LOGIN", "20 per minute"),
             "RATELIMIT_HEADERS_ENABLED": True,
             "OIDC_PROVIDERS": _oidc_providers(),
             "OIDC_TIMEOUT_SECONDS": _oidc_timeout(),
             # Behind a TLS-terminating proxy, trust its X-Forwarded-* headers (count of proxies).
-            "PROXY_FIX": int(os.environ.get("PROXY_FIX", "0")),
+            "PROXY_FIX": _integer("PROXY_FIX", 0, minimum=0, unit=" of proxies"),
             # Webhooks: the key that encrypts signing secrets at rest (else derived from
             # SECRET_KEY); http and private addresses only for development and tests.
             "WEBHOOK_SECRET_KEY": os.environ.get("WEBHOOK_SECRET_KEY"),
@@ -87,7 +139,24 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     )
     config.update(overrides)
     check_oidc_providers(config["OIDC_PROVIDERS"])
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(config))
     return config
+
+
+def engine_options(config: dict) -> dict:
+    """Pool pre-ping everywhere; on PostgreSQL, connect and statement timeouts as configured."""
+    options = {"pool_pre_ping": True}
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        connect_timeout = config["DATABASE_CONNECT_TIMEOUT"]
+        statement_timeout_ms = config["DATABASE_STATEMENT_TIMEOUT_MS"]
+        # Waiting for a free pooled connection: its holder gives it back within its own
+        # deadlines (availability.install_deadlines), so this bound is reached only when sick.
+        options["pool_timeout"] = connect_timeout + (statement_timeout_ms or 5000) / 1000
+        options["connect_args"] = {
+            "connect_timeout": connect_timeout,
+            "options": f"-c statement_timeout={statement_timeout_ms}",
+        }
+    return options
 
 
 _PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")

@@ -18,6 +18,7 @@ from service.oauth.tokens import HashedBearerTokenValidator
 SESSION_USER_KEY = "user_id"
 SESSION_LOGIN_AT_KEY = "login_at"  # when this session signed in (POSIX seconds, UTC)
 CLIENT_AUTHENTICATED_BLUEPRINTS = frozenset({"oauth"})
+PROBE_BLUEPRINTS = frozenset({"health"})  # answer without the database: no principal needed
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 csrf = CSRFProtect()
@@ -51,6 +52,8 @@ def load_principal():
     g.actor = None
     if request.blueprint in CLIENT_AUTHENTICATED_BLUEPRINTS:
         return None  # the OAuth endpoints authenticate the client themselves (HTTP Basic)
+    if request.blueprint in PROBE_BLUEPRINTS:
+        return None
     if request.headers.get("Authorization"):
         try:
             token = resource_protector.acquire_token()

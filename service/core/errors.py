@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from service.core.availability import database_unavailable_response, is_database_unavailable
 from service.core.db import db
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,8 @@ def register_error_handlers(app: Flask) -> None:
     def unexpected_error(error: Exception):
         if isinstance(error, HTTPException):
             return http_error_response(error)
+        if is_database_unavailable(error):
+            return database_unavailable_response(error)
         db.session.rollback()
         log.exception("unhandled error")
         if not is_api_request():

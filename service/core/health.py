@@ -1,23 +1,30 @@
 """Liveness and readiness probes for the load balancer (no authentication)."""
 
-import sqlalchemy as sa
-from flask import Blueprint, jsonify
-
-from service.core.db import db
+from flask import Blueprint, current_app, jsonify
 
 health = Blueprint("health", __name__)
 
 
 @health.get("/healthz")
 def healthz():
+    """The process answers; never touches the database (load_principal skips this blueprint)."""
     return jsonify(status="ok")
 
 
 @health.get("/readyz")
 def readyz():
-    try:
-        db.session.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError:
-        db.session.rollback()
-        return jsonify(status="unavailable", database="unreachable"), 503
-    return jsonify(status="ok", database="ok")
+    """Ready when the database answers at the migration head (and Redis, when configured)."""
+    from service.core.availability import ReadinessProbe
+
+    probe = current_app.extensions.get("readiness")
+    if probe is None:
+        app = current_app._get_current_object()
+        probe = app.extensions.setdefault("readiness", ReadinessProbe(app))
+    checks = probe.check()
+    ready = all(value == "ok" for value in checks.values())
+    response = jsonify(status="ok" if ready else "unavailable", **checks)
+    response.headers["Cache-Control"] = "no-store"
+    if not ready:
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+    return response

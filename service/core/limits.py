@@ -10,4 +10,12 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 def configure_limits(app: Flask) -> None:
     # Shared across workers through Redis when there is one; per process otherwise.
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    if app.config.get("REDIS_URL"):
+        # Redis down must not take the token endpoint down with it: each worker keeps
+        # counting in memory until Redis answers again (/readyz reports it meanwhile).
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 1, "socket_connect_timeout": 1}
+        )
+        app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+        app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     limiter.init_app(app)

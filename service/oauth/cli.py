@@ -107,3 +107,25 @@ def revoke_command(client_id: str) -> None:
     revoke_client(client)
     db.session.commit()
     click.echo(f"Revoked {client_id} and its tokens.")
+
+
+def purge_expired_tokens(now: datetime | None = None) -> int:
+    """Deletes the tokens that expired before `now`; they can never be used or revived."""
+    result = db.session.execute(
+        sa.delete(OAuthToken).where(OAuthToken.expires_at < (now or datetime.now(UTC)))
+    )
+    return result.rowcount
+
+
+@click.group("tokens")
+def tokens() -> None:
+    """Housekeeping of the access tokens issued to partner systems."""
+
+
+@tokens.command("purge")
+@with_appcontext
+def purge_command() -> None:
+    """Delete expired access tokens (run it from cron, e.g. hourly)."""
+    count = purge_expired_tokens()
+    db.session.commit()
+    click.echo(f"Purged {count} expired token(s).")

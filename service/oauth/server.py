@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +12,8 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
-from flask import Blueprint, Flask, current_app
+from flask import Blueprint, Flask, current_app, jsonify
+from werkzeug.exceptions import TooManyRequests
 
 from service.core.access import ALL_SCOPES
 from service.core.db import db
@@ -19,11 +21,37 @@ from service.core.limits import limiter
 from service.oauth.models import ApiClient, OAuthToken
 from service.oauth.tokens import DEFAULT_TOKEN_LIFETIME, TOKEN_PREFIX, digest, find_token
 
+CLIENT_ID_MAX_LENGTH = ApiClient.client_id.type.length
 
-def query_client(client_id: str) -> ApiClient | None:
-    return db.session.execute(
+
+class UnknownClient:
+    """Stands in for a client id that is unknown, revoked or malformed.
+
+    authlib answers an unknown id differently from a wrong secret ("does not exist on this
+    server"); with this stand-in both take the same path, a secret check that always fails,
+    so a caller cannot tell whether an id exists, from the answer or from its timing.
+    """
+
+    _never_matches = digest(secrets.token_urlsafe(32))
+
+    def __init__(self, client_id: str):
+        self.client_id = client_id
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method in {"client_secret_basic", "client_secret_post"}
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        hmac.compare_digest(self._never_matches, digest(client_secret))  # same work as a match
+        return False
+
+
+def query_client(client_id: str) -> ApiClient | UnknownClient:
+    if not client_id or len(client_id) > CLIENT_ID_MAX_LENGTH or "\x00" in client_id:
+        return UnknownClient(client_id)  # could never be stored (PostgreSQL refuses NUL)
+    client = db.session.execute(
         sa.select(ApiClient).where(ApiClient.client_id == client_id, ApiClient.revoked_at.is_(None))
     ).scalar_one_or_none()
+    return client if client is not None else UnknownClient(client_id)
 
 
 def save_token(token: dict, request) -> None:
@@ -103,15 +131,32 @@ def issue_token():
 
 
 @oauth_endpoints.post("/revoke")
+@limiter.limit(lambda: current_app.config["RATELIMIT_TOKEN"])
 def revoke_token():
     """Token revocation (RFC 7009)."""
     return server().create_endpoint_response(TokenRevocation.ENDPOINT_NAME)
 
 
 @oauth_endpoints.post("/introspect")
+@limiter.limit(lambda: current_app.config["RATELIMIT_TOKEN"])
 def introspect_token():
     """Token introspection (RFC 7662)."""
     return server().create_endpoint_response(TokenIntrospection.ENDPOINT_NAME)
+
+
+@oauth_endpoints.errorhandler(TooManyRequests)
+def too_many_requests(error: TooManyRequests):
+    """A client that knocks too often hears it in OAuth's JSON, not in an HTML page."""
+    response = jsonify(
+        error="temporarily_unavailable",
+        error_description=f"Too many requests ({error.description}); try again later.",
+    )
+    response.status_code = 429
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in error.get_headers():
+        if name.lower() not in {"content-type", "content-length"}:
+            response.headers[name] = value
+    return response
 
 
 def configure_oauth_server(app: Flask) -> Blueprint:

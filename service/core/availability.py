@@ -1,0 +1,202 @@
+"""A sick database (or Redis) gets a fast, honest answer: deadlines, 503s, readiness checks.
+
+PostgreSQL's `connect_timeout` and `statement_timeout` (service/config.py) bound a database
+that answers slowly; they cannot bound one that does not answer at all (a frozen server still
+accepts TCP and never replies). So every network wait of a psycopg connection gets a
+client-side deadline too: past it the connection is closed and the request fails at once with
+a 503, which the pool's pre-ping turns into a fresh connection when the database is back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+import sqlalchemy as sa
+from flask import Flask, jsonify, request
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5
+# A statement killed by PostgreSQL's own statement_timeout reports itself; give it that long.
+SERVER_REPORT_MARGIN = 0.5
+
+
+def install_deadlines(engine: sa.Engine, connect_timeout: float, statement_timeout_ms: int):
+    """Client-side deadlines on every psycopg wait: statements, commits, rollbacks, pings."""
+    if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
+        return
+    import psycopg
+
+    statement_deadline = (
+        statement_timeout_ms / 1000 + SERVER_REPORT_MARGIN if statement_timeout_ms else None
+    )
+
+    class DeadlineConnection(psycopg.Connection):
+        io_timeout: float | None = statement_deadline
+
+        def wait(self, gen, interval=0.1, timeout=None):
+            if timeout is None:
+                timeout = self.io_timeout
+            try:
+                return super().wait(gen, interval=interval, timeout=timeout)
+            except psycopg.errors._WaitTimeout:
+                # Half-way through a protocol exchange: the connection cannot be reused.
+                self.pgconn.finish()
+                raise psycopg.OperationalError(
+                    f"the database did not answer within {timeout:g} s"
+                ) from None
+
+    @sa.event.listens_for(engine, "do_connect")
+    def connect(dialect, connection_record, cargs, cparams):
+        return DeadlineConnection.connect(*cargs, **cparams)
+
+    # A ping is one round trip: a database that cannot answer it within the connect
+    # timeout is sick, and the request should not wait a whole statement timeout for it.
+    ping = engine.dialect.do_ping
+
+    def do_ping(dbapi_connection):
+        dbapi_connection.io_timeout = connect_timeout
+        try:
+            return ping(dbapi_connection)
+        finally:
+            dbapi_connection.io_timeout = statement_deadline
+
+    engine.dialect.do_ping = do_ping
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """The database is unreachable, too slow, or not migrated: not the caller's fault."""
+    if isinstance(error, sa.exc.TimeoutError | sa.exc.OperationalError):
+        return True  # pool exhausted; refused, lost, timed out, cancelled; SQLite "no such table"
+    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, sa.exc.ProgrammingError):
+        # PostgreSQL: a table the code expects is missing (the schema is not migrated)
+        return getattr(error.orig, "sqlstate", None) in {"42P01", "42703"}
+    return False
+
+
+def database_unavailable_response(error: BaseException):
+    """503 with Retry-After, in the format the caller speaks; one log line, no traceback."""
+    from service.core.db import db
+    from service.core.errors import is_api_request, problem
+
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+    log.warning(
+        "database unavailable: %s %s: %s: %s",
+        request.method,
+        request.path,
+        type(getattr(error, "orig", None) or error).__name__,
+        reason[0] if reason else "",
+    )
+    with contextlib.suppress(sa.exc.SQLAlchemyError):  # gone already: the pool replaces it
+        db.session.rollback()
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    detail = "The database is unavailable or too slow right now; try again shortly."
+    if is_api_request():
+        return problem(503, "Service Unavailable", detail, headers=headers)
+    if request.blueprint == "oauth":
+        return oauth_unavailable(detail, headers)
+    return (
+        "<!doctype html><title>Service unavailable</title><h1>Service unavailable</h1>"
+        f"<p>{detail}</p>",
+        503,
+        {**headers, "Content-Type": "text/html; charset=utf-8"},
+    )
+
+
+def oauth_unavailable(detail: str, headers: dict | None = None):
+    """The token endpoints answer in OAuth's own error format (RFC 6749 5.2), never HTML."""
+    response = jsonify(error="temporarily_unavailable", error_description=detail)
+    response.status_code = 503
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+class ReadinessProbe:
+    """Checks the database, its migration head and Redis within a time budget.
+
+    The checks run in one background thread; a probe that arrives while a check is still
+    running waits for that same check (never piles up threads), and answers "timeout" when
+    the budget runs out, however stuck the database is.
+    """
+
+    def __init__(self, app: Flask, budget: float = 1.5):
+        self.app = app
+        self.budget = budget
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="readyz")
+        self.lock = threading.Lock()
+        self.pending: Future | None = None
+        self._heads: set[str] | None = None
+
+    def check(self) -> dict:
+        with self.lock:
+            if self.pending is None or self.pending.done():
+                self.pending = self.executor.submit(self._run_checks)
+            pending = self.pending
+        try:
+            return pending.result(timeout=self.budget)
+        except FutureTimeout:
+            checks = {"database": "timeout"}
+            if self.app.config.get("REDIS_URL"):
+                checks["redis"] = "unknown"
+            return checks
+
+    def _run_checks(self) -> dict:
+        checks = {"database": self._check_database()}
+        if self.app.config.get("REDIS_URL"):
+            checks["redis"] = self._check_redis(self.app.config["REDIS_URL"])
+        return checks
+
+    def _migration_heads(self) -> set[str]:
+        if self._heads is None:
+            from alembic.config import Config
+            from alembic.script import ScriptDirectory
+
+            directory = self.app.extensions["migrate"].directory
+            config = Config()
+            config.set_main_option("script_location", directory)
+            self._heads = set(ScriptDirectory.from_config(config).get_heads())
+        return self._heads
+
+    def _check_database(self) -> str:
+        from alembic.migration import MigrationContext
+
+        from service.core.db import db
+
+        try:
+            with self.app.app_context(), db.engine.connect() as connection:
+                current = set(MigrationContext.configure(connection).get_current_heads())
+        except sa.exc.SQLAlchemyError as error:
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+            log.warning("readiness: database unreachable: %s", reason[0] if reason else "")
+            return "unreachable"
+        if current != self._migration_heads():
+            log.warning(
+                "readiness: database at %s, code expects %s",
+                current or "no schema",
+                self._migration_heads(),
+            )
+            return "not migrated"
+        return "ok"
+
+    def _check_redis(self, url: str) -> str:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        try:
+            client.ping()
+        except redis.RedisError as error:
+            log.warning("readiness: redis unreachable: %s", error)
+            return "unreachable"
+        finally:
+            client.close()
+        return "ok"
