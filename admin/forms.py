@@ -92,3 +92,11 @@ def raw_value(value):
     if isinstance(value, str) and not value.strip():
         return None
     return value
+
+
+def stored_value(value):
+    """A stored value as a form field takes it: enums by value; dates stay dates (a DateField
+    draws itself with strftime)."""
+    if isinstance(value, date):
+        return value
+    return raw_value(value)

@@ -74,6 +74,7 @@ def secretariat(client, login):
 def contact_form(contact, **changes) -> dict:
     """The edit form of a contact as the browser posts it, with some values changed."""
     data = {
+        "row_version": str(contact.version),  # the version the form was opened on
         "authority_id": str(contact.authority_id),
         "kind": contact.kind.value,
         "name": contact.name,
@@ -265,6 +266,7 @@ def test_focal_point_cannot_move_an_authority_to_another_state(focal_ar, session
         f"/admin/authority/edit/?id={ar.id}",
         data={
             "csrf_token": csrf_of(page),
+            "row_version": str(ar.version),
             "member_state": "BR",
             "name": ar.name,
             "kind": ar.kind.value,
@@ -437,6 +439,7 @@ def test_activity_needs_a_lead_body_shown_on_the_form(secretariat, session):
     assert page.status_code == 200
     form = {
         "csrf_token": csrf_of(page),
+        "row_version": str(activity.version),
         "code": activity.code,
         "pillar": activity.pillar.value,
         "title": activity.title,

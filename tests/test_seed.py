@@ -1,5 +1,6 @@
 """Seed data: complete, word for word from the source documents, idempotent, demo on request."""
 
+import getpass
 import re
 import shutil
 
@@ -110,7 +111,8 @@ def test_an_edited_file_updates_the_row_it_names_and_is_audited(app, session, tm
         sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)
     ).scalar_one()
     assert entry.entity_type == "responsible_bodies"
-    assert entry.actor_label == "command line"
+    assert entry.actor_type.value == "cli"
+    assert entry.actor_label == f"system ({getpass.getuser()})"
     assert entry.before["name"] == "International Organization for Migration"
     assert entry.after["name"] == "International Organization for Migration (UN Migration)"
 

@@ -18,14 +18,12 @@ from wtforms.validators import InputRequired, Length
 from admin.forms import AdminForm, CheckboxesField, enum_choices, enum_options, select
 from admin.views.base import RecordView, per_request
 from admin.views.directory import state_choices
-from service.audit.log import record, snapshot
-from service.audit.models import AuditAction
 from service.core.access import ALL_SCOPES
 from service.core.authentication import signed_in_user
 from service.identity.models import Invitation, Role, User
-from service.identity.services import AccessError, invite, set_access
-from service.oauth.cli import ClientError, register_client, revoke_client
+from service.identity.services import AccessError, invite, revoke_invitation, set_access
 from service.oauth.models import ApiClient
+from service.oauth.services import ClientError, register_client, revoke_client
 
 
 def access_error(field: str):
@@ -35,6 +33,18 @@ def access_error(field: str):
         return ma.ValidationError({field: [str(error)]})
 
     return convert
+
+
+def refusal_shown(change, refusal: type[Exception]):
+    """A bulk action's service call whose refusal is told next to the row, not as an error page."""
+
+    def run(row):
+        try:
+            return change(row)
+        except refusal as error:
+            raise ma.ValidationError({"_schema": [str(error)]}) from None
+
+    return run
 
 
 def every_state():
@@ -156,13 +166,7 @@ class InvitationView(RecordView):
 
     @action("revoke", "Revoke", "Revoke the selected invitations?")
     def action_revoke(self, ids):
-        def revoke(invitation: Invitation) -> None:
-            if invitation.revoked_at is None and invitation.used_at is None:
-                before = snapshot(invitation)
-                invitation.revoked_at = datetime.now(UTC)
-                record(AuditAction.UPDATE, invitation, before, snapshot(invitation))
-
-        self.run_action(ids, revoke, "Revoked")
+        self.run_action(ids, refusal_shown(revoke_invitation, AccessError), "Revoked")
 
 
 # -- API clients --------------------------------------------------------------------------
@@ -207,17 +211,15 @@ class ApiClientView(RecordView):
 
     def create_record(self, form):
         try:
-            client, secret = register_client(
-                form.name.data.strip(),
+            return register_client(
+                form.name.data,
                 " ".join(form.scope.data or []),
                 form.member_state.data or None,
+                created_by=signed_in_user(),
             )
         except ClientError as error:
             field = "member_state" if "state" in str(error) else "scope"
             raise ma.ValidationError({field: [str(error)]}) from None
-        creator = signed_in_user()
-        client.created_by_id = creator.id if creator else None
-        return client, secret
 
     @expose("/new/", methods=("GET", "POST"))
     def create_view(self):
@@ -245,8 +247,4 @@ class ApiClientView(RecordView):
 
     @action("revoke", "Revoke", "Revoke the selected clients and all their tokens?")
     def action_revoke(self, ids):
-        def revoke(client: ApiClient) -> None:
-            if client.revoked_at is None:
-                revoke_client(client)
-
-        self.run_action(ids, revoke, "Revoked")
+        self.run_action(ids, refusal_shown(revoke_client, ClientError), "Revoked")

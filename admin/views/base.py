@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import abort, flash, has_request_context, redirect, request, url_for
-from flask_admin import BaseView
+from flask import abort, flash, g, has_request_context, redirect, request, url_for
+from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.model.base import FilterGroup
 from flask_admin.model.fields import InlineFieldList
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from admin.forms import AdminForm, raw_value
+from admin.conflicts import (
+    ROW_VERSION,
+    EditConflict,
+    fingerprint,
+    form_differences,
+    with_row_version,
+)
+from admin.forms import AdminForm, raw_value, stored_value
 from service.core.access import Principal, current_principal
-from service.core.db import db
+from service.core.db import db, in_transaction
 from service.core.text import spreadsheet_safe
 from service.directory.models import MemberState
 
 MAX_ID_DIGITS = 18  # larger ids cannot exist (BIGINT) and would only make the database fail
+MAX_LIST_PAGE = 100_000  # beyond any real list; a larger page number only overflows OFFSET
 
 
 def signed_in_principal() -> Principal | None:
@@ -203,6 +212,39 @@ class RecordView(ProtectedView, ModelView):
     def get_query(self):
         return super().get_query().filter(*self.scope(self.principal))
 
+    # -- list arguments: whatever the address says, never a database error ------------------
+
+    def _get_list_extra_args(self):
+        args = super()._get_list_extra_args()
+        # A negative page is an error on PostgreSQL; a huge one overflows OFFSET everywhere.
+        page = min(max(args.page or 0, 0), MAX_LIST_PAGE)
+        # PostgreSQL refuses text with NUL characters: they can match nothing anyway.
+        search = (args.search or "").replace("\x00", "") or None
+        return args.clone(page=page, search=search)
+
+    def _get_list_filter_args(self):
+        """flask-admin's, with each value checked first (see `filter_value_ok`); a refused one is
+        named on the page and not applied."""
+        if not self._filters:
+            return None
+        filters = []
+        for arg, value in request.args.items():
+            if not arg.startswith("flt") or "_" not in arg:
+                continue
+            position, key = arg[3:].split("_", 1)
+            if key not in self._filter_args:
+                continue
+            index, flt = self._filter_args[key]
+            if filter_value_ok(self, flt, value):
+                filters.append((position, (index, str(flt.name), value)))
+            else:
+                flash(self.get_invalid_value_msg(value, flt), "error")
+        return [found for _, found in sorted(filters, key=lambda pair: pair[0])]
+
+    def get_invalid_value_msg(self, value, filter):
+        shown = value.replace("\x00", "")[:80]
+        return f"Filter {filter.name}: {shown!r} is not one of its values; it was not applied."
+
     # -- CSV export ----------------------------------------------------------------------------
 
     def _export_data(self):
@@ -287,12 +329,10 @@ class RecordView(ProtectedView, ModelView):
         count = 0
         for row in self.rows_for_action(ids):
             try:
-                change(row)
-                db.session.commit()
+                in_transaction(lambda row=row: change(row))
                 count += 1
             except Exception as error:
                 messages = rule_messages(error)
-                db.session.rollback()
                 if messages is None:
                     raise
                 if isinstance(error, HTTPException) and error.code == 403:
@@ -308,7 +348,7 @@ class RecordView(ProtectedView, ModelView):
         """The edit form's values for a stored row (field name -> value)."""
         form_class = self._edit_form_class
         return {
-            name: raw_value(getattr(model, name))
+            name: stored_value(getattr(model, name))
             for name in form_class()._fields
             if name != "csrf_token" and hasattr(model, name)
         }
@@ -319,7 +359,63 @@ class RecordView(ProtectedView, ModelView):
         formdata = get_form_data()
         if formdata is not None:
             return self._edit_form_class(formdata)
-        return self._edit_form_class(None, data=self.prefill(obj))
+        return self._edit_form_class(None, data=self.stored_values(obj))
+
+    def stored_values(self, model) -> dict:
+        """The edit form's values for the stored row, with the version they were read at."""
+        return {**self.prefill(model), ROW_VERSION: self.row_version(model)}
+
+    # -- conditional edits: a form saves only over the version it was opened on -------------
+
+    edit_template = "oas_admin/edit.html"
+
+    def _refresh_forms_cache(self) -> None:
+        super()._refresh_forms_cache()
+        self._edit_form_class = with_row_version(self._edit_form_class)
+
+    @property
+    def _versioned(self) -> bool:
+        return self.model.__mapper__.version_id_col is not None
+
+    def row_version(self, model) -> str:
+        """The row's version column, or (rows without one) a digest of what its form shows."""
+        if self._versioned:
+            return str(model.version)
+        return fingerprint(self.prefill(model))
+
+    def refuse_stale(self, form, model, version_missing: bool = False) -> bool:
+        """Nothing is saved; the page names what changed and the form shows the current values."""
+        stored = self._edit_form_class(None, data=self.stored_values(model))
+        g.edit_conflict = EditConflict(form_differences(stored, form), version_missing)
+        form.process(None, data=self.stored_values(model))
+        return False
+
+    def update_model(self, form, model):
+        sent = form._fields.get(ROW_VERSION)
+        sent = (sent.data or "").strip() if sent is not None else ""
+        if not self._versioned:
+            # No version column to guard the UPDATE: hold the row while comparing and saving.
+            db.session.execute(
+                sa.select(self._key_column())
+                .where(self._key_column() == sa.inspect(model).identity[0])
+                .with_for_update()
+            )
+            db.session.refresh(model)
+        if sent != self.row_version(model):
+            return self.refuse_stale(form, model, version_missing=not sent)
+        try:
+            return self._write(form, lambda: self.update_record(form, model)) is not None
+        except StaleDataError:
+            # Changed between this request's read and its write: the ORM's UPDATE found no row
+            # at the version read, so nothing was written (and the transaction is rolled back).
+            return self.refuse_stale(form, model)
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        response = super().edit_view()
+        if g.get("edit_conflict") is not None and isinstance(response, str):
+            return response, 409
+        return response
 
     def create_form(self, obj=None):
         from flask_admin.helpers import get_form_data
@@ -331,7 +427,7 @@ class RecordView(ProtectedView, ModelView):
         return {
             name: raw_value(field.data)
             for name, field in form._fields.items()
-            if name != "csrf_token"
+            if name not in {"csrf_token", ROW_VERSION}
         }
 
     def create_record(self, form):
@@ -343,26 +439,40 @@ class RecordView(ProtectedView, ModelView):
     def create_model(self, form):
         return self._write(form, lambda: self.create_record(form))
 
-    def update_model(self, form, model):
-        return self._write(form, lambda: self.update_record(form, model)) is not None
-
     def _write(self, form, change):
         """Runs a change through the shared rules; a refusal lands on the form, not in a 500."""
         try:
-            result = change()
-            db.session.commit()
+            result = in_transaction(change)
             return result if result is not None else True
         except Exception as error:
             messages = rule_messages(error)
-            db.session.rollback()
             if messages is None:
                 raise
             show_errors(form, messages, self.field_aliases)
             return None
 
 
+def filter_value_ok(view, flt, value: str) -> bool:
+    """A filter's own check, plus: no NUL, not huge, and one of its options when it lists some."""
+    if "\x00" in value or len(value) > 500:
+        return False
+    try:
+        if not flt.validate(value):
+            return False
+    except (LookupError, ValueError, TypeError, OverflowError):
+        return False  # e.g. flask-admin's enum filter looks the value up and raises KeyError
+    if getattr(flt, "decides_itself", False):
+        return True  # the member-state filter answers 403 for a state it never shows
+    options = flt.get_options(view)
+    if options:
+        return str(flt.clean(value)) in {str(option) for option, _ in options}
+    return True
+
+
 class MemberStateFilter(BaseSQLAFilter):
     """Filter by member state; asking for a state the view never shows is refused (403)."""
+
+    decides_itself = True
 
     def __init__(self, column, shown_states, in_state, name: str = "Member state"):
         self.shown_states = shown_states  # () -> set of codes, or None for every state

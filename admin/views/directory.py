@@ -19,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
+from admin.conflicts import ROW_VERSION
 from admin.forms import (
     AdminForm,
     CommaListField,
@@ -29,8 +30,6 @@ from admin.forms import (
     select,
 )
 from admin.views.base import MemberStateFilter, RecordView, per_request
-from service.audit.log import record, snapshot
-from service.audit.models import AuditAction
 from service.core.access import (
     Principal,
     Scope,
@@ -223,21 +222,10 @@ class MemberStateView(RecordView):
         return MemberStateEditForm
 
     def create_record(self, form):
-        state = MemberState(**{k: v for k, v in self.form_input(form).items() if v is not None})
-        db.session.add(state)
-        db.session.flush()
-        record(AuditAction.CREATE, state, None, snapshot(state))
-        return state
+        return services.create_member_state(self.form_input(form))
 
     def update_record(self, form, model):
-        before = snapshot(model)
-        for key, value in self.form_input(form).items():
-            setattr(model, key, value)
-        db.session.flush()
-        after = snapshot(model)
-        if after != before:
-            record(AuditAction.UPDATE, model, before, after)
-        return model
+        return services.update_member_state(model, self.form_input(form))
 
     def form_input(self, form):
         data = super().form_input(form)
@@ -574,7 +562,7 @@ class ContactPointView(FoldedSearchMixin, RecordView):
         data = {
             name: raw_value(field.data)
             for name, field in form._fields.items()
-            if name not in {"csrf_token", "channels"}
+            if name not in {"csrf_token", ROW_VERSION, "channels"}
         }
         data["competences"] = form.competences.data or []
         data["languages"] = form.languages.data or []

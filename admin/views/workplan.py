@@ -25,7 +25,7 @@ from admin.forms import AdminForm, LinesListField, SubForm, enum_choices, enum_o
 from admin.views.base import RecordView, per_request, rule_messages
 from admin.views.directory import ArchivedFilter, FoldedSearchMixin
 from service.core.access import Scope
-from service.core.db import db
+from service.core.db import db, in_transaction
 from service.workplan import services
 from service.workplan.models import (
     Activity,
@@ -122,12 +122,10 @@ class WorkPlanRecordView(RecordView):
 
     def delete_model(self, model):
         try:
-            self.delete_record(model)
-            db.session.commit()
+            in_transaction(lambda: self.delete_record(model))
             return True
         except Exception as error:
             messages = rule_messages(error)
-            db.session.rollback()
             if messages is None:
                 raise
             for values in messages.values():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import getpass
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -47,13 +49,25 @@ def on_change(listener: ChangeListener) -> None:
         _change_listeners.append(listener)
 
 
-COMMAND_LINE = Actor(ActorType.CLI, None, "command line")
+def os_user() -> str:
+    """Who runs the command: the operating-system account (a cron job's too)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (e.g. a bare container)
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
+def system_actor() -> Actor:
+    """The command line (seed, `flask users`, `flask clients`): `system`, with the OS user."""
+    user = os_user()
+    return Actor(ActorType.CLI, user[:100], f"system ({user})")
 
 
 def current_actor() -> Actor:
+    """The signed-in person or partner system of this request; otherwise the command line."""
     if has_request_context() and g.get("actor") is not None:
         return g.actor
-    return COMMAND_LINE
+    return system_actor()
 
 
 def _json_safe(value):
@@ -81,9 +95,19 @@ def entity_key(entity) -> str:
     return "/".join(str(part) for part in identity)
 
 
-def record(action: AuditAction, entity, before: dict | None, after: dict | None) -> AuditEntry:
-    """Adds an audit entry to the current session: it commits or rolls back with the change."""
-    actor = current_actor()
+def record(
+    action: AuditAction,
+    entity,
+    before: dict | None,
+    after: dict | None,
+    actor: Actor | None = None,
+) -> AuditEntry:
+    """Adds an audit entry to the current session: it commits or rolls back with the change.
+
+    The actor is the request's (or the command line's) unless the change names its own, e.g. a
+    person's account created by their own first sign-in.
+    """
+    actor = actor or current_actor()
     entry = AuditEntry(
         actor_type=actor.type,
         actor_id=actor.id,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -27,6 +29,24 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+T = TypeVar("T")
+
+
+def in_transaction(change: Callable[[], T]) -> T:
+    """Runs service calls as one unit: committed together, or rolled back whole if one refuses.
+
+    For doors that call several services or services that leave the commit to their caller
+    (the admin's forms and bulk actions): those doors then hold no session writes of their own.
+    """
+    try:
+        result = change()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return result
 
 
 class utcnow(FunctionElement):  # noqa: N801 - reads like the SQL function it renders

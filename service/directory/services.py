@@ -18,7 +18,7 @@ from service.core.access import (
     may_see_secretariat_only,
 )
 from service.core.db import db, touch, utcnow
-from service.directory.models import Authority, Channel, Competence, ContactPoint
+from service.directory.models import Authority, Channel, Competence, ContactPoint, MemberState
 
 CHANNEL_FIELDS = ("type", "value", "label", "preferred")
 
@@ -86,6 +86,48 @@ def _save(action: AuditAction, entity, before: dict | None, snapshot_of) -> None
     db.session.flush()
     record(action, entity, before, snapshot_of(entity))
     db.session.commit()
+
+
+# -- member states ---------------------------------------------------------------------------
+
+
+def _ensure_maintains_member_states() -> None:
+    principal = current_principal()
+    if principal is not None and not principal.is_secretariat:
+        abort(403, message="Only the secretariat maintains the member states.")
+
+
+def _ensure_unique_alpha3(alpha3: str, code: str | None) -> None:
+    clash = db.session.execute(
+        sa.select(MemberState.code).where(MemberState.alpha3 == alpha3, MemberState.code != code)
+    ).scalar_one_or_none()
+    if clash is not None:
+        invalid("alpha3", f"{alpha3} is already the alpha-3 code of {clash}.")
+
+
+def create_member_state(data: dict) -> MemberState:
+    """A new member state (ISO 3166-1 codes, the four names, status); the secretariat's."""
+    _ensure_maintains_member_states()
+    data = {key: value for key, value in data.items() if value is not None}
+    if db.session.get(MemberState, data["code"]) is not None:
+        invalid("code", f"{data['code']} is already a member state.")
+    _ensure_unique_alpha3(data["alpha3"], None)
+    state = MemberState(**data)
+    db.session.add(state)
+    _save(AuditAction.CREATE, state, None, snapshot)
+    return state
+
+
+def update_member_state(state: MemberState, data: dict) -> MemberState:
+    """Names, alpha-3 and status; the code is the public key and never changes."""
+    _ensure_maintains_member_states()
+    data = {key: value for key, value in data.items() if key != "code"}
+    if data.get("alpha3", state.alpha3) != state.alpha3:
+        _ensure_unique_alpha3(data["alpha3"], state.code)
+    before = snapshot(state)
+    if _apply(state, data):
+        _save(AuditAction.UPDATE, state, before, snapshot)
+    return state
 
 
 # -- authorities -----------------------------------------------------------------------------

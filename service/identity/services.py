@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from service.audit.log import record, snapshot
-from service.audit.models import AuditAction
+from service.audit.log import Actor, record, snapshot
+from service.audit.models import ActorType, AuditAction
 from service.core.access import provider_may_grant, rights_reachable
 from service.core.db import db
 from service.identity.models import Invitation, Role, User
@@ -43,6 +43,19 @@ def invite(email: str, role: Role, member_state_code: str | None, invited_by: Us
     db.session.add(invitation)
     db.session.flush()
     record(AuditAction.CREATE, invitation, None, snapshot(invitation))
+    return invitation
+
+
+def revoke_invitation(invitation: Invitation) -> Invitation:
+    """Closes an open invitation: nobody can bind an account with it any more."""
+    if invitation.revoked_at is not None:
+        raise AccessError("This invitation is already revoked.")
+    if invitation.used_at is not None:
+        raise AccessError("This invitation was already used: change the person's access instead.")
+    before = snapshot(invitation)
+    invitation.revoked_at = datetime.now(UTC)
+    db.session.flush()
+    record(AuditAction.UPDATE, invitation, before, snapshot(invitation))
     return invitation
 
 
@@ -99,7 +112,7 @@ def user_from_login(
         )
         db.session.add(user)
         db.session.flush()
-        record(AuditAction.CREATE, user, None, snapshot(user))
+        record(AuditAction.CREATE, user, None, snapshot(user), actor=_signing_in(user))
     user.last_login_at = datetime.now(UTC)
     if user.role is None and email and claims.get("email_verified") is True:
         invitation = open_invitation_for(email, provider_member_state)
@@ -111,7 +124,7 @@ def user_from_login(
             invitation.used_at = datetime.now(UTC)
             invitation.used_by = user
             db.session.flush()
-            record(AuditAction.UPDATE, user, before, snapshot(user))
+            record(AuditAction.UPDATE, user, before, snapshot(user), actor=_signing_in(user))
     db.session.commit()
     return user
 
@@ -150,6 +163,11 @@ def bind_unbound_accounts(providers: dict[str, dict]) -> tuple[list[User], list[
         record(AuditAction.UPDATE, user, before, snapshot(user))
         bound.append(user)
     return bound, conflicting, unmatched
+
+
+def _signing_in(user: User) -> Actor:
+    """A first sign-in is made by the person signing in (no session names them yet)."""
+    return Actor(ActorType.USER, str(user.id), user.email or f"user {user.id}")
 
 
 def set_access(user: User, role: Role | None, member_state_code: str | None) -> User:

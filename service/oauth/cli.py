@@ -9,58 +9,9 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from service.audit.log import record, snapshot
-from service.audit.models import AuditAction
-from service.core.access import ALL_SCOPES, Scope
 from service.core.db import db
-from service.directory.models import MemberState
 from service.oauth.models import ApiClient, OAuthToken
-from service.oauth.tokens import digest, new_client_credentials
-
-
-class ClientError(ValueError):
-    """A client registration that cannot be honoured, with the reason."""
-
-
-def register_client(name: str, scope: str, member_state_code: str | None) -> tuple[ApiClient, str]:
-    """A new partner system; returns it with its secret, which is shown once and never stored."""
-    scopes = scope.split()
-    unknown = sorted(set(scopes) - set(ALL_SCOPES))
-    if unknown:
-        raise ClientError(f"Unknown scope(s): {', '.join(unknown)}.")
-    if Scope.DIRECTORY_WRITE in scopes and not member_state_code:
-        raise ClientError("directory:write is only granted to a client bound to a member state.")
-    if Scope.WORKPLAN_WRITE in scopes and member_state_code:
-        # the work plan is the secretariat's: a member state's system may not rewrite it
-        raise ClientError("workplan:write is not granted to a client bound to a member state.")
-    if member_state_code and db.session.get(MemberState, member_state_code) is None:
-        raise ClientError(f"No member state with code {member_state_code}.")
-    client_id, secret = new_client_credentials()
-    client = ApiClient(
-        client_id=client_id,
-        client_secret_hash=digest(secret),
-        name=name,
-        scope=" ".join(dict.fromkeys(scopes)),
-        member_state_code=member_state_code,
-    )
-    db.session.add(client)
-    db.session.flush()
-    record(AuditAction.CREATE, client, None, snapshot(client))
-    return client, secret
-
-
-def revoke_client(client: ApiClient) -> None:
-    """Revokes the client and every token it holds."""
-    before = snapshot(client)
-    now = datetime.now(UTC)
-    client.revoked_at = now
-    db.session.execute(
-        sa.update(OAuthToken)
-        .where(OAuthToken.client_id == client.id, OAuthToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    db.session.flush()
-    record(AuditAction.UPDATE, client, before, snapshot(client))
+from service.oauth.services import ClientError, register_client, revoke_client
 
 
 @click.group("clients")
@@ -104,7 +55,10 @@ def revoke_command(client_id: str) -> None:
     ).scalar_one_or_none()
     if client is None:
         raise click.ClickException(f"No client {client_id}.")
-    revoke_client(client)
+    try:
+        revoke_client(client)
+    except ClientError as error:
+        raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(f"Revoked {client_id} and its tokens.")
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import requests
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
@@ -229,3 +230,133 @@ def test_dashboard_renders_the_completeness_table(
     expect(table.locator('tr[data-state="BR"] td.gap').first).to_be_visible()
     expect(page.get_by_text("Activity status per pillar").first).to_be_visible()
     page.screenshot(path=str(shots(output_path) / "admin-dashboard.png"), full_page=True)
+
+
+# -- a stale edit form never undoes a change made meanwhile --------------------------------------
+
+
+@pytest.fixture
+def ar_writer(app, live_server):
+    """A partner system of Argentina that may write its directory: `Authorization` headers."""
+    from service.oauth.models import OAuthToken
+    from service.oauth.services import register_client
+    from service.oauth.tokens import issue_token
+
+    with database(app) as session:
+        client, _ = register_client(
+            f"E2E AR system {uuid.uuid4().hex[:6]}", "directory:read directory:write", "AR"
+        )
+        plain, _ = issue_token(client, "directory:read directory:write")
+        session.commit()
+        client_pk = client.id
+    yield {"Authorization": f"Bearer {plain}"}
+    with database(app) as session:
+        session.execute(sa.delete(OAuthToken).where(OAuthToken.client_id == client_pk))
+        session.execute(
+            sa.delete(AuditEntry).where(
+                AuditEntry.entity_type == "api_clients", AuditEntry.entity_id == str(client_pk)
+            )
+        )
+        session.delete(session.get(ApiClient, client_pk))
+        session.commit()
+
+
+@pytest.fixture
+def ar_authority(app):
+    """An authority of Argentina made for the test."""
+    with database(app) as session:
+        authority = Authority(
+            member_state_code="AR",
+            name=f"E2E Ministry {uuid.uuid4().hex[:6]}",
+            acronym="OLD",
+            kind="ministry",
+        )
+        session.add(authority)
+        session.commit()
+        authority_id = authority.id
+    yield authority_id
+    with database(app) as session:
+        session.execute(
+            sa.delete(AuditEntry).where(
+                AuditEntry.entity_type == "authorities", AuditEntry.entity_id == str(authority_id)
+            )
+        )
+        session.delete(session.get(Authority, authority_id))
+        session.commit()
+
+
+def api_patch(live_server: str, path: str, headers: dict, changes: dict) -> dict:
+    url = f"{live_server}/api/v1/{path}"
+    current = requests.get(url, headers=headers, timeout=10)
+    assert current.ok, current.text
+    changed = requests.patch(
+        url, json=changes, headers={**headers, "If-Match": current.headers["ETag"]}, timeout=10
+    )
+    assert changed.ok, changed.text
+    return changed.json()
+
+
+def test_stale_authority_form_keeps_the_apis_acronym_and_says_so(
+    app, live_server, page, focal_point_ar, ar_authority, ar_writer, output_path
+):
+    sign_in(page, live_server, "focal-ar@example.org", "secret-ar")
+    page.goto(f"{live_server}/admin/authority/edit/?id={ar_authority}")
+    expect(page.locator('input[name="acronym"]')).to_have_value("OLD")
+
+    api_patch(live_server, f"authorities/{ar_authority}", ar_writer, {"acronym": "FROM-API"})
+
+    page.locator('input[type="submit"][value="Save"]').click()  # the unchanged form
+
+    conflict = page.get_by_test_id("edit-conflict")
+    expect(conflict).to_contain_text("someone else changed this entry since you opened the form")
+    expect(conflict).to_contain_text("Nothing was saved")
+    row = page.get_by_test_id("edit-conflict-fields").locator("tr", has_text="Acronym")
+    expect(row).to_contain_text("FROM-API")
+    expect(row).to_contain_text("OLD")
+    expect(page.locator('input[name="acronym"]')).to_have_value("FROM-API")
+    page.screenshot(path=str(shots(output_path) / "stale-authority-form.png"), full_page=True)
+    served = requests.get(
+        f"{live_server}/api/v1/authorities/{ar_authority}", headers=ar_writer, timeout=10
+    )
+    assert served.json()["acronym"] == "FROM-API"
+
+    # The form now holds the saved values: the focal point's own change goes through on top.
+    page.fill('input[name="name_local"]', "Ministerio (E2E)")
+    page.locator('input[type="submit"][value="Save"]').click()
+    expect(page.locator(".alert-success")).to_contain_text("saved")
+    with database(app) as session:
+        stored = session.get(Authority, ar_authority)
+        assert (stored.acronym, stored.name_local) == ("FROM-API", "Ministerio (E2E)")
+
+
+def test_stale_contact_form_keeps_the_apis_position_and_channels(
+    app, live_server, page, focal_point_ar, ar_contact, ar_writer
+):
+    sign_in(page, live_server, "focal-ar@example.org", "secret-ar")
+    page.goto(f"{live_server}/admin/contactpoint/edit/?id={ar_contact}")
+    expect(page.locator('input[name="channels-0-value"]')).to_have_value("+541155550100")
+
+    api_patch(
+        live_server,
+        f"contacts/{ar_contact}",
+        ar_writer,
+        {
+            "position": "Duty officer (from the API)",
+            "channels": [{"type": "email", "value": "duty@demo-ar.example.org"}],
+        },
+    )
+
+    page.locator('input[type="submit"][value="Save"]').click()
+
+    expect(page.get_by_test_id("edit-conflict")).to_contain_text("someone else changed")
+    table = page.get_by_test_id("edit-conflict-fields")
+    expect(table.locator("tr", has_text="Position")).to_contain_text("Duty officer (from the API)")
+    channels = table.locator("tr", has_text="Channels")
+    expect(channels).to_contain_text("duty@demo-ar.example.org")
+    expect(channels).to_contain_text("+541155550100")
+    expect(page.locator('input[name="position"]')).to_have_value("Duty officer (from the API)")
+    expect(page.locator('input[name="channels-0-value"]')).to_have_value("duty@demo-ar.example.org")
+    with database(app) as session:
+        stored = session.get(ContactPoint, ar_contact)
+        assert stored.position == "Duty officer (from the API)"
+        assert [ch.value for ch in stored.channels] == ["duty@demo-ar.example.org"]
