@@ -32,6 +32,7 @@ from service.workplan.models import (
     ActivityBody,
     ActivityRecommendation,
     ActivityStatus,
+    BodyBasis,
     BodyKind,
     BodyRole,
     DocumentKind,
@@ -399,6 +400,15 @@ class WorkPlanView(WorkPlanRecordView):
 class BodyLinkForm(SubForm):
     body = SelectField(choices=lambda: select(body_choices()))
     role = SelectField(choices=enum_choices(BodyRole))
+    basis = SelectField(
+        choices=enum_choices(BodyBasis),
+        default=BodyBasis.PROPOSED.value,
+        description="named: a cited text names the body; proposed: the secretariat's proposal",
+    )
+    basis_quote = StringField(
+        "Words naming it", description="For named: the words of a cited text that name the body"
+    )
+    basis_note = StringField("Note", description="For proposed: why the secretariat proposes it")
 
 
 class ActivityForm(AdminForm):
@@ -426,10 +436,15 @@ class ActivityEditForm(ActivityForm):
     work_plan = None  # an activity stays in its plan (new versions copy it)
 
 
+def body_link_label(link) -> str:
+    """DPS (support, proposed) or MS (lead, named: "To urge member states")."""
+    if link.basis == BodyBasis.NAMED:
+        return f'{link.body.code} ({link.role.value}, named: "{link.basis_quote}")'
+    return f"{link.body.code} ({link.role.value}, proposed)"
+
+
 def bodies_list(view, context, model, name):
-    return Markup("<br>").join(
-        Markup("{} ({})").format(link.body.code, link.role.value) for link in model.body_links
-    )
+    return Markup("<br>").join(body_link_label(link) for link in model.body_links)
 
 
 def recommendations_list(view, context, model, name):
@@ -464,9 +479,7 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
     column_formatters = {"bodies": bodies_list, "recommendations": recommendations_list}
     column_formatters_detail = column_formatters
     column_formatters_export = {
-        "bodies": lambda v, c, m, n: "; ".join(
-            f"{link.body.code} ({link.role.value})" for link in m.body_links
-        ),
+        "bodies": lambda v, c, m, n: "; ".join(body_link_label(link) for link in m.body_links),
         "recommendations": recommendations_list,
     }
     column_sortable_list = ["code", "pillar", "status", "title"]
@@ -542,7 +555,14 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
                 link.recommendation.reference for link in model.recommendation_links
             ],
             "bodies": [
-                {"body": link.body.code, "role": link.role.value} for link in model.body_links
+                {
+                    "body": link.body.code,
+                    "role": link.role.value,
+                    "basis": link.basis.value,
+                    "basis_quote": link.basis_quote or "",
+                    "basis_note": link.basis_note or "",
+                }
+                for link in model.body_links
             ],
         }
 
@@ -551,7 +571,13 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         data["indicators"] = form.indicators.data or []
         data["recommendations"] = form.recommendations.data or []
         data["bodies"] = [
-            {"body": row.form.body.data, "role": row.form.role.data}
+            {
+                "body": row.form.body.data,
+                "role": row.form.role.data,
+                "basis": row.form.basis.data or BodyBasis.PROPOSED.value,
+                "basis_quote": row.form.basis_quote.data or None,
+                "basis_note": row.form.basis_note.data or None,
+            }
             for row in form.bodies.entries
             if not form.bodies.should_delete(row)
         ]

@@ -69,6 +69,13 @@ class BodyRole(enum.StrEnum):
     SUPPORT = "support"
 
 
+class BodyBasis(enum.StrEnum):
+    """Why a body is responsible for an activity."""
+
+    NAMED = "named"  # a text the activity cites names the body: basis_quote keeps those words
+    PROPOSED = "proposed"  # the secretariat's proposal, shown as such wherever the link appears
+
+
 class SourceDocument(TimestampMixin, db.Model):
     __tablename__ = "source_documents"
 
@@ -78,9 +85,15 @@ class SourceDocument(TimestampMixin, db.Model):
     title: Mapped[str] = mapped_column(sa.Text)
     date: Mapped[date | None] = mapped_column(sa.Date)
     kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind, "document_kind"))
+    # The date is not printed on the document but inferred (date_note says from what).
+    date_inferred: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    date_note: Mapped[str | None] = mapped_column(sa.Text)
+    # False while the document's recommendations are not in the database (its text is not
+    # among the sources): coverage then never counts it as covered.
+    texts_loaded: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     recommendations: Mapped[list[Recommendation]] = relationship(
-        back_populates="document", order_by="Recommendation.number"
+        back_populates="document", order_by=lambda: [Recommendation.number, Recommendation.item]
     )
 
     def __str__(self) -> str:
@@ -96,6 +109,9 @@ class Recommendation(TimestampMixin, SearchableMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(sa.ForeignKey("source_documents.id"), index=True)
     number: Mapped[int] = mapped_column(sa.Integer)
+    # A lettered item of an operative paragraph that is a mandate of its own ("a" of OP2),
+    # empty for the whole paragraph.
+    item: Mapped[str] = mapped_column(sa.String(10), default="", server_default="")
     section: Mapped[RecommendationSection] = mapped_column(
         enum_column(RecommendationSection, "recommendation_section")
     )
@@ -105,12 +121,23 @@ class Recommendation(TimestampMixin, SearchableMixin, db.Model):
     document: Mapped[SourceDocument] = relationship(back_populates="recommendations")
 
     __table_args__ = (
-        sa.UniqueConstraint("document_id", "number"),
+        sa.UniqueConstraint("document_id", "number", "item"),
         sa.CheckConstraint("number > 0", name="number_positive"),
     )
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def citation(self) -> str:
+        """How a document cites it: "RTP-II/doc.5/09 rev. 10, recommendation 47"."""
+        kind = (
+            "operative paragraph"
+            if self.section == RecommendationSection.OPERATIVE_PARAGRAPH
+            else "recommendation"
+        )
+        item = f" ({self.item})" if self.item else ""
+        return f"{self.document.symbol}, {kind} {self.number}{item}"
 
 
 class ResponsibleBody(TimestampMixin, db.Model):
@@ -123,6 +150,9 @@ class ResponsibleBody(TimestampMixin, db.Model):
     parent_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("responsible_bodies.id"), index=True
     )
+    # Other names the source texts use for the body ("IIN", "Secretary General"): a `named`
+    # basis must contain the name or one of these.
+    aliases: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
 
     parent: Mapped[ResponsibleBody | None] = relationship(
         remote_side=[id], back_populates="children"
@@ -246,9 +276,24 @@ class ActivityBody(db.Model):
         sa.ForeignKey("responsible_bodies.id"), primary_key=True, index=True
     )
     role: Mapped[BodyRole] = mapped_column(enum_column(BodyRole, "body_role"))
+    basis: Mapped[BodyBasis] = mapped_column(
+        enum_column(BodyBasis, "body_basis"),
+        default=BodyBasis.PROPOSED,
+        server_default=BodyBasis.PROPOSED.value,
+    )
+    # named: the words of a cited text that name the body; proposed: why the secretariat
+    # proposes it (optional).
+    basis_quote: Mapped[str | None] = mapped_column(sa.Text)
+    basis_note: Mapped[str | None] = mapped_column(sa.Text)
 
     activity: Mapped[Activity] = relationship(back_populates="body_links")
     body: Mapped[ResponsibleBody] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "basis <> 'named' OR basis_quote IS NOT NULL", name="named_basis_quoted"
+        ),
+    )
 
 
 class ProgressNote(TimestampMixin, db.Model):

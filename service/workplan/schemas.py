@@ -8,6 +8,7 @@ from service.core.api import TextSearchArgs
 from service.core.fields import CleanString
 from service.workplan.models import (
     ActivityStatus,
+    BodyBasis,
     BodyKind,
     BodyRole,
     DocumentKind,
@@ -23,7 +24,14 @@ class DocumentSchema(ma.Schema):
     symbol = ma.fields.String(metadata={"description": "Symbol as printed on the document"})
     title = ma.fields.String()
     date = ma.fields.Date(allow_none=True)
+    date_inferred = ma.fields.Boolean(
+        metadata={"description": "The date is not printed on the document but inferred"}
+    )
+    date_note = ma.fields.String(allow_none=True, metadata={"description": "How it was inferred"})
     kind = ma.fields.Enum(DocumentKind, by_value=True)
+    texts_loaded = ma.fields.Boolean(
+        metadata={"description": "Whether its recommendations are in the database"}
+    )
 
 
 class DocumentQueryArgs(ma.Schema):
@@ -38,8 +46,10 @@ class RecommendationSchema(ma.Schema):
     )
     document_symbol = ma.fields.String(attribute="document.symbol")
     number = ma.fields.Integer()
+    item = ma.fields.String(metadata={"description": "Lettered item of the paragraph, or empty"})
     section = ma.fields.Enum(RecommendationSection, by_value=True)
     text = ma.fields.String(metadata={"description": "Full text exactly as adopted"})
+    citation = ma.fields.String(metadata={"description": "How a document cites it"})
 
 
 class RecommendationQueryArgs(TextSearchArgs):
@@ -54,6 +64,9 @@ class BodySchema(ma.Schema):
     name = ma.fields.String()
     kind = ma.fields.Enum(BodyKind, by_value=True)
     parent = ma.fields.String(attribute="parent.code", allow_none=True, dump_default=None)
+    aliases = ma.fields.List(
+        ma.fields.String(), metadata={"description": "Other names the source texts use"}
+    )
 
 
 class BodyQueryArgs(ma.Schema):
@@ -75,6 +88,16 @@ def code_field(max_length: int = 40, **kwargs) -> CleanString:
     return CleanString(validate=[ma.validate.Length(min=1, max=max_length), CODE], **kwargs)
 
 
+def _no_duplicates(key):
+    def validate(items: list) -> None:
+        seen = [key(item) for item in items]
+        duplicates = sorted({value for value in seen if seen.count(value) > 1})
+        if duplicates:
+            raise ma.ValidationError(f"Listed more than once: {', '.join(duplicates)}.")
+
+    return validate
+
+
 def text_field(max_length: int | None = None, **kwargs) -> CleanString:
     return CleanString(validate=ma.validate.Length(min=1, max=max_length), **kwargs)
 
@@ -83,7 +106,10 @@ class DocumentUpdateSchema(ma.Schema):
     symbol = text_field(200, required=True)
     title = text_field(2000, required=True)
     date = ma.fields.Date(allow_none=True)
+    date_inferred = ma.fields.Boolean(load_default=False)
+    date_note = CleanString(allow_none=True, validate=ma.validate.Length(max=2000))
     kind = ma.fields.Enum(DocumentKind, by_value=True, required=True)
+    texts_loaded = ma.fields.Boolean(load_default=True)
 
 
 class DocumentCreateSchema(DocumentUpdateSchema):
@@ -102,6 +128,10 @@ class RecommendationUpdateSchema(ma.Schema):
 class RecommendationCreateSchema(RecommendationUpdateSchema):
     document = code_field(required=True, metadata={"description": "Document code"})
     number = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=10000))
+    item = CleanString(
+        validate=ma.validate.Regexp(r"^[a-z]{1,3}$", error="One to three lower-case letters."),
+        metadata={"description": "Lettered item of the paragraph (a, b, ...), if it is one"},
+    )
     reference = CleanString(
         validate=[ma.validate.Length(min=1, max=60), REFERENCE],
         metadata={"description": "Stable citable reference; default DOCUMENT/R<n> or /OP<n>"},
@@ -116,6 +146,11 @@ class BodyUpdateSchema(ma.Schema):
     name = text_field(300, required=True)
     kind = ma.fields.Enum(BodyKind, by_value=True, required=True)
     parent = code_field(allow_none=True, metadata={"description": "Code of the parent body"})
+    aliases = ma.fields.List(
+        text_field(300),
+        validate=[ma.validate.Length(max=20), _no_duplicates(str)],
+        metadata={"description": "Other names the source texts use (acronyms...)"},
+    )
 
 
 class BodyCreateSchema(BodyUpdateSchema):
@@ -141,16 +176,6 @@ class ExclusionSchema(ma.Schema):
 class ExcludedRecommendationSchema(ma.Schema):
     recommendation = ma.fields.String(attribute="recommendation.reference")
     reason = ma.fields.String()
-
-
-def _no_duplicates(key):
-    def validate(items: list) -> None:
-        seen = [key(item) for item in items]
-        duplicates = sorted({value for value in seen if seen.count(value) > 1})
-        if duplicates:
-            raise ma.ValidationError(f"Listed more than once: {', '.join(duplicates)}.")
-
-    return validate
 
 
 class WorkPlanSchema(ma.Schema):
@@ -213,6 +238,16 @@ class ActivityBodySchema(ma.Schema):
     body = ma.fields.String(attribute="body.code", metadata={"description": "Body code"})
     name = ma.fields.String(attribute="body.name")
     role = ma.fields.Enum(BodyRole, by_value=True)
+    basis = ma.fields.Enum(
+        BodyBasis,
+        by_value=True,
+        metadata={
+            "description": "named: a cited text names the body (basis_quote); "
+            "proposed: the secretariat's proposal"
+        },
+    )
+    basis_quote = ma.fields.String(allow_none=True)
+    basis_note = ma.fields.String(allow_none=True)
 
 
 class ProgressNoteSchema(ma.Schema):
@@ -248,6 +283,18 @@ class ActivitySchema(ma.Schema):
 class BodyLinkInputSchema(ma.Schema):
     body = code_field(required=True, metadata={"description": "Body code, e.g. DPS"})
     role = ma.fields.Enum(BodyRole, by_value=True, required=True)
+    basis = ma.fields.Enum(
+        BodyBasis,
+        by_value=True,
+        load_default=BodyBasis.PROPOSED,
+        metadata={"description": "named (give basis_quote) or proposed (default)"},
+    )
+    basis_quote = CleanString(
+        allow_none=True,
+        validate=ma.validate.Length(min=1, max=2000),
+        metadata={"description": "The words of a cited recommendation that name the body"},
+    )
+    basis_note = CleanString(allow_none=True, validate=ma.validate.Length(max=4000))
 
 
 def _has_lead(links: list[dict]) -> None:
@@ -342,9 +389,26 @@ class CoverageTotalsSchema(ma.Schema):
     accounted_for = ma.fields.Integer(metadata={"description": "Covered plus excluded"})
 
 
+COVERAGE_STATES = ["complete", "incomplete", "texts_not_loaded"]
+
+
 class DocumentCoverageSchema(ma.Schema):
     document = ma.fields.String(attribute="document.code")
     symbol = ma.fields.String(attribute="document.symbol")
+    title = ma.fields.String(attribute="document.title")
+    texts_loaded = ma.fields.Boolean(
+        metadata={"description": "false: its recommendations are not in the database"}
+    )
+    recommendations_known = ma.fields.Integer(
+        metadata={"description": "How many of its recommendations are in the database"}
+    )
+    status = ma.fields.String(
+        validate=ma.validate.OneOf(COVERAGE_STATES),
+        metadata={
+            "enum": COVERAGE_STATES,
+            "description": "texts_not_loaded is never counted as covered",
+        },
+    )
     totals = ma.fields.Nested(CoverageTotalsSchema)
 
 
@@ -353,6 +417,7 @@ class RecommendationBriefSchema(ma.Schema):
     reference = ma.fields.String()
     document = ma.fields.String(attribute="document.code")
     number = ma.fields.Integer()
+    item = ma.fields.String()
     section = ma.fields.Enum(RecommendationSection, by_value=True)
 
 
@@ -368,6 +433,15 @@ class CoverageEntrySchema(ma.Schema):
 
 class CoverageSchema(ma.Schema):
     work_plan = ma.fields.Nested(PlanBriefSchema)
+    complete = ma.fields.Boolean(
+        metadata={
+            "description": "Every mandate's texts are loaded and each recommendation is covered "
+            "or excluded"
+        }
+    )
+    mandates_without_texts = ma.fields.Pluck(
+        DocumentCoverageSchema, "document", many=True, metadata={"description": "Document codes"}
+    )
     totals = ma.fields.Nested(CoverageTotalsSchema)
     documents = ma.fields.List(ma.fields.Nested(DocumentCoverageSchema))
     recommendations = ma.fields.List(ma.fields.Nested(CoverageEntrySchema), attribute="entries")

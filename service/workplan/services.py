@@ -13,10 +13,12 @@ from sqlalchemy.orm import selectinload
 from service.audit.log import current_actor, record, snapshot
 from service.audit.models import AuditAction
 from service.core.db import db, touch
+from service.workplan.basis import quote_problem
 from service.workplan.models import (
     Activity,
     ActivityBody,
     ActivityRecommendation,
+    BodyBasis,
     BodyRole,
     CoverageExclusion,
     ProgressNote,
@@ -96,26 +98,31 @@ def delete_document(document: SourceDocument) -> None:
     _delete(document)
 
 
-def default_reference(document: SourceDocument, number: int, section) -> str:
-    """RTP-II/R47 for recommendations, AG-RES-2456/OP3 for operative paragraphs."""
+def default_reference(document: SourceDocument, number: int, section, item: str = "") -> str:
+    """RTP-II/R47 for recommendations, AG-RES-2456/OP3 for operative paragraphs, .../OP2A for
+    item (a) of operative paragraph 2."""
     prefix = "OP" if section == RecommendationSection.OPERATIVE_PARAGRAPH else "R"
-    return f"{document.code}/{prefix}{number}"
+    return f"{document.code}/{prefix}{number}{item.upper()}"
 
 
 def create_recommendation(data: dict) -> Recommendation:
     document = _document_by_code(data.pop("document"), "document")
+    data.setdefault("item", "")
     reference = data.pop("reference", None) or default_reference(
-        document, data["number"], data["section"]
+        document, data["number"], data["section"], data["item"]
     )
     _ensure_unique(Recommendation, "reference", reference)
     clash = db.session.execute(
         sa.select(Recommendation.reference).where(
-            Recommendation.document_id == document.id, Recommendation.number == data["number"]
+            Recommendation.document_id == document.id,
+            Recommendation.number == data["number"],
+            Recommendation.item == data["item"],
         )
     ).scalar_one_or_none()
     if clash is not None:
+        item = f" ({data['item']})" if data["item"] else ""
         raise ConflictError(
-            f"{document.code} already has number {data['number']} ({clash}).", "number"
+            f"{document.code} already has number {data['number']}{item} ({clash}).", "number"
         )
     recommendation = Recommendation(document=document, reference=reference, **data)
     db.session.add(recommendation)
@@ -383,6 +390,10 @@ def activity_record(activity: Activity) -> dict:
             link.recommendation.reference for link in activity.recommendation_links
         ),
         "bodies": sorted([link.body.code, link.role.value] for link in activity.body_links),
+        "body_bases": sorted(
+            [link.body.code, link.basis.value, link.basis_quote, link.basis_note]
+            for link in activity.body_links
+        ),
     }
 
 
@@ -478,8 +489,27 @@ def _set_activity_fields(activity: Activity, data: dict) -> None:
             body = _body_by_code(row["body"], f"bodies.{i}.body")
             link = have.get(body.id) or ActivityBody(body=body)
             link.role = row["role"]
+            link.basis = row.get("basis", BodyBasis.PROPOSED)
+            link.basis_quote = row.get("basis_quote")
+            link.basis_note = row.get("basis_note")
             links.append(link)
         activity.body_links = links
+    if references is not None or bodies is not None:
+        _check_named_bases(activity)
+
+
+def _check_named_bases(activity: Activity) -> None:
+    """A `named` body must be named, in the quoted words, by a recommendation the activity cites."""
+    cited = [link.recommendation for link in activity.recommendation_links]
+    for i, link in enumerate(activity.body_links):
+        if link.basis != BodyBasis.NAMED:
+            continue
+        problem = quote_problem(link.basis_quote, link.body, cited)
+        if problem:
+            raise InputError(
+                f"{link.body.code}: {problem} Quote them, or mark the link as proposed.",
+                f"bodies.{i}.basis_quote",
+            )
 
 
 def _recommendations_by_reference(references: list[str], field: str) -> dict:
