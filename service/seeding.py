@@ -34,6 +34,7 @@ from service.workplan.models import (
     BodyBasis,
     BodyRole,
     CoverageExclusion,
+    OtherEffort,
     Recommendation,
     ResponsibleBody,
     SourceDocument,
@@ -189,19 +190,26 @@ class Seeder:
                 Activity,
                 {"work_plan_id": plan.id, "code": row["code"]},
                 {
-                    k: row.get(k)
-                    for k in (
-                        "pillar",
-                        "title",
-                        "description",
-                        "expected_result",
-                        "indicators",
-                        "timeline",
-                        "status",
-                    )
+                    **{
+                        k: row.get(k)
+                        for k in (
+                            "pillar",
+                            "title",
+                            "description",
+                            "expected_result",
+                            "indicators",
+                            "timeline",
+                            "status",
+                            "estimated_cost",
+                            "currency",
+                        )
+                    },
+                    "funding_source": row.get("funding_source", "to_be_determined"),
+                    "subject_to_resources": row.get("subject_to_resources", True),
                 },
             )
             self._sync_links(activity, row, recommendations, bodies)
+            self._sync_efforts(activity, row.get("other_efforts", []))
         for row in data.get("exclusions", []):
             self.upsert(
                 CoverageExclusion,
@@ -213,6 +221,19 @@ class Seeder:
             )
         for reference in data.get("retired_recommendations", []):
             self._retire(recommendations.get(reference))
+
+    def _sync_efforts(self, activity: Activity, rows: list[dict]) -> None:
+        fields = ("organization", "title", "url", "note")
+        wanted = [tuple(row.get(k) for k in fields) for row in rows]
+        have = [tuple(getattr(e, k) for k in fields) for e in activity.other_efforts]
+        if wanted == have:
+            return
+        before = {"other_efforts": have}
+        activity.other_efforts = [OtherEffort(**dict(zip(fields, w, strict=True))) for w in wanted]
+        touch(activity)
+        db.session.flush()
+        record(AuditAction.UPDATE, activity, before, {"other_efforts": wanted})
+        self.report.count(self.report.updated, "other_efforts")
 
     def _retire(self, recommendation: Recommendation | None) -> None:
         """Deletes a recommendation the seed replaced (split into items) once nothing cites it."""

@@ -12,6 +12,7 @@ from flask_admin.model.fields import InlineFieldList, InlineFormField
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 from wtforms import (
+    BooleanField,
     DateField,
     IntegerField,
     SelectField,
@@ -36,6 +37,7 @@ from service.workplan.models import (
     BodyKind,
     BodyRole,
     DocumentKind,
+    FundingSource,
     Pillar,
     Recommendation,
     RecommendationSection,
@@ -327,10 +329,23 @@ class WorkPlanView(WorkPlanRecordView):
         "status",
         "period_start",
         "period_end",
+        "submitted_on",
+        "approved_by",
+        "approved_on",
+        "approval_symbol",
+        "superseded_by",
         "archived_at",
         "updated_at",
     ]
-    column_labels = {"plan_version": "Version", "archived_at": "Archived"}
+    column_labels = {
+        "plan_version": "Version",
+        "archived_at": "Archived",
+        "submitted_on": "Submitted",
+        "approved_by": "Approved by",
+        "approved_on": "Approved",
+        "approval_symbol": "Approval symbol",
+        "superseded_by": "Superseded by",
+    }
     column_searchable_list = ["code", "title"]
     column_filters = [
         FilterEqual(WorkPlan.status, "Status", options=enum_options(WorkPlanStatus)),
@@ -402,6 +417,7 @@ class BodyLinkForm(SubForm):
     role = SelectField(choices=enum_choices(BodyRole))
     basis = SelectField(
         choices=enum_choices(BodyBasis),
+        validate_choice=False,  # the schema checks it; missing means proposed
         default=BodyBasis.PROPOSED.value,
         description="named: a cited text names the body; proposed: the secretariat's proposal",
     )
@@ -409,6 +425,13 @@ class BodyLinkForm(SubForm):
         "Words naming it", description="For named: the words of a cited text that name the body"
     )
     basis_note = StringField("Note", description="For proposed: why the secretariat proposes it")
+
+
+class OtherEffortForm(SubForm):
+    organization = StringField(description="Outside the OAS: UNODC, IOM, MERCOSUR...")
+    title = StringField()
+    url = StringField("Link")
+    note = StringField()
 
 
 class ActivityForm(AdminForm):
@@ -429,6 +452,15 @@ class ActivityForm(AdminForm):
         "Responsible bodies",
         min_entries=1,
         description="At least one body in the lead role; others support",
+    )
+    estimated_cost = StringField("Estimated cost", description="Leave empty if not estimated")
+    currency = StringField(description="ISO 4217, e.g. USD")
+    funding_source = SelectField(choices=enum_choices(FundingSource), validate_choice=False)
+    subject_to_resources = BooleanField("Subject to available resources", default=True)
+    other_efforts = InlineFieldList(
+        InlineFormField(OtherEffortForm),
+        "Other efforts",
+        description="Related initiatives outside the OAS (Recommendation 49)",
     )
 
 
@@ -473,6 +505,9 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         "status",
         "recommendations",
         "bodies",
+        "estimated_cost",
+        "currency",
+        "funding_source",
         "archived_at",
     ]
     column_labels = {"archived_at": "Archived"}
@@ -554,6 +589,10 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
             "recommendations": [
                 link.recommendation.reference for link in model.recommendation_links
             ],
+            "other_efforts": [
+                {"organization": e.organization, "title": e.title, "url": e.url, "note": e.note}
+                for e in model.other_efforts
+            ],
             "bodies": [
                 {
                     "body": link.body.code,
@@ -580,6 +619,18 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
             }
             for row in form.bodies.entries
             if not form.bodies.should_delete(row)
+        ]
+        if not data.get("funding_source"):
+            data.pop("funding_source", None)  # the schema's default: to be determined
+        data["other_efforts"] = [
+            {
+                "organization": row.form.organization.data,
+                "title": row.form.title.data,
+                "url": row.form.url.data or None,
+                "note": row.form.note.data or None,
+            }
+            for row in form.other_efforts.entries
+            if not form.other_efforts.should_delete(row)
         ]
         return data
 

@@ -1,6 +1,7 @@
 """Work-plan schemas: what the API shows and accepts for documents, plans and activities."""
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import marshmallow as ma
 
@@ -12,10 +13,12 @@ from service.workplan.models import (
     BodyKind,
     BodyRole,
     DocumentKind,
+    FundingSource,
     Pillar,
     RecommendationSection,
     WorkPlanStatus,
 )
+from service.workplan.resources import is_currency
 
 
 class DocumentSchema(ma.Schema):
@@ -178,6 +181,30 @@ class ExcludedRecommendationSchema(ma.Schema):
     reason = ma.fields.String()
 
 
+class DecisionSchema(ma.Schema):
+    body = ma.fields.String(allow_none=True, metadata={"description": "Body code, e.g. CSH"})
+    body_name = ma.fields.String(allow_none=True)
+    date = ma.fields.Date(allow_none=True)
+    meeting = ma.fields.String(allow_none=True)
+    symbol = ma.fields.String(allow_none=True, metadata={"description": "Document symbol"})
+
+
+def _decision(prefix_body: str, on: str, meeting: str, symbol: str):
+    def dump(plan) -> dict | None:
+        body = getattr(plan, prefix_body)
+        if body is None and getattr(plan, on) is None:
+            return None
+        return {
+            "body": body.code if body else None,
+            "body_name": body.name if body else None,
+            "date": getattr(plan, on),
+            "meeting": getattr(plan, meeting),
+            "symbol": getattr(plan, symbol),
+        }
+
+    return dump
+
+
 class WorkPlanSchema(ma.Schema):
     id = ma.fields.Integer()
     code = ma.fields.String(metadata={"description": "Stable code shared by every version"})
@@ -188,11 +215,47 @@ class WorkPlanSchema(ma.Schema):
     status = ma.fields.Enum(WorkPlanStatus, by_value=True)
     notes = ma.fields.String(allow_none=True)
     predecessor_id = ma.fields.Integer(allow_none=True)
+    superseded_by_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The version that superseded this one"}
+    )
+    submission = ma.fields.Method(
+        "dump_submission",
+        allow_none=True,
+        metadata={"description": "To whom, when, at which meeting, under which symbol"},
+    )
+    approval = ma.fields.Method(
+        "dump_approval",
+        allow_none=True,
+        metadata={"description": "Who approved it, when, at which meeting, under which symbol"},
+    )
     mandates = ma.fields.Pluck(DocumentSchema, "code", many=True)
     exclusions = ma.fields.List(ma.fields.Nested(ExcludedRecommendationSchema))
     created_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()
     archived_at = ma.fields.AwareDateTime(allow_none=True)
+
+    def dump_submission(self, plan):
+        dump = _decision("submitted_to", "submitted_on", "submission_meeting", "submission_symbol")
+        return DecisionSchema().dump(dump(plan)) if dump(plan) else None
+
+    def dump_approval(self, plan):
+        dump = _decision("approved_by", "approved_on", "approval_meeting", "approval_symbol")
+        return DecisionSchema().dump(dump(plan)) if dump(plan) else None
+
+
+class DecisionInputSchema(ma.Schema):
+    body = code_field(metadata={"description": "Deciding body (code); default CSH"})
+    date = ma.fields.Date(metadata={"description": "Date of the decision; default today"})
+    meeting = CleanString(
+        allow_none=True,
+        validate=ma.validate.Length(min=1, max=300),
+        metadata={"description": "e.g. regular meeting of 15 April 2010"},
+    )
+    symbol = CleanString(
+        allow_none=True,
+        validate=ma.validate.Length(min=1, max=200),
+        metadata={"description": "Document symbol, e.g. CP/CSH-1234/10"},
+    )
 
 
 class WorkPlanUpdateSchema(ma.Schema):
@@ -250,10 +313,27 @@ class ActivityBodySchema(ma.Schema):
     basis_note = ma.fields.String(allow_none=True)
 
 
+class OtherEffortSchema(ma.Schema):
+    organization = ma.fields.String(metadata={"description": "e.g. UNODC, IOM, MERCOSUR"})
+    title = ma.fields.String()
+    url = ma.fields.String(allow_none=True)
+    note = ma.fields.String(allow_none=True)
+
+
+class OtherEffortInputSchema(ma.Schema):
+    organization = text_field(300, required=True, metadata={"description": "Outside the OAS"})
+    title = text_field(500, required=True)
+    url = ma.fields.URL(
+        allow_none=True, schemes={"http", "https"}, validate=ma.validate.Length(max=2000)
+    )
+    note = CleanString(allow_none=True, validate=ma.validate.Length(max=4000))
+
+
 class ProgressNoteSchema(ma.Schema):
     id = ma.fields.Integer()
     noted_on = ma.fields.Date()
     text = ma.fields.String()
+    amount_spent = ma.fields.Decimal(as_string=True, allow_none=True)
     author = ma.fields.String(allow_none=True)
     created_at = ma.fields.AwareDateTime()
 
@@ -274,10 +354,27 @@ class ActivitySchema(ma.Schema):
     )
     bodies = ma.fields.List(ma.fields.Nested(ActivityBodySchema), attribute="body_links")
     progress_notes = ma.fields.List(ma.fields.Nested(ProgressNoteSchema))
+    estimated_cost = ma.fields.Decimal(as_string=True, allow_none=True)
+    currency = ma.fields.String(allow_none=True, metadata={"description": "ISO 4217"})
+    funding_source = ma.fields.Enum(FundingSource, by_value=True)
+    subject_to_resources = ma.fields.Boolean(
+        metadata={"description": "Execution subject to the availability of resources"}
+    )
+    other_efforts = ma.fields.List(ma.fields.Nested(OtherEffortSchema))
     predecessor_id = ma.fields.Integer(allow_none=True)
     created_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()
     archived_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+def _currency(value: str | None) -> None:
+    if value is not None and not is_currency(value):
+        raise ma.ValidationError("Not an ISO 4217 currency code (e.g. USD).")
+
+
+AMOUNT = ma.validate.Range(
+    min=0, max=Decimal("999999999999.99"), error="Must not be negative (at most 999999999999.99)."
+)
 
 
 class BodyLinkInputSchema(ma.Schema):
@@ -328,6 +425,23 @@ class ActivityUpdateSchema(ma.Schema):
         validate=[_has_lead, _no_duplicates(lambda link: link["body"])],
         metadata={"description": "Responsible bodies by code, each lead or support"},
     )
+    estimated_cost = ma.fields.Decimal(
+        allow_none=True,
+        places=2,
+        validate=AMOUNT,
+        allow_nan=False,
+        metadata={"description": "Estimated cost (give currency too)"},
+    )
+    currency = CleanString(
+        allow_none=True, validate=lambda v: _currency(v), metadata={"description": "ISO 4217"}
+    )
+    funding_source = ma.fields.Enum(FundingSource, by_value=True)
+    subject_to_resources = ma.fields.Boolean()
+    other_efforts = ma.fields.List(
+        ma.fields.Nested(OtherEffortInputSchema),
+        validate=ma.validate.Length(max=50),
+        metadata={"description": "Related initiatives outside the OAS (Recommendation 49)"},
+    )
 
 
 class ActivityCreateSchema(ActivityUpdateSchema):
@@ -358,6 +472,13 @@ class ActivityQueryArgs(TextSearchArgs):
 class ProgressNoteInputSchema(ma.Schema):
     noted_on = ma.fields.Date(required=True)
     text = text_field(20000, required=True)
+    amount_spent = ma.fields.Decimal(
+        allow_none=True,
+        places=2,
+        validate=AMOUNT,
+        allow_nan=False,
+        metadata={"description": "Spent since the last note, in the activity's currency"},
+    )
 
     @ma.validates("noted_on")
     def not_in_future(self, value, **kwargs) -> None:
@@ -465,10 +586,46 @@ class OverlapSchema(ma.Schema):
     shared_lead_bodies = ma.fields.Pluck(BodySchema, "code", many=True)
 
 
+class ActivityEffortsSchema(ma.Schema):
+    activity = ma.fields.Nested(ActivityBriefSchema)
+    other_efforts = ma.fields.List(ma.fields.Nested(OtherEffortSchema))
+
+
 class OverlapsSchema(ma.Schema):
     work_plan = ma.fields.Nested(PlanBriefSchema)
     similarity_threshold = ma.fields.Float()
     overlaps = ma.fields.List(ma.fields.Nested(OverlapSchema))
+    other_efforts = ma.fields.List(
+        ma.fields.Nested(ActivityEffortsSchema),
+        metadata={"description": "Related initiatives outside the OAS, per activity"},
+    )
+
+
+class ResourceTotalSchema(ma.Schema):
+    key = ma.fields.String(metadata={"description": "Pillar or funding source"})
+    currency = ma.fields.String()
+    estimated = ma.fields.Decimal(as_string=True)
+    spent = ma.fields.Decimal(as_string=True)
+    activities = ma.fields.Integer()
+
+
+class ActivityResourcesSchema(ma.Schema):
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    title = ma.fields.String()
+    pillar = ma.fields.Enum(Pillar, by_value=True)
+    estimated_cost = ma.fields.Decimal(as_string=True, allow_none=True)
+    currency = ma.fields.String(allow_none=True)
+    funding_source = ma.fields.Enum(FundingSource, by_value=True)
+    subject_to_resources = ma.fields.Boolean()
+
+
+class ResourcesSchema(ma.Schema):
+    work_plan = ma.fields.Nested(PlanBriefSchema)
+    activities = ma.fields.List(ma.fields.Nested(ActivityResourcesSchema))
+    by_pillar = ma.fields.List(ma.fields.Nested(ResourceTotalSchema))
+    by_source = ma.fields.List(ma.fields.Nested(ResourceTotalSchema))
+    not_estimated = ma.fields.Pluck(ActivityBriefSchema, "code", many=True)
 
 
 class FieldChangeSchema(ma.Schema):
