@@ -31,8 +31,10 @@ from service.workplan.models import (
     Activity,
     ActivityBody,
     ActivityRecommendation,
+    BodyBasis,
     BodyRole,
     CoverageExclusion,
+    OtherEffort,
     Recommendation,
     ResponsibleBody,
     SourceDocument,
@@ -128,7 +130,11 @@ class Seeder:
             self.upsert(
                 SourceDocument,
                 {"code": row["code"]},
-                {k: row.get(k) for k in ("symbol", "title", "date", "kind")},
+                {
+                    **{k: row.get(k) for k in ("symbol", "title", "date", "kind", "date_note")},
+                    "date_inferred": bool(row.get("date_inferred")),
+                    "texts_loaded": row.get("texts_loaded", True),
+                },
             )
 
     def recommendations(self) -> None:
@@ -140,6 +146,7 @@ class Seeder:
                 {
                     "document_id": documents[row["document"]].id,
                     "number": row["number"],
+                    "item": row.get("item", ""),
                     "section": row["section"],
                     "text": row["text"],
                 },
@@ -151,7 +158,7 @@ class Seeder:
             self.upsert(
                 ResponsibleBody,
                 {"code": row["code"]},
-                {"name": row["name"], "kind": row["kind"]},
+                {"name": row["name"], "kind": row["kind"], "aliases": row.get("aliases", [])},
             )
         bodies = self._by_code(ResponsibleBody)
         for row in rows:
@@ -183,19 +190,26 @@ class Seeder:
                 Activity,
                 {"work_plan_id": plan.id, "code": row["code"]},
                 {
-                    k: row.get(k)
-                    for k in (
-                        "pillar",
-                        "title",
-                        "description",
-                        "expected_result",
-                        "indicators",
-                        "timeline",
-                        "status",
-                    )
+                    **{
+                        k: row.get(k)
+                        for k in (
+                            "pillar",
+                            "title",
+                            "description",
+                            "expected_result",
+                            "indicators",
+                            "timeline",
+                            "status",
+                            "estimated_cost",
+                            "currency",
+                        )
+                    },
+                    "funding_source": row.get("funding_source", "to_be_determined"),
+                    "subject_to_resources": row.get("subject_to_resources", True),
                 },
             )
             self._sync_links(activity, row, recommendations, bodies)
+            self._sync_efforts(activity, row.get("other_efforts", []))
         for row in data.get("exclusions", []):
             self.upsert(
                 CoverageExclusion,
@@ -205,13 +219,53 @@ class Seeder:
                 },
                 {"reason": row["reason"]},
             )
+        for reference in data.get("retired_recommendations", []):
+            self._retire(recommendations.get(reference))
+
+    def _sync_efforts(self, activity: Activity, rows: list[dict]) -> None:
+        fields = ("organization", "title", "url", "note")
+        wanted = [tuple(row.get(k) for k in fields) for row in rows]
+        have = [tuple(getattr(e, k) for k in fields) for e in activity.other_efforts]
+        if wanted == have:
+            return
+        before = {"other_efforts": have}
+        activity.other_efforts = [OtherEffort(**dict(zip(fields, w, strict=True))) for w in wanted]
+        touch(activity)
+        db.session.flush()
+        record(AuditAction.UPDATE, activity, before, {"other_efforts": wanted})
+        self.report.count(self.report.updated, "other_efforts")
+
+    def _retire(self, recommendation: Recommendation | None) -> None:
+        """Deletes a recommendation the seed replaced (split into items) once nothing cites it."""
+        if recommendation is None:
+            return
+        for model in (ActivityRecommendation, CoverageExclusion):
+            statement = sa.select(model.recommendation_id).filter_by(
+                recommendation_id=recommendation.id
+            )
+            if db.session.execute(statement).first() is not None:
+                return
+        record(AuditAction.DELETE, recommendation, snapshot(recommendation), None)
+        db.session.delete(recommendation)
+        db.session.flush()
+        self.report.count(self.report.updated, "recommendations_retired")
 
     def _sync_links(self, activity: Activity, row: dict, recommendations, bodies) -> None:
         wanted_recommendations = {recommendations[ref].id for ref in row["recommendations"]}
-        wanted_bodies = {bodies[code].id: BodyRole.LEAD for code in row["lead"]}
-        wanted_bodies |= {bodies[code].id: BodyRole.SUPPORT for code in row.get("support", [])}
+        wanted_bodies = {
+            bodies[link["body"]].id: (
+                BodyRole(link["role"]),
+                BodyBasis(link["basis"]),
+                link.get("quote"),
+                link.get("note"),
+            )
+            for link in row["bodies"]
+        }
         have_recommendations = {link.recommendation_id for link in activity.recommendation_links}
-        have_bodies = {link.body_id: link.role for link in activity.body_links}
+        have_bodies = {
+            link.body_id: (link.role, link.basis, link.basis_quote, link.basis_note)
+            for link in activity.body_links
+        }
         if have_recommendations == wanted_recommendations and have_bodies == wanted_bodies:
             return
         before = activity_links(activity)
@@ -224,7 +278,10 @@ class Seeder:
             for rid in sorted(wanted_recommendations - have_recommendations)
         ]
         activity.body_links = [
-            ActivityBody(body_id=body_id, role=role) for body_id, role in wanted_bodies.items()
+            ActivityBody(
+                body_id=body_id, role=role, basis=basis, basis_quote=quote, basis_note=note
+            )
+            for body_id, (role, basis, quote, note) in wanted_bodies.items()
         ]
         touch(activity)
         db.session.flush()
@@ -300,7 +357,13 @@ def activity_links(activity: Activity) -> dict:
     return {
         "recommendations": sorted(link.recommendation_id for link in activity.recommendation_links),
         "bodies": sorted(
-            [link.body_id, link.role.value if link.role else None] for link in activity.body_links
+            [
+                link.body_id,
+                link.role.value if link.role else None,
+                link.basis.value if link.basis else None,
+                link.basis_quote,
+            ]
+            for link in activity.body_links
         ),
     }
 

@@ -73,8 +73,14 @@ def test_every_seeded_text_is_word_for_word_the_source_document(session):
         file_name = source_files[recommendation.document.code]
         if file_name not in sources:
             sources[file_name] = normalise((SOURCE_DOCUMENTS / file_name).read_text("utf-8"))
-        numbered = normalise(f"{recommendation.number}. {recommendation.text}")
-        assert numbered in sources[file_name], recommendation.reference
+        if recommendation.item:  # the paragraph's opening words, then its lettered item
+            opening, item = recommendation.text.split("\n\n", 1)
+            assert item.startswith(f"{recommendation.item}) "), recommendation.reference
+            parts = [f"{recommendation.number}. {opening}", item]
+        else:
+            parts = [f"{recommendation.number}. {recommendation.text}"]
+        for part in parts:
+            assert normalise(part) in sources[file_name], recommendation.reference
         checked += 1
     assert checked == count(session, Recommendation) >= 60
 

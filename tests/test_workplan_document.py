@@ -81,7 +81,9 @@ def test_csv_lists_every_activity_then_every_recommendation(api, seeded_plan, se
     assert sorted(rtp) == list(range(1, 52))
     prev_02 = next(r for r in activities if r[1] == "PREV-02")
     assert prev_02[3] == "RTP-II/R28, RTP-II/R29"
-    assert prev_02[4] == "DPS, MS"
+    # Neither R28 nor R29 names a body to lead: both leads are the secretariat's proposal.
+    assert prev_02[4] == "DPS (proposed), MS (proposed)"
+    assert prev_02[5] == "CSO"  # named in R29: "the assistance of civil society organizations"
 
 
 def test_csv_cells_that_would_run_as_formulas_open_as_text(api, seeded_plan, session):

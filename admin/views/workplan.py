@@ -12,6 +12,7 @@ from flask_admin.model.fields import InlineFieldList, InlineFormField
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 from wtforms import (
+    BooleanField,
     DateField,
     IntegerField,
     SelectField,
@@ -32,9 +33,11 @@ from service.workplan.models import (
     ActivityBody,
     ActivityRecommendation,
     ActivityStatus,
+    BodyBasis,
     BodyKind,
     BodyRole,
     DocumentKind,
+    FundingSource,
     Pillar,
     Recommendation,
     RecommendationSection,
@@ -324,10 +327,23 @@ class WorkPlanView(WorkPlanRecordView):
         "status",
         "period_start",
         "period_end",
+        "submitted_on",
+        "approved_by",
+        "approved_on",
+        "approval_symbol",
+        "superseded_by",
         "archived_at",
         "updated_at",
     ]
-    column_labels = {"plan_version": "Version", "archived_at": "Archived"}
+    column_labels = {
+        "plan_version": "Version",
+        "archived_at": "Archived",
+        "submitted_on": "Submitted",
+        "approved_by": "Approved by",
+        "approved_on": "Approved",
+        "approval_symbol": "Approval symbol",
+        "superseded_by": "Superseded by",
+    }
     column_searchable_list = ["code", "title"]
     column_filters = [
         FilterEqual(WorkPlan.status, "Status", options=enum_options(WorkPlanStatus)),
@@ -397,6 +413,23 @@ class WorkPlanView(WorkPlanRecordView):
 class BodyLinkForm(SubForm):
     body = SelectField(choices=lambda: select(body_choices()))
     role = SelectField(choices=enum_choices(BodyRole))
+    basis = SelectField(
+        choices=enum_choices(BodyBasis),
+        validate_choice=False,  # the schema checks it; missing means proposed
+        default=BodyBasis.PROPOSED.value,
+        description="named: a cited text names the body; proposed: the secretariat's proposal",
+    )
+    basis_quote = StringField(
+        "Words naming it", description="For named: the words of a cited text that name the body"
+    )
+    basis_note = StringField("Note", description="For proposed: why the secretariat proposes it")
+
+
+class OtherEffortForm(SubForm):
+    organization = StringField(description="Outside the OAS: UNODC, IOM, MERCOSUR...")
+    title = StringField()
+    url = StringField("Link")
+    note = StringField()
 
 
 class ActivityForm(AdminForm):
@@ -418,16 +451,30 @@ class ActivityForm(AdminForm):
         min_entries=1,
         description="At least one body in the lead role; others support",
     )
+    estimated_cost = StringField("Estimated cost", description="Leave empty if not estimated")
+    currency = StringField(description="ISO 4217, e.g. USD")
+    funding_source = SelectField(choices=enum_choices(FundingSource), validate_choice=False)
+    subject_to_resources = BooleanField("Subject to available resources", default=True)
+    other_efforts = InlineFieldList(
+        InlineFormField(OtherEffortForm),
+        "Other efforts",
+        description="Related initiatives outside the OAS (Recommendation 49)",
+    )
 
 
 class ActivityEditForm(ActivityForm):
     work_plan = None  # an activity stays in its plan (new versions copy it)
 
 
+def body_link_label(link) -> str:
+    """DPS (support, proposed) or MS (lead, named: "To urge member states")."""
+    if link.basis == BodyBasis.NAMED:
+        return f'{link.body.code} ({link.role.value}, named: "{link.basis_quote}")'
+    return f"{link.body.code} ({link.role.value}, proposed)"
+
+
 def bodies_list(view, context, model, name):
-    return Markup("<br>").join(
-        Markup("{} ({})").format(link.body.code, link.role.value) for link in model.body_links
-    )
+    return Markup("<br>").join(body_link_label(link) for link in model.body_links)
 
 
 def recommendations_list(view, context, model, name):
@@ -456,15 +503,16 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         "status",
         "recommendations",
         "bodies",
+        "estimated_cost",
+        "currency",
+        "funding_source",
         "archived_at",
     ]
     column_labels = {"archived_at": "Archived"}
     column_formatters = {"bodies": bodies_list, "recommendations": recommendations_list}
     column_formatters_detail = column_formatters
     column_formatters_export = {
-        "bodies": lambda v, c, m, n: "; ".join(
-            f"{link.body.code} ({link.role.value})" for link in m.body_links
-        ),
+        "bodies": lambda v, c, m, n: "; ".join(body_link_label(link) for link in m.body_links),
         "recommendations": recommendations_list,
     }
     column_sortable_list = ["code", "pillar", "status", "title"]
@@ -539,8 +587,19 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
             "recommendations": [
                 link.recommendation.reference for link in model.recommendation_links
             ],
+            "other_efforts": [
+                {"organization": e.organization, "title": e.title, "url": e.url, "note": e.note}
+                for e in model.other_efforts
+            ],
             "bodies": [
-                {"body": link.body.code, "role": link.role.value} for link in model.body_links
+                {
+                    "body": link.body.code,
+                    "role": link.role.value,
+                    "basis": link.basis.value,
+                    "basis_quote": link.basis_quote or "",
+                    "basis_note": link.basis_note or "",
+                }
+                for link in model.body_links
             ],
         }
 
@@ -549,9 +608,27 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         data["indicators"] = form.indicators.data or []
         data["recommendations"] = form.recommendations.data or []
         data["bodies"] = [
-            {"body": row.form.body.data, "role": row.form.role.data}
+            {
+                "body": row.form.body.data,
+                "role": row.form.role.data,
+                "basis": row.form.basis.data or BodyBasis.PROPOSED.value,
+                "basis_quote": row.form.basis_quote.data or None,
+                "basis_note": row.form.basis_note.data or None,
+            }
             for row in form.bodies.entries
             if not form.bodies.should_delete(row)
+        ]
+        if not data.get("funding_source"):
+            data.pop("funding_source", None)  # the schema's default: to be determined
+        data["other_efforts"] = [
+            {
+                "organization": row.form.organization.data,
+                "title": row.form.title.data,
+                "url": row.form.url.data or None,
+                "note": row.form.note.data or None,
+            }
+            for row in form.other_efforts.entries
+            if not form.other_efforts.should_delete(row)
         ]
         return data
 

@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import g, has_request_context
@@ -75,6 +76,8 @@ def _json_safe(value):
         return value.value
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, Decimal):  # amounts: kept exact, as text
+        return str(value)
     return value
 
 

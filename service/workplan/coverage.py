@@ -50,10 +50,32 @@ class Totals:
         setattr(self, entry.status, getattr(self, entry.status) + 1)
 
 
+TEXTS_NOT_LOADED = "texts_not_loaded"
+COMPLETE = "complete"
+INCOMPLETE = "incomplete"
+
+
 @dataclass
 class DocumentCoverage:
     document: SourceDocument
     totals: Totals = field(default_factory=Totals)
+
+    @property
+    def texts_loaded(self) -> bool:
+        return self.document.texts_loaded
+
+    @property
+    def recommendations_known(self) -> int:
+        return self.totals.recommendations
+
+    @property
+    def status(self) -> str:
+        """complete only when its texts are loaded and each one is covered or excluded."""
+        if not self.texts_loaded:
+            return TEXTS_NOT_LOADED
+        if self.totals.uncovered or not self.totals.recommendations:
+            return INCOMPLETE
+        return COMPLETE
 
 
 @dataclass
@@ -62,6 +84,15 @@ class Coverage:
     entries: list[CoverageEntry]
     totals: Totals
     documents: list[DocumentCoverage]
+
+    @property
+    def mandates_without_texts(self) -> list[DocumentCoverage]:
+        return [d for d in self.documents if not d.texts_loaded]
+
+    @property
+    def complete(self) -> bool:
+        """Every mandate's texts are loaded and every recommendation is accounted for."""
+        return all(d.status == COMPLETE for d in self.documents)
 
 
 def coverage_for(plan: WorkPlan, activities: list[Activity] | None = None) -> Coverage:
@@ -79,12 +110,12 @@ def coverage_for(plan: WorkPlan, activities: list[Activity] | None = None) -> Co
         sa.select(Recommendation)
         .where(Recommendation.document_id.in_(list(by_document)))
         .options(joinedload(Recommendation.document))
-        .order_by(Recommendation.number)
+        .order_by(Recommendation.number, Recommendation.item)
     ).scalars()
     order = {document_id: i for i, document_id in enumerate(by_document)}
     entries = [
         CoverageEntry(r, covering.get(r.id, []), reasons.get(r.id))
-        for r in sorted(recommendations, key=lambda r: (order[r.document_id], r.number))
+        for r in sorted(recommendations, key=lambda r: (order[r.document_id], r.number, r.item))
     ]
     totals = Totals()
     for entry in entries:

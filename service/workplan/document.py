@@ -15,13 +15,8 @@ from flask import render_template
 
 from service.core.text import spreadsheet_safe
 from service.workplan.coverage import Coverage, coverage_for
-from service.workplan.models import Activity, Pillar, WorkPlan
-from service.workplan.services import (
-    cited_recommendations,
-    lead_bodies,
-    load_activities,
-    supporting_bodies,
-)
+from service.workplan.models import Activity, BodyBasis, BodyRole, Pillar, WorkPlan
+from service.workplan.services import cited_recommendations, load_activities
 
 PILLAR_TITLES = {
     Pillar.PREVENTION: "Prevention",
@@ -127,10 +122,24 @@ def _row(activity: Activity) -> ActivityRow:
         description=activity.description,
         expected_result=activity.expected_result,
         recommendations=", ".join(r.reference for r in cited_recommendations(activity)),
-        lead=", ".join(b.code for b in lead_bodies(activity)),
-        support=", ".join(b.code for b in supporting_bodies(activity)),
+        lead=_bodies(activity, BodyRole.LEAD),
+        support=_bodies(activity, BodyRole.SUPPORT),
         timeline=activity.timeline or "",
         indicators=list(activity.indicators or []),
+    )
+
+
+PROPOSED_MARK = " (proposed)"
+
+
+def _bodies(activity: Activity, role: BodyRole) -> str:
+    """Body codes, each proposal marked: "MS, DPS (proposed)"."""
+    links = sorted(
+        (link for link in activity.body_links if link.role == role), key=lambda link: link.body.code
+    )
+    return ", ".join(
+        link.body.code + (PROPOSED_MARK if link.basis == BodyBasis.PROPOSED else "")
+        for link in links
     )
 
 

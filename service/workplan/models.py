@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -69,6 +70,20 @@ class BodyRole(enum.StrEnum):
     SUPPORT = "support"
 
 
+class FundingSource(enum.StrEnum):
+    REGULAR_FUND = "regular_fund"
+    SPECIFIC_FUND = "specific_fund"
+    VOLUNTARY_CONTRIBUTIONS = "voluntary_contributions"
+    TO_BE_DETERMINED = "to_be_determined"
+
+
+class BodyBasis(enum.StrEnum):
+    """Why a body is responsible for an activity."""
+
+    NAMED = "named"  # a text the activity cites names the body: basis_quote keeps those words
+    PROPOSED = "proposed"  # the secretariat's proposal, shown as such wherever the link appears
+
+
 class SourceDocument(TimestampMixin, db.Model):
     __tablename__ = "source_documents"
 
@@ -78,9 +93,15 @@ class SourceDocument(TimestampMixin, db.Model):
     title: Mapped[str] = mapped_column(sa.Text)
     date: Mapped[date | None] = mapped_column(sa.Date)
     kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind, "document_kind"))
+    # The date is not printed on the document but inferred (date_note says from what).
+    date_inferred: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    date_note: Mapped[str | None] = mapped_column(sa.Text)
+    # False while the document's recommendations are not in the database (its text is not
+    # among the sources): coverage then never counts it as covered.
+    texts_loaded: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     recommendations: Mapped[list[Recommendation]] = relationship(
-        back_populates="document", order_by="Recommendation.number"
+        back_populates="document", order_by=lambda: [Recommendation.number, Recommendation.item]
     )
 
     def __str__(self) -> str:
@@ -96,6 +117,9 @@ class Recommendation(TimestampMixin, SearchableMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(sa.ForeignKey("source_documents.id"), index=True)
     number: Mapped[int] = mapped_column(sa.Integer)
+    # A lettered item of an operative paragraph that is a mandate of its own ("a" of OP2),
+    # empty for the whole paragraph.
+    item: Mapped[str] = mapped_column(sa.String(10), default="", server_default="")
     section: Mapped[RecommendationSection] = mapped_column(
         enum_column(RecommendationSection, "recommendation_section")
     )
@@ -105,12 +129,23 @@ class Recommendation(TimestampMixin, SearchableMixin, db.Model):
     document: Mapped[SourceDocument] = relationship(back_populates="recommendations")
 
     __table_args__ = (
-        sa.UniqueConstraint("document_id", "number"),
+        sa.UniqueConstraint("document_id", "number", "item"),
         sa.CheckConstraint("number > 0", name="number_positive"),
     )
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def citation(self) -> str:
+        """How a document cites it: "RTP-II/doc.5/09 rev. 10, recommendation 47"."""
+        kind = (
+            "operative paragraph"
+            if self.section == RecommendationSection.OPERATIVE_PARAGRAPH
+            else "recommendation"
+        )
+        item = f" ({self.item})" if self.item else ""
+        return f"{self.document.symbol}, {kind} {self.number}{item}"
 
 
 class ResponsibleBody(TimestampMixin, db.Model):
@@ -123,6 +158,9 @@ class ResponsibleBody(TimestampMixin, db.Model):
     parent_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("responsible_bodies.id"), index=True
     )
+    # Other names the source texts use for the body ("IIN", "Secretary General"): a `named`
+    # basis must contain the name or one of these.
+    aliases: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
 
     parent: Mapped[ResponsibleBody | None] = relationship(
         remote_side=[id], back_populates="children"
@@ -159,7 +197,20 @@ class WorkPlan(TimestampMixin, VersionedMixin, ArchivableMixin, db.Model):
     )
     notes: Mapped[str | None] = mapped_column(sa.Text)
     predecessor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("work_plans.id"))
+    # The approval record: to whom it was submitted and who approved it, when, at which
+    # meeting, under which document symbol; a superseded plan points to the version replacing it.
+    submitted_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("responsible_bodies.id"))
+    submitted_on: Mapped[date | None] = mapped_column(sa.Date)
+    submission_meeting: Mapped[str | None] = mapped_column(sa.String(300))
+    submission_symbol: Mapped[str | None] = mapped_column(sa.String(200))
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("responsible_bodies.id"))
+    approved_on: Mapped[date | None] = mapped_column(sa.Date)
+    approval_meeting: Mapped[str | None] = mapped_column(sa.String(300))
+    approval_symbol: Mapped[str | None] = mapped_column(sa.String(200))
+    superseded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("work_plans.id"))
 
+    submitted_to: Mapped[ResponsibleBody | None] = relationship(foreign_keys=[submitted_to_id])
+    approved_by: Mapped[ResponsibleBody | None] = relationship(foreign_keys=[approved_by_id])
     mandates: Mapped[list[SourceDocument]] = relationship(secondary=work_plan_mandates)
     activities: Mapped[list[Activity]] = relationship(
         back_populates="work_plan", order_by="Activity.code"
@@ -167,7 +218,12 @@ class WorkPlan(TimestampMixin, VersionedMixin, ArchivableMixin, db.Model):
     exclusions: Mapped[list[CoverageExclusion]] = relationship(
         back_populates="work_plan", cascade="all, delete-orphan"
     )
-    predecessor: Mapped[WorkPlan | None] = relationship(remote_side=[id])
+    predecessor: Mapped[WorkPlan | None] = relationship(
+        remote_side=[id], foreign_keys=[predecessor_id]
+    )
+    superseded_by: Mapped[WorkPlan | None] = relationship(
+        remote_side=[id], foreign_keys=[superseded_by_id]
+    )
 
     __table_args__ = (
         sa.UniqueConstraint("code", "plan_version"),
@@ -199,6 +255,15 @@ class Activity(TimestampMixin, VersionedMixin, ArchivableMixin, SearchableMixin,
         enum_column(ActivityStatus, "activity_status"), default=ActivityStatus.PLANNED
     )
     predecessor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("activities.id"))
+    # Resources (AG/RES. 2456 op. 9: execution subject to the availability of financial resources)
+    estimated_cost: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
+    currency: Mapped[str | None] = mapped_column(sa.String(3))  # ISO 4217
+    funding_source: Mapped[FundingSource] = mapped_column(
+        enum_column(FundingSource, "funding_source"),
+        default=FundingSource.TO_BE_DETERMINED,
+        server_default=FundingSource.TO_BE_DETERMINED.value,
+    )
+    subject_to_resources: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     work_plan: Mapped[WorkPlan] = relationship(back_populates="activities")
     recommendation_links: Mapped[list[ActivityRecommendation]] = relationship(
@@ -210,9 +275,20 @@ class Activity(TimestampMixin, VersionedMixin, ArchivableMixin, SearchableMixin,
     progress_notes: Mapped[list[ProgressNote]] = relationship(
         back_populates="activity", cascade="all, delete-orphan", order_by="ProgressNote.noted_on"
     )
+    other_efforts: Mapped[list[OtherEffort]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan", order_by="OtherEffort.id"
+    )
     predecessor: Mapped[Activity | None] = relationship(remote_side=[id])
 
-    __table_args__ = (sa.UniqueConstraint("work_plan_id", "code"),)
+    __table_args__ = (
+        sa.UniqueConstraint("work_plan_id", "code"),
+        sa.CheckConstraint(
+            "estimated_cost IS NULL OR estimated_cost >= 0", name="cost_not_negative"
+        ),
+        sa.CheckConstraint(
+            "estimated_cost IS NULL OR currency IS NOT NULL", name="cost_has_currency"
+        ),
+    )
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
@@ -246,9 +322,24 @@ class ActivityBody(db.Model):
         sa.ForeignKey("responsible_bodies.id"), primary_key=True, index=True
     )
     role: Mapped[BodyRole] = mapped_column(enum_column(BodyRole, "body_role"))
+    basis: Mapped[BodyBasis] = mapped_column(
+        enum_column(BodyBasis, "body_basis"),
+        default=BodyBasis.PROPOSED,
+        server_default=BodyBasis.PROPOSED.value,
+    )
+    # named: the words of a cited text that name the body; proposed: why the secretariat
+    # proposes it (optional).
+    basis_quote: Mapped[str | None] = mapped_column(sa.Text)
+    basis_note: Mapped[str | None] = mapped_column(sa.Text)
 
     activity: Mapped[Activity] = relationship(back_populates="body_links")
     body: Mapped[ResponsibleBody] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "basis <> 'named' OR basis_quote IS NOT NULL", name="named_basis_quoted"
+        ),
+    )
 
 
 class ProgressNote(TimestampMixin, db.Model):
@@ -261,8 +352,31 @@ class ProgressNote(TimestampMixin, db.Model):
     noted_on: Mapped[date] = mapped_column(sa.Date)
     text: Mapped[str] = mapped_column(sa.Text)
     author: Mapped[str | None] = mapped_column(sa.String(320))
+    # Spent on the activity since the previous note, in the activity's currency.
+    amount_spent: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
 
     activity: Mapped[Activity] = relationship(back_populates="progress_notes")
+
+    __table_args__ = (
+        sa.CheckConstraint("amount_spent IS NULL OR amount_spent >= 0", name="spent_not_negative"),
+    )
+
+
+class OtherEffort(TimestampMixin, db.Model):
+    """A related initiative outside the OAS (Recommendation 49: avoid duplication of effort)."""
+
+    __tablename__ = "other_efforts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    organization: Mapped[str] = mapped_column(sa.String(300))  # UNODC, IOM, MERCOSUR...
+    title: Mapped[str] = mapped_column(sa.String(500))
+    url: Mapped[str | None] = mapped_column(sa.String(2000))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+    activity: Mapped[Activity] = relationship(back_populates="other_efforts")
 
 
 class CoverageExclusion(TimestampMixin, db.Model):

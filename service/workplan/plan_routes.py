@@ -33,6 +33,7 @@ from service.workplan.models import (
 )
 from service.workplan.overlaps import SIMILARITY_THRESHOLD, overlaps_among
 from service.workplan.progress import summary_for
+from service.workplan.resources import resources_of
 from service.workplan.schemas import (
     ActivityCreateSchema,
     ActivityPatchSchema,
@@ -40,12 +41,14 @@ from service.workplan.schemas import (
     ActivitySchema,
     CoverageQueryArgs,
     CoverageSchema,
+    DecisionInputSchema,
     DiffQueryArgs,
     DiffSchema,
     DocumentFormatArgs,
     OverlapsSchema,
     ProgressNoteInputSchema,
     ProgressNoteSchema,
+    ResourcesSchema,
     SummarySchema,
     WorkPlanCreateSchema,
     WorkPlanPatchSchema,
@@ -154,22 +157,28 @@ class WorkPlanById(MethodView):
         db.session.commit()
 
 
-def _action(name: str, change, summary: str):
-    """POST /work-plans/{id}/<name>: a workflow step, guarded by If-Match like any change."""
+def _action(name: str, change, summary: str, record: bool = False):
+    """POST /work-plans/{id}/<name>: a workflow step, guarded by If-Match like any change.
 
-    @require(Scope.WORKPLAN_WRITE)
-    @work_plans.etag
-    @work_plans.doc(**IF_MATCH_DOC)
-    @work_plans.response(200, WorkPlanSchema)
-    def post(self, plan_id):
+    With `record`, the optional body carries the decision: body, date, meeting, symbol.
+    """
+
+    def post(self, data=None, plan_id=None):
         plan = plan_or_404(plan_id)
         check_if_match(etag_data(plan))
-        change(plan)
+        if record:
+            change(plan, data or {})
+        else:
+            change(plan)
         db.session.commit()
         work_plans.set_etag(etag_data(plan))
         return plan
 
     post.__doc__ = summary
+    post = work_plans.response(200, WorkPlanSchema)(post)
+    if record:
+        post = work_plans.arguments(DecisionInputSchema, required=False)(post)
+    post = require(Scope.WORKPLAN_WRITE)(work_plans.etag(work_plans.doc(**IF_MATCH_DOC)(post)))
     view = type(f"WorkPlan{name.title()}", (MethodView,), {"post": post})
     work_plans.route(f"{PLAN_ID}/{name}")(view)
 
@@ -178,14 +187,19 @@ _action(
     "submit",
     services.submit_work_plan,
     "Submit a draft to the Committee on Hemispheric Security (If-Match)\n\n"
-    "The plan is then frozen. Refused (409) while any recommendation is uncovered.",
+    "The plan is then frozen. Refused (409) while any recommendation is uncovered. The body "
+    "records to whom (default CSH), when (default today), at which meeting and under which "
+    "document symbol.",
+    record=True,
 )
 _action("reopen", services.reopen_work_plan, "Reopen a submitted plan as a draft (If-Match)")
 _action(
     "approve",
     services.approve_work_plan,
     "Record the Committee's approval of a submitted plan (If-Match)\n\n"
-    "Earlier approved versions of the same plan become superseded.",
+    "Earlier approved versions of the same plan become superseded and point to this one. The "
+    "body records who decided (default CSH), when, at which meeting, under which symbol.",
+    record=True,
 )
 
 
@@ -243,11 +257,30 @@ class WorkPlanOverlaps(MethodView):
         above `similarity_threshold`).
         """
         plan = plan_or_404(plan_id)
+        activities = services.load_activities(plan)
         return {
             "work_plan": plan,
             "similarity_threshold": SIMILARITY_THRESHOLD,
-            "overlaps": overlaps_among(services.load_activities(plan)),
+            "overlaps": overlaps_among(activities),
+            "other_efforts": [
+                {"activity": a, "other_efforts": a.other_efforts}
+                for a in activities
+                if a.other_efforts
+            ],
         }
+
+
+@work_plans.route(f"{PLAN_ID}/resources")
+class WorkPlanResources(MethodView):
+    @require(Scope.WORKPLAN_READ)
+    @work_plans.response(200, ResourcesSchema)
+    def get(self, plan_id):
+        """Estimated cost per activity; totals per pillar and per funding source, per currency
+
+        Execution is subject to the availability of financial resources (AG/RES. 2456, op. 9).
+        """
+        plan = plan_or_404(plan_id)
+        return {"work_plan": plan, **vars(resources_of(services.load_activities(plan)))}
 
 
 @work_plans.route(f"{PLAN_ID}/summary")

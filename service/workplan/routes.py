@@ -116,7 +116,9 @@ class Recommendations(MethodView):
             sa.select(Recommendation)
             .join(Recommendation.document)
             .options(joinedload(Recommendation.document))
-            .order_by(SourceDocument.date, SourceDocument.id, Recommendation.number)
+            .order_by(
+                SourceDocument.date, SourceDocument.id, Recommendation.number, Recommendation.item
+            )
         )
         if "document" in args:
             statement = statement.where(SourceDocument.code == args["document"])

@@ -1,6 +1,7 @@
 """Work-plan schemas: what the API shows and accepts for documents, plans and activities."""
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import marshmallow as ma
 
@@ -8,13 +9,16 @@ from service.core.api import TextSearchArgs
 from service.core.fields import CleanString
 from service.workplan.models import (
     ActivityStatus,
+    BodyBasis,
     BodyKind,
     BodyRole,
     DocumentKind,
+    FundingSource,
     Pillar,
     RecommendationSection,
     WorkPlanStatus,
 )
+from service.workplan.resources import is_currency
 
 
 class DocumentSchema(ma.Schema):
@@ -23,7 +27,14 @@ class DocumentSchema(ma.Schema):
     symbol = ma.fields.String(metadata={"description": "Symbol as printed on the document"})
     title = ma.fields.String()
     date = ma.fields.Date(allow_none=True)
+    date_inferred = ma.fields.Boolean(
+        metadata={"description": "The date is not printed on the document but inferred"}
+    )
+    date_note = ma.fields.String(allow_none=True, metadata={"description": "How it was inferred"})
     kind = ma.fields.Enum(DocumentKind, by_value=True)
+    texts_loaded = ma.fields.Boolean(
+        metadata={"description": "Whether its recommendations are in the database"}
+    )
 
 
 class DocumentQueryArgs(ma.Schema):
@@ -38,8 +49,10 @@ class RecommendationSchema(ma.Schema):
     )
     document_symbol = ma.fields.String(attribute="document.symbol")
     number = ma.fields.Integer()
+    item = ma.fields.String(metadata={"description": "Lettered item of the paragraph, or empty"})
     section = ma.fields.Enum(RecommendationSection, by_value=True)
     text = ma.fields.String(metadata={"description": "Full text exactly as adopted"})
+    citation = ma.fields.String(metadata={"description": "How a document cites it"})
 
 
 class RecommendationQueryArgs(TextSearchArgs):
@@ -54,6 +67,9 @@ class BodySchema(ma.Schema):
     name = ma.fields.String()
     kind = ma.fields.Enum(BodyKind, by_value=True)
     parent = ma.fields.String(attribute="parent.code", allow_none=True, dump_default=None)
+    aliases = ma.fields.List(
+        ma.fields.String(), metadata={"description": "Other names the source texts use"}
+    )
 
 
 class BodyQueryArgs(ma.Schema):
@@ -75,6 +91,16 @@ def code_field(max_length: int = 40, **kwargs) -> CleanString:
     return CleanString(validate=[ma.validate.Length(min=1, max=max_length), CODE], **kwargs)
 
 
+def _no_duplicates(key):
+    def validate(items: list) -> None:
+        seen = [key(item) for item in items]
+        duplicates = sorted({value for value in seen if seen.count(value) > 1})
+        if duplicates:
+            raise ma.ValidationError(f"Listed more than once: {', '.join(duplicates)}.")
+
+    return validate
+
+
 def text_field(max_length: int | None = None, **kwargs) -> CleanString:
     return CleanString(validate=ma.validate.Length(min=1, max=max_length), **kwargs)
 
@@ -83,7 +109,10 @@ class DocumentUpdateSchema(ma.Schema):
     symbol = text_field(200, required=True)
     title = text_field(2000, required=True)
     date = ma.fields.Date(allow_none=True)
+    date_inferred = ma.fields.Boolean(load_default=False)
+    date_note = CleanString(allow_none=True, validate=ma.validate.Length(max=2000))
     kind = ma.fields.Enum(DocumentKind, by_value=True, required=True)
+    texts_loaded = ma.fields.Boolean(load_default=True)
 
 
 class DocumentCreateSchema(DocumentUpdateSchema):
@@ -102,6 +131,10 @@ class RecommendationUpdateSchema(ma.Schema):
 class RecommendationCreateSchema(RecommendationUpdateSchema):
     document = code_field(required=True, metadata={"description": "Document code"})
     number = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=10000))
+    item = CleanString(
+        validate=ma.validate.Regexp(r"^[a-z]{1,3}$", error="One to three lower-case letters."),
+        metadata={"description": "Lettered item of the paragraph (a, b, ...), if it is one"},
+    )
     reference = CleanString(
         validate=[ma.validate.Length(min=1, max=60), REFERENCE],
         metadata={"description": "Stable citable reference; default DOCUMENT/R<n> or /OP<n>"},
@@ -116,6 +149,11 @@ class BodyUpdateSchema(ma.Schema):
     name = text_field(300, required=True)
     kind = ma.fields.Enum(BodyKind, by_value=True, required=True)
     parent = code_field(allow_none=True, metadata={"description": "Code of the parent body"})
+    aliases = ma.fields.List(
+        text_field(300),
+        validate=[ma.validate.Length(max=20), _no_duplicates(str)],
+        metadata={"description": "Other names the source texts use (acronyms...)"},
+    )
 
 
 class BodyCreateSchema(BodyUpdateSchema):
@@ -143,14 +181,28 @@ class ExcludedRecommendationSchema(ma.Schema):
     reason = ma.fields.String()
 
 
-def _no_duplicates(key):
-    def validate(items: list) -> None:
-        seen = [key(item) for item in items]
-        duplicates = sorted({value for value in seen if seen.count(value) > 1})
-        if duplicates:
-            raise ma.ValidationError(f"Listed more than once: {', '.join(duplicates)}.")
+class DecisionSchema(ma.Schema):
+    body = ma.fields.String(allow_none=True, metadata={"description": "Body code, e.g. CSH"})
+    body_name = ma.fields.String(allow_none=True)
+    date = ma.fields.Date(allow_none=True)
+    meeting = ma.fields.String(allow_none=True)
+    symbol = ma.fields.String(allow_none=True, metadata={"description": "Document symbol"})
 
-    return validate
+
+def _decision(prefix_body: str, on: str, meeting: str, symbol: str):
+    def dump(plan) -> dict | None:
+        body = getattr(plan, prefix_body)
+        if body is None and getattr(plan, on) is None:
+            return None
+        return {
+            "body": body.code if body else None,
+            "body_name": body.name if body else None,
+            "date": getattr(plan, on),
+            "meeting": getattr(plan, meeting),
+            "symbol": getattr(plan, symbol),
+        }
+
+    return dump
 
 
 class WorkPlanSchema(ma.Schema):
@@ -163,11 +215,47 @@ class WorkPlanSchema(ma.Schema):
     status = ma.fields.Enum(WorkPlanStatus, by_value=True)
     notes = ma.fields.String(allow_none=True)
     predecessor_id = ma.fields.Integer(allow_none=True)
+    superseded_by_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The version that superseded this one"}
+    )
+    submission = ma.fields.Method(
+        "dump_submission",
+        allow_none=True,
+        metadata={"description": "To whom, when, at which meeting, under which symbol"},
+    )
+    approval = ma.fields.Method(
+        "dump_approval",
+        allow_none=True,
+        metadata={"description": "Who approved it, when, at which meeting, under which symbol"},
+    )
     mandates = ma.fields.Pluck(DocumentSchema, "code", many=True)
     exclusions = ma.fields.List(ma.fields.Nested(ExcludedRecommendationSchema))
     created_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()
     archived_at = ma.fields.AwareDateTime(allow_none=True)
+
+    def dump_submission(self, plan):
+        dump = _decision("submitted_to", "submitted_on", "submission_meeting", "submission_symbol")
+        return DecisionSchema().dump(dump(plan)) if dump(plan) else None
+
+    def dump_approval(self, plan):
+        dump = _decision("approved_by", "approved_on", "approval_meeting", "approval_symbol")
+        return DecisionSchema().dump(dump(plan)) if dump(plan) else None
+
+
+class DecisionInputSchema(ma.Schema):
+    body = code_field(metadata={"description": "Deciding body (code); default CSH"})
+    date = ma.fields.Date(metadata={"description": "Date of the decision; default today"})
+    meeting = CleanString(
+        allow_none=True,
+        validate=ma.validate.Length(min=1, max=300),
+        metadata={"description": "e.g. regular meeting of 15 April 2010"},
+    )
+    symbol = CleanString(
+        allow_none=True,
+        validate=ma.validate.Length(min=1, max=200),
+        metadata={"description": "Document symbol, e.g. CP/CSH-1234/10"},
+    )
 
 
 class WorkPlanUpdateSchema(ma.Schema):
@@ -213,12 +301,39 @@ class ActivityBodySchema(ma.Schema):
     body = ma.fields.String(attribute="body.code", metadata={"description": "Body code"})
     name = ma.fields.String(attribute="body.name")
     role = ma.fields.Enum(BodyRole, by_value=True)
+    basis = ma.fields.Enum(
+        BodyBasis,
+        by_value=True,
+        metadata={
+            "description": "named: a cited text names the body (basis_quote); "
+            "proposed: the secretariat's proposal"
+        },
+    )
+    basis_quote = ma.fields.String(allow_none=True)
+    basis_note = ma.fields.String(allow_none=True)
+
+
+class OtherEffortSchema(ma.Schema):
+    organization = ma.fields.String(metadata={"description": "e.g. UNODC, IOM, MERCOSUR"})
+    title = ma.fields.String()
+    url = ma.fields.String(allow_none=True)
+    note = ma.fields.String(allow_none=True)
+
+
+class OtherEffortInputSchema(ma.Schema):
+    organization = text_field(300, required=True, metadata={"description": "Outside the OAS"})
+    title = text_field(500, required=True)
+    url = ma.fields.URL(
+        allow_none=True, schemes={"http", "https"}, validate=ma.validate.Length(max=2000)
+    )
+    note = CleanString(allow_none=True, validate=ma.validate.Length(max=4000))
 
 
 class ProgressNoteSchema(ma.Schema):
     id = ma.fields.Integer()
     noted_on = ma.fields.Date()
     text = ma.fields.String()
+    amount_spent = ma.fields.Decimal(as_string=True, allow_none=True)
     author = ma.fields.String(allow_none=True)
     created_at = ma.fields.AwareDateTime()
 
@@ -239,15 +354,44 @@ class ActivitySchema(ma.Schema):
     )
     bodies = ma.fields.List(ma.fields.Nested(ActivityBodySchema), attribute="body_links")
     progress_notes = ma.fields.List(ma.fields.Nested(ProgressNoteSchema))
+    estimated_cost = ma.fields.Decimal(as_string=True, allow_none=True)
+    currency = ma.fields.String(allow_none=True, metadata={"description": "ISO 4217"})
+    funding_source = ma.fields.Enum(FundingSource, by_value=True)
+    subject_to_resources = ma.fields.Boolean(
+        metadata={"description": "Execution subject to the availability of resources"}
+    )
+    other_efforts = ma.fields.List(ma.fields.Nested(OtherEffortSchema))
     predecessor_id = ma.fields.Integer(allow_none=True)
     created_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()
     archived_at = ma.fields.AwareDateTime(allow_none=True)
 
 
+def _currency(value: str | None) -> None:
+    if value is not None and not is_currency(value):
+        raise ma.ValidationError("Not an ISO 4217 currency code (e.g. USD).")
+
+
+AMOUNT = ma.validate.Range(
+    min=0, max=Decimal("999999999999.99"), error="Must not be negative (at most 999999999999.99)."
+)
+
+
 class BodyLinkInputSchema(ma.Schema):
     body = code_field(required=True, metadata={"description": "Body code, e.g. DPS"})
     role = ma.fields.Enum(BodyRole, by_value=True, required=True)
+    basis = ma.fields.Enum(
+        BodyBasis,
+        by_value=True,
+        load_default=BodyBasis.PROPOSED,
+        metadata={"description": "named (give basis_quote) or proposed (default)"},
+    )
+    basis_quote = CleanString(
+        allow_none=True,
+        validate=ma.validate.Length(min=1, max=2000),
+        metadata={"description": "The words of a cited recommendation that name the body"},
+    )
+    basis_note = CleanString(allow_none=True, validate=ma.validate.Length(max=4000))
 
 
 def _has_lead(links: list[dict]) -> None:
@@ -281,6 +425,23 @@ class ActivityUpdateSchema(ma.Schema):
         validate=[_has_lead, _no_duplicates(lambda link: link["body"])],
         metadata={"description": "Responsible bodies by code, each lead or support"},
     )
+    estimated_cost = ma.fields.Decimal(
+        allow_none=True,
+        places=2,
+        validate=AMOUNT,
+        allow_nan=False,
+        metadata={"description": "Estimated cost (give currency too)"},
+    )
+    currency = CleanString(
+        allow_none=True, validate=lambda v: _currency(v), metadata={"description": "ISO 4217"}
+    )
+    funding_source = ma.fields.Enum(FundingSource, by_value=True)
+    subject_to_resources = ma.fields.Boolean()
+    other_efforts = ma.fields.List(
+        ma.fields.Nested(OtherEffortInputSchema),
+        validate=ma.validate.Length(max=50),
+        metadata={"description": "Related initiatives outside the OAS (Recommendation 49)"},
+    )
 
 
 class ActivityCreateSchema(ActivityUpdateSchema):
@@ -311,6 +472,13 @@ class ActivityQueryArgs(TextSearchArgs):
 class ProgressNoteInputSchema(ma.Schema):
     noted_on = ma.fields.Date(required=True)
     text = text_field(20000, required=True)
+    amount_spent = ma.fields.Decimal(
+        allow_none=True,
+        places=2,
+        validate=AMOUNT,
+        allow_nan=False,
+        metadata={"description": "Spent since the last note, in the activity's currency"},
+    )
 
     @ma.validates("noted_on")
     def not_in_future(self, value, **kwargs) -> None:
@@ -342,9 +510,26 @@ class CoverageTotalsSchema(ma.Schema):
     accounted_for = ma.fields.Integer(metadata={"description": "Covered plus excluded"})
 
 
+COVERAGE_STATES = ["complete", "incomplete", "texts_not_loaded"]
+
+
 class DocumentCoverageSchema(ma.Schema):
     document = ma.fields.String(attribute="document.code")
     symbol = ma.fields.String(attribute="document.symbol")
+    title = ma.fields.String(attribute="document.title")
+    texts_loaded = ma.fields.Boolean(
+        metadata={"description": "false: its recommendations are not in the database"}
+    )
+    recommendations_known = ma.fields.Integer(
+        metadata={"description": "How many of its recommendations are in the database"}
+    )
+    status = ma.fields.String(
+        validate=ma.validate.OneOf(COVERAGE_STATES),
+        metadata={
+            "enum": COVERAGE_STATES,
+            "description": "texts_not_loaded is never counted as covered",
+        },
+    )
     totals = ma.fields.Nested(CoverageTotalsSchema)
 
 
@@ -353,6 +538,7 @@ class RecommendationBriefSchema(ma.Schema):
     reference = ma.fields.String()
     document = ma.fields.String(attribute="document.code")
     number = ma.fields.Integer()
+    item = ma.fields.String()
     section = ma.fields.Enum(RecommendationSection, by_value=True)
 
 
@@ -368,6 +554,15 @@ class CoverageEntrySchema(ma.Schema):
 
 class CoverageSchema(ma.Schema):
     work_plan = ma.fields.Nested(PlanBriefSchema)
+    complete = ma.fields.Boolean(
+        metadata={
+            "description": "Every mandate's texts are loaded and each recommendation is covered "
+            "or excluded"
+        }
+    )
+    mandates_without_texts = ma.fields.Pluck(
+        DocumentCoverageSchema, "document", many=True, metadata={"description": "Document codes"}
+    )
     totals = ma.fields.Nested(CoverageTotalsSchema)
     documents = ma.fields.List(ma.fields.Nested(DocumentCoverageSchema))
     recommendations = ma.fields.List(ma.fields.Nested(CoverageEntrySchema), attribute="entries")
@@ -391,10 +586,46 @@ class OverlapSchema(ma.Schema):
     shared_lead_bodies = ma.fields.Pluck(BodySchema, "code", many=True)
 
 
+class ActivityEffortsSchema(ma.Schema):
+    activity = ma.fields.Nested(ActivityBriefSchema)
+    other_efforts = ma.fields.List(ma.fields.Nested(OtherEffortSchema))
+
+
 class OverlapsSchema(ma.Schema):
     work_plan = ma.fields.Nested(PlanBriefSchema)
     similarity_threshold = ma.fields.Float()
     overlaps = ma.fields.List(ma.fields.Nested(OverlapSchema))
+    other_efforts = ma.fields.List(
+        ma.fields.Nested(ActivityEffortsSchema),
+        metadata={"description": "Related initiatives outside the OAS, per activity"},
+    )
+
+
+class ResourceTotalSchema(ma.Schema):
+    key = ma.fields.String(metadata={"description": "Pillar or funding source"})
+    currency = ma.fields.String()
+    estimated = ma.fields.Decimal(as_string=True)
+    spent = ma.fields.Decimal(as_string=True)
+    activities = ma.fields.Integer()
+
+
+class ActivityResourcesSchema(ma.Schema):
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    title = ma.fields.String()
+    pillar = ma.fields.Enum(Pillar, by_value=True)
+    estimated_cost = ma.fields.Decimal(as_string=True, allow_none=True)
+    currency = ma.fields.String(allow_none=True)
+    funding_source = ma.fields.Enum(FundingSource, by_value=True)
+    subject_to_resources = ma.fields.Boolean()
+
+
+class ResourcesSchema(ma.Schema):
+    work_plan = ma.fields.Nested(PlanBriefSchema)
+    activities = ma.fields.List(ma.fields.Nested(ActivityResourcesSchema))
+    by_pillar = ma.fields.List(ma.fields.Nested(ResourceTotalSchema))
+    by_source = ma.fields.List(ma.fields.Nested(ResourceTotalSchema))
+    not_estimated = ma.fields.Pluck(ActivityBriefSchema, "code", many=True)
 
 
 class FieldChangeSchema(ma.Schema):

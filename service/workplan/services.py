@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -13,12 +13,15 @@ from sqlalchemy.orm import selectinload
 from service.audit.log import current_actor, record, snapshot
 from service.audit.models import AuditAction
 from service.core.db import db, touch
+from service.workplan.basis import quote_problem
 from service.workplan.models import (
     Activity,
     ActivityBody,
     ActivityRecommendation,
+    BodyBasis,
     BodyRole,
     CoverageExclusion,
+    OtherEffort,
     ProgressNote,
     Recommendation,
     RecommendationSection,
@@ -96,26 +99,31 @@ def delete_document(document: SourceDocument) -> None:
     _delete(document)
 
 
-def default_reference(document: SourceDocument, number: int, section) -> str:
-    """RTP-II/R47 for recommendations, AG-RES-2456/OP3 for operative paragraphs."""
+def default_reference(document: SourceDocument, number: int, section, item: str = "") -> str:
+    """RTP-II/R47 for recommendations, AG-RES-2456/OP3 for operative paragraphs, .../OP2A for
+    item (a) of operative paragraph 2."""
     prefix = "OP" if section == RecommendationSection.OPERATIVE_PARAGRAPH else "R"
-    return f"{document.code}/{prefix}{number}"
+    return f"{document.code}/{prefix}{number}{item.upper()}"
 
 
 def create_recommendation(data: dict) -> Recommendation:
     document = _document_by_code(data.pop("document"), "document")
+    data.setdefault("item", "")
     reference = data.pop("reference", None) or default_reference(
-        document, data["number"], data["section"]
+        document, data["number"], data["section"], data["item"]
     )
     _ensure_unique(Recommendation, "reference", reference)
     clash = db.session.execute(
         sa.select(Recommendation.reference).where(
-            Recommendation.document_id == document.id, Recommendation.number == data["number"]
+            Recommendation.document_id == document.id,
+            Recommendation.number == data["number"],
+            Recommendation.item == data["item"],
         )
     ).scalar_one_or_none()
     if clash is not None:
+        item = f" ({data['item']})" if data["item"] else ""
         raise ConflictError(
-            f"{document.code} already has number {data['number']} ({clash}).", "number"
+            f"{document.code} already has number {data['number']}{item} ({clash}).", "number"
         )
     recommendation = Recommendation(document=document, reference=reference, **data)
     db.session.add(recommendation)
@@ -325,7 +333,9 @@ def archive_work_plan(plan: WorkPlan) -> WorkPlan:
     return plan
 
 
-def _transition(plan: WorkPlan, allowed_from: WorkPlanStatus, to: WorkPlanStatus) -> WorkPlan:
+def _transition(
+    plan: WorkPlan, allowed_from: WorkPlanStatus, to: WorkPlanStatus, **decision
+) -> WorkPlan:
     if plan.is_archived:
         raise ConflictError(f"Work plan {plan.code} v{plan.plan_version} is archived.")
     if plan.status != allowed_from:
@@ -335,12 +345,24 @@ def _transition(plan: WorkPlan, allowed_from: WorkPlanStatus, to: WorkPlanStatus
         )
     before = plan_record(plan)
     plan.status = to
+    for name, value in decision.items():
+        setattr(plan, name, value)
     db.session.flush()
     record(AuditAction.UPDATE, plan, before, plan_record(plan))
     return plan
 
 
-def submit_work_plan(plan: WorkPlan) -> WorkPlan:
+DECIDING_BODY = "CSH"  # the Committee on Hemispheric Security considers the plan (op. 3)
+
+
+def _decision(given: dict | None) -> tuple[ResponsibleBody, date, str | None, str | None]:
+    """The body, date, meeting and document symbol of a submission or an approval."""
+    given = given or {}
+    body = _body_by_code(given.get("body") or DECIDING_BODY, "body")
+    return body, given.get("date") or _now().date(), given.get("meeting"), given.get("symbol")
+
+
+def submit_work_plan(plan: WorkPlan, decision: dict | None = None) -> WorkPlan:
     """Draft -> submitted to the Committee, only when every recommendation is accounted for."""
     from service.workplan.coverage import coverage_for
 
@@ -350,16 +372,36 @@ def submit_work_plan(plan: WorkPlan) -> WorkPlan:
             "Every recommendation must be covered by an activity or excluded with a reason "
             f"before the plan is submitted; uncovered: {', '.join(uncovered)}."
         )
-    return _transition(plan, WorkPlanStatus.DRAFT, WorkPlanStatus.SUBMITTED)
+    body, on, meeting, symbol = _decision(decision)
+    return _transition(
+        plan,
+        WorkPlanStatus.DRAFT,
+        WorkPlanStatus.SUBMITTED,
+        submitted_to=body,
+        submitted_on=on,
+        submission_meeting=meeting,
+        submission_symbol=symbol,
+    )
 
 
 def reopen_work_plan(plan: WorkPlan) -> WorkPlan:
     return _transition(plan, WorkPlanStatus.SUBMITTED, WorkPlanStatus.DRAFT)
 
 
-def approve_work_plan(plan: WorkPlan) -> WorkPlan:
+def approve_work_plan(plan: WorkPlan, decision: dict | None = None) -> WorkPlan:
     """Submitted -> approved; the earlier approved versions of the plan become superseded."""
-    _transition(plan, WorkPlanStatus.SUBMITTED, WorkPlanStatus.APPROVED)
+    body, on, meeting, symbol = _decision(decision)
+    if plan.submitted_on and on < plan.submitted_on:
+        raise InputError("The plan cannot be approved before it was submitted.", "date")
+    _transition(
+        plan,
+        WorkPlanStatus.SUBMITTED,
+        WorkPlanStatus.APPROVED,
+        approved_by=body,
+        approved_on=on,
+        approval_meeting=meeting,
+        approval_symbol=symbol,
+    )
     earlier = db.session.execute(
         sa.select(WorkPlan).where(
             WorkPlan.code == plan.code,
@@ -368,7 +410,7 @@ def approve_work_plan(plan: WorkPlan) -> WorkPlan:
         )
     ).scalars()
     for old in earlier:
-        _transition(old, WorkPlanStatus.APPROVED, WorkPlanStatus.SUPERSEDED)
+        _transition(old, WorkPlanStatus.APPROVED, WorkPlanStatus.SUPERSEDED, superseded_by=plan)
     return plan
 
 
@@ -383,6 +425,11 @@ def activity_record(activity: Activity) -> dict:
             link.recommendation.reference for link in activity.recommendation_links
         ),
         "bodies": sorted([link.body.code, link.role.value] for link in activity.body_links),
+        "other_efforts": [[e.organization, e.title, e.url, e.note] for e in activity.other_efforts],
+        "body_bases": sorted(
+            [link.body.code, link.basis.value, link.basis_quote, link.basis_note]
+            for link in activity.body_links
+        ),
     }
 
 
@@ -440,7 +487,21 @@ def archive_activity(activity: Activity) -> Activity:
 def add_progress_note(activity: Activity, data: dict) -> ProgressNote:
     if activity.is_archived:
         raise ConflictError(f"Activity {activity.code} is archived.")
-    ensure_progress_recordable(activity.work_plan)
+    plan = activity.work_plan
+    ensure_progress_recordable(plan)
+    noted_on = data["noted_on"]
+    if (plan.period_start and noted_on < plan.period_start) or (
+        plan.period_end and noted_on > plan.period_end
+    ):
+        raise InputError(
+            f"The date is outside the plan's period ({plan.period_start} to {plan.period_end}).",
+            "noted_on",
+        )
+    if data.get("amount_spent") is not None and not activity.currency:
+        raise InputError(
+            "Record the activity's estimated cost and currency before amounts spent.",
+            "amount_spent",
+        )
     note = ProgressNote(activity=activity, author=current_actor().label, **data)
     db.session.add(note)
     touch(activity)  # the activity shows its notes: its ETag must change
@@ -462,8 +523,13 @@ def _ensure_code_free(plan: WorkPlan, code: str) -> None:
 def _set_activity_fields(activity: Activity, data: dict) -> None:
     references = data.pop("recommendations", None)
     bodies = data.pop("bodies", None)
+    efforts = data.pop("other_efforts", None)
     for name, value in data.items():
         setattr(activity, name, value)
+    if activity.estimated_cost is not None and not activity.currency:
+        raise InputError("Give the currency (ISO 4217) of the estimated cost.", "currency")
+    if efforts is not None:
+        activity.other_efforts = [OtherEffort(**row) for row in efforts]
     if references is not None:
         found = _recommendations_by_reference(references, "recommendations")
         have = {link.recommendation_id: link for link in activity.recommendation_links}
@@ -478,8 +544,27 @@ def _set_activity_fields(activity: Activity, data: dict) -> None:
             body = _body_by_code(row["body"], f"bodies.{i}.body")
             link = have.get(body.id) or ActivityBody(body=body)
             link.role = row["role"]
+            link.basis = row.get("basis", BodyBasis.PROPOSED)
+            link.basis_quote = row.get("basis_quote")
+            link.basis_note = row.get("basis_note")
             links.append(link)
         activity.body_links = links
+    if references is not None or bodies is not None:
+        _check_named_bases(activity)
+
+
+def _check_named_bases(activity: Activity) -> None:
+    """A `named` body must be named, in the quoted words, by a recommendation the activity cites."""
+    cited = [link.recommendation for link in activity.recommendation_links]
+    for i, link in enumerate(activity.body_links):
+        if link.basis != BodyBasis.NAMED:
+            continue
+        problem = quote_problem(link.basis_quote, link.body, cited)
+        if problem:
+            raise InputError(
+                f"{link.body.code}: {problem} Quote them, or mark the link as proposed.",
+                f"bodies.{i}.basis_quote",
+            )
 
 
 def _recommendations_by_reference(references: list[str], field: str) -> dict:
@@ -518,6 +603,7 @@ ACTIVITY_LOADING = (
     selectinload(Activity.recommendation_links).selectinload(ActivityRecommendation.recommendation),
     selectinload(Activity.body_links).selectinload(ActivityBody.body),
     selectinload(Activity.progress_notes),
+    selectinload(Activity.other_efforts),
 )
 
 

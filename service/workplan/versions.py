@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -14,6 +15,7 @@ from service.workplan.models import (
     ActivityBody,
     ActivityRecommendation,
     CoverageExclusion,
+    OtherEffort,
     WorkPlan,
     WorkPlanStatus,
 )
@@ -37,6 +39,10 @@ COPIED_ACTIVITY_FIELDS = (
     "indicators",
     "timeline",
     "status",
+    "estimated_cost",
+    "currency",
+    "funding_source",
+    "subject_to_resources",
 )
 
 
@@ -76,7 +82,18 @@ def new_version(plan: WorkPlan) -> WorkPlan:
                 for link in activity.recommendation_links
             ],
             body_links=[
-                ActivityBody(body=link.body, role=link.role) for link in activity.body_links
+                ActivityBody(
+                    body=link.body,
+                    role=link.role,
+                    basis=link.basis,
+                    basis_quote=link.basis_quote,
+                    basis_note=link.basis_note,
+                )
+                for link in activity.body_links
+            ],
+            other_efforts=[
+                OtherEffort(organization=e.organization, title=e.title, url=e.url, note=e.note)
+                for e in activity.other_efforts
             ],
         )
         for activity in load_activities(plan)
@@ -124,6 +141,10 @@ def comparable_activity(activity: Activity) -> dict:
         "recommendations": [r.reference for r in cited_recommendations(activity)],
         "lead_bodies": [b.code for b in lead_bodies(activity)],
         "supporting_bodies": [b.code for b in supporting_bodies(activity)],
+        "proposed_bodies": sorted(
+            link.body.code for link in activity.body_links if link.basis.value == "proposed"
+        ),
+        "other_efforts": [f"{e.organization}: {e.title}" for e in activity.other_efforts],
     }
 
 
@@ -136,6 +157,8 @@ def comparable_plan(plan: WorkPlan) -> dict:
 
 
 def _plain(value):
+    if isinstance(value, Decimal):
+        return str(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return getattr(value, "value", value)
