@@ -1,7 +1,7 @@
 """Work plan fidelity: basis of body links, aliases, lettered items, texts loaded, inferred dates
 
 Revision ID: 7d7b46d73423
-Revises: c2282ff31e18
+Revises: 6db1e5025fcf
 Create Date: 2026-11-30 03:33:17.245414
 
 """
@@ -13,7 +13,7 @@ import service.core.db
 
 # revision identifiers, used by Alembic.
 revision = '7d7b46d73423'
-down_revision = 'c2282ff31e18'
+down_revision = '6db1e5025fcf'
 branch_labels = None
 depends_on = None
 
