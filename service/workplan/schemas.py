@@ -1,7 +1,6 @@
 """Work-plan schemas: what the API shows and accepts for documents, plans and activities."""
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import marshmallow as ma
 
@@ -372,8 +371,10 @@ def _currency(value: str | None) -> None:
         raise ma.ValidationError("Not an ISO 4217 currency code (e.g. USD).")
 
 
+# The spec states the range as plain numbers (apispec would write Decimal objects).
+AMOUNT_RANGE = {"minimum": 0, "maximum": 999_999_999_999}
 AMOUNT = ma.validate.Range(
-    min=0, max=Decimal("999999999999.99"), error="Must not be negative (at most 999999999999.99)."
+    min=0, max=999_999_999_999, error="Must not be negative (at most 999999999999)."
 )
 
 
@@ -430,7 +431,7 @@ class ActivityUpdateSchema(ma.Schema):
         places=2,
         validate=AMOUNT,
         allow_nan=False,
-        metadata={"description": "Estimated cost (give currency too)"},
+        metadata={"description": "Estimated cost (give currency too)", **AMOUNT_RANGE},
     )
     currency = CleanString(
         allow_none=True, validate=lambda v: _currency(v), metadata={"description": "ISO 4217"}
@@ -477,7 +478,10 @@ class ProgressNoteInputSchema(ma.Schema):
         places=2,
         validate=AMOUNT,
         allow_nan=False,
-        metadata={"description": "Spent since the last note, in the activity's currency"},
+        metadata={
+            "description": "Spent since the last note, in the activity's currency",
+            **AMOUNT_RANGE,
+        },
     )
 
     @ma.validates("noted_on")
