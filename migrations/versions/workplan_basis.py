@@ -28,10 +28,7 @@ def upgrade():
             batch_op.f('ck_activity_bodies_named_basis_quoted'),
             "basis <> 'named' OR basis_quote IS NOT NULL",
         )
-        if op.get_bind().dialect.name != 'sqlite':  # SQLite's batch copy already carries it
-            batch_op.create_check_constraint(
-                batch_op.f('ck_activity_bodies_body_basis'), "basis IN ('named', 'proposed')"
-            )
+        # The enumeration's own CHECK (ck_activity_bodies_body_basis) comes with add_column.
 
     with op.batch_alter_table('recommendations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('item', sa.String(length=10), server_default='', nullable=False))
