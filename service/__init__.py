@@ -96,14 +96,22 @@ def _safe_request_id(value: str) -> bool:
 
 def configure_authentication(app: Flask) -> None:
     from service.core.authentication import configure_authentication as configure
+    from service.core.db import db
     from service.core.limits import configure_limits
+    from service.identity.models import User
+    from service.oauth.tokens import HashedBearerTokenValidator
 
     if app.config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = app.config["PROXY_FIX"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    configure(app)
+    # The core asks the features through these two, never by importing them.
+    configure(
+        app,
+        load_person=lambda user_id: db.session.get(User, user_id),
+        token_validator=HashedBearerTokenValidator(),
+    )
     configure_limits(app)
 
 

@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import g, has_request_context
 
-from service.audit.models import ActorType, AuditAction, AuditEntry
+from service.audit.models import AuditAction, AuditEntry
+from service.core.actor import COMMAND_LINE as COMMAND_LINE
+from service.core.actor import Actor as Actor
+from service.core.actor import current_actor
 from service.core.db import db
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who makes a change: a person, a partner system, or the command line."""
-
-    type: ActorType
-    id: str | None
-    label: str
-
 
 # Derived or secret columns never go into the log (hashes of secrets are still secrets).
 NOT_AUDITED = frozenset({"search_text", "password_hash", "client_secret_hash", "token_hash"})
-
-COMMAND_LINE = Actor(ActorType.CLI, None, "command line")
-
-
-def current_actor() -> Actor:
-    if has_request_context() and g.get("actor") is not None:
-        return g.actor
-    return COMMAND_LINE
 
 
 def _json_safe(value):

@@ -10,14 +10,20 @@ from __future__ import annotations
 import enum
 import functools
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import sqlalchemy as sa
 from flask import g
 from flask_smorest import abort
 
-from service.audit.log import Actor
-from service.audit.models import ActorType
-from service.identity.models import Role
+from service.core.actor import Actor, ActorType
+
+
+class Role(enum.StrEnum):
+    """What a person may do, given by the secretariat (an invitation, or `users invite`)."""
+
+    SECRETARIAT = "secretariat"
+    FOCAL_POINT = "focal_point"  # of one member state
 
 
 class Scope(enum.StrEnum):
@@ -28,6 +34,33 @@ class Scope(enum.StrEnum):
 
 
 ALL_SCOPES = frozenset(Scope)
+
+
+class Person(Protocol):
+    """What the rule reads of a signed-in person (identity's User)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def role(self) -> Role | None: ...
+    @property
+    def member_state_code(self) -> str | None: ...
+    @property
+    def is_active(self) -> bool: ...
+
+
+class PartnerSystem(Protocol):
+    """What the rule reads of a partner system (oauth's ApiClient)."""
+
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def member_state_code(self) -> str | None: ...
+
 
 # What each role of a person may do; member-state limits come on top (see may_edit_state).
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
@@ -57,7 +90,7 @@ class Principal:
         return scope in self.scopes
 
 
-def principal_for_user(user) -> Principal:
+def principal_for_user(user: Person) -> Principal:
     role = user.role if user.is_active else None
     return Principal(
         actor=Actor(ActorType.USER, str(user.id), user.email),
@@ -68,7 +101,7 @@ def principal_for_user(user) -> Principal:
     )
 
 
-def principal_for_client(client, granted_scope: str) -> Principal:
+def principal_for_client(client: PartnerSystem, granted_scope: str) -> Principal:
     scopes = frozenset(Scope(s) for s in granted_scope.split() if s in ALL_SCOPES)
     if client.member_state_code is None:
         scopes -= {Scope.DIRECTORY_WRITE}

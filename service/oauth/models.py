@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.core.db import TimestampMixin, UTCDateTime, db
+from service.oauth.credentials import secret_matches
 
 
 class ApiClient(TimestampMixin, db.Model):
@@ -62,9 +63,7 @@ class ApiClient(TimestampMixin, db.Model):
         return False
 
     def check_client_secret(self, client_secret: str) -> bool:
-        from service.oauth.tokens import secret_matches
-
-        return secret_matches(self, client_secret)
+        return secret_matches(self.client_secret_hash, client_secret)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method in {"client_secret_basic", "client_secret_post"}

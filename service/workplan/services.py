@@ -8,11 +8,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from service.audit.log import current_actor, record, snapshot
 from service.audit.models import AuditAction
 from service.core.db import db, touch
+from service.workplan.coverage import coverage_for
+from service.workplan.loading import ACTIVITY_LOADING as ACTIVITY_LOADING
+from service.workplan.loading import PLAN_LOADING as PLAN_LOADING
+from service.workplan.loading import load_activities as load_activities
 from service.workplan.models import (
     Activity,
     ActivityBody,
@@ -342,8 +345,6 @@ def _transition(plan: WorkPlan, allowed_from: WorkPlanStatus, to: WorkPlanStatus
 
 def submit_work_plan(plan: WorkPlan) -> WorkPlan:
     """Draft -> submitted to the Committee, only when every recommendation is accounted for."""
-    from service.workplan.coverage import coverage_for
-
     uncovered = [e.recommendation.reference for e in coverage_for(plan).entries if e.uncovered]
     if uncovered:
         raise ConflictError(
@@ -494,31 +495,6 @@ def _recommendations_by_reference(references: list[str], field: str) -> dict:
             where = f"{field}.{i}.recommendation" if field == "exclusions" else f"{field}.{i}"
             raise InputError(f"No recommendation with reference {reference!r}.", where)
     return found
-
-
-def load_activities(plan: WorkPlan, include_archived: bool = False) -> list[Activity]:
-    """The plan's activities with their links, in a fixed number of queries."""
-    statement = (
-        sa.select(Activity)
-        .where(Activity.work_plan_id == plan.id)
-        .options(*ACTIVITY_LOADING)
-        .order_by(Activity.code)
-    )
-    if not include_archived:
-        statement = statement.where(Activity.archived_at.is_(None))
-    return list(db.session.execute(statement).scalars())
-
-
-PLAN_LOADING = (
-    selectinload(WorkPlan.mandates),
-    selectinload(WorkPlan.exclusions).joinedload(CoverageExclusion.recommendation),
-)
-
-ACTIVITY_LOADING = (
-    selectinload(Activity.recommendation_links).selectinload(ActivityRecommendation.recommendation),
-    selectinload(Activity.body_links).selectinload(ActivityBody.body),
-    selectinload(Activity.progress_notes),
-)
 
 
 def lead_bodies(activity: Activity) -> list[ResponsibleBody]:
