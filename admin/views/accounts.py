@@ -23,18 +23,9 @@ from service.audit.models import AuditAction
 from service.core.access import ALL_SCOPES
 from service.core.authentication import signed_in_user
 from service.identity.models import Invitation, Role, User
-from service.identity.services import AccessError, invite, set_access
-from service.oauth.cli import ClientError, register_client, revoke_client
+from service.identity.services import invite, set_access
+from service.oauth.cli import register_client, revoke_client
 from service.oauth.models import ApiClient
-
-
-def access_error(field: str):
-    """identity/oauth refusals carry only a message: put it next to the field it is about."""
-
-    def convert(error: Exception) -> ma.ValidationError:
-        return ma.ValidationError({field: [str(error)]})
-
-    return convert
 
 
 def every_state():
@@ -58,6 +49,7 @@ class UserView(RecordView):
     """Accounts come from sign-ins; the secretariat sets or revokes their role and state."""
 
     form = UserForm
+    field_aliases = {"member_state_code": "member_state"}  # RuleError fields -> form
     column_list = [
         "email",
         "name",
@@ -93,10 +85,7 @@ class UserView(RecordView):
 
     def update_record(self, form, model):
         role, state = role_and_state(form)
-        try:
-            return set_access(model, role, state)
-        except AccessError as error:
-            raise access_error("member_state")(error) from None
+        return set_access(model, role, state)
 
 
 # -- invitations -------------------------------------------------------------------------
@@ -122,6 +111,7 @@ class InvitationView(RecordView):
     """Invite a person's email to a role; the first verified sign-in with it binds the account."""
 
     form = InvitationForm
+    field_aliases = {"member_state_code": "member_state"}  # RuleError fields -> form
     can_edit = False
     column_list = ["email", "role", "member_state_code", "status", "invited_by", "created_at"]
     column_labels = {"member_state_code": "State"}
@@ -148,10 +138,7 @@ class InvitationView(RecordView):
         except EmailNotValidError as error:
             raise ma.ValidationError({"email": [str(error)]}) from None
         role, state = role_and_state(form)
-        try:
-            return invite(email, role, state, signed_in_user())
-        except AccessError as error:
-            raise access_error("member_state")(error) from None
+        return invite(email, role, state, signed_in_user())
 
     @action("revoke", "Revoke", "Revoke the selected invitations?")
     def action_revoke(self, ids):
@@ -184,6 +171,7 @@ class ApiClientView(RecordView):
     """Partner systems' credentials: the secret is shown once at creation; only a hash is kept."""
 
     form = ApiClientForm
+    field_aliases = {"member_state_code": "member_state"}  # RuleError fields -> form
     can_edit = False
     column_list = ["name", "client_id", "scope", "member_state_code", "created_at", "revoked_at"]
     column_labels = {"member_state_code": "State", "revoked_at": "Revoked"}
@@ -205,15 +193,11 @@ class ApiClientView(RecordView):
         return form
 
     def create_record(self, form):
-        try:
-            client, secret = register_client(
-                form.name.data.strip(),
-                " ".join(form.scope.data or []),
-                form.member_state.data or None,
-            )
-        except ClientError as error:
-            field = "member_state" if "state" in str(error) else "scope"
-            raise ma.ValidationError({field: [str(error)]}) from None
+        client, secret = register_client(
+            form.name.data.strip(),
+            " ".join(form.scope.data or []),
+            form.member_state.data or None,
+        )
         creator = signed_in_user()
         client.created_by_id = creator.id if creator else None
         return client, secret

@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from admin.forms import AdminForm, raw_value
 from service.core.access import Principal, current_principal
 from service.core.db import db
+from service.core.errors import RuleError
 from service.core.text import spreadsheet_safe
 from service.directory.models import MemberState
 
@@ -109,12 +110,11 @@ def show_errors(form, messages, aliases: dict[str, str] | None = None) -> None:
 
 
 def rule_messages(error: Exception) -> dict | None:
-    """The field messages of a rejected change, whichever layer rejected it."""
-    from service.workplan.services import WorkPlanRuleError
-
+    """The field messages of a rejected change, whichever layer rejected it: the input schema
+    (ValidationError), a service (RuleError, by its field) or the access rule (HTTPException)."""
     if isinstance(error, ma.ValidationError):
         return error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
-    if isinstance(error, WorkPlanRuleError):
+    if isinstance(error, RuleError):
         field = (error.field or "_schema").split(".")[0]
         return {field: [error.message]}
     if isinstance(error, HTTPException):

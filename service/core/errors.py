@@ -1,14 +1,20 @@
-"""Errors as RFC 9457 problem documents on the API; ordinary pages everywhere else."""
+"""Errors as RFC 9457 problem documents on the API; ordinary pages everywhere else.
+
+`RuleError` is the one error every service raises when a change breaks a rule; it is turned
+into a problem document here (`rule_broken`) and into form errors in the admin
+(`admin.views.base.rule_messages`), both by its field, never by its text.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
 
 from service.core.db import db
 
@@ -16,6 +22,32 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 API_PREFIX = "/api/"
+
+# Machine codes of broken rules whose cause is the record's current state (409), not the input
+# (422): a duplicate, an archived or frozen record, a record still in use, any other conflict.
+CONFLICT_CODES = frozenset({"conflict", "duplicate", "archived", "frozen", "in_use"})
+
+
+class RuleError(Exception):
+    """A change that breaks a rule of the service.
+
+    `field`: the input field at fault (dotted path), or None when the record's state is;
+    `code`: what kind of rule, for programs ("invalid", "unknown", "duplicate", "archived", ...);
+    `message`: what a person reads.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.code = code
+
+    @property
+    def status(self) -> int:
+        return 409 if self.code in CONFLICT_CODES else 422
+
+    def __repr__(self) -> str:
+        return f"RuleError({self.message!r}, field={self.field!r}, code={self.code!r})"
 
 
 class FieldErrorSchema(Schema):
@@ -100,7 +132,22 @@ def http_error_response(error: HTTPException):
     return problem(error.code or 500, error.name, detail, errors, headers)
 
 
+def rule_broken(error: RuleError) -> Response | tuple[str, int]:
+    """A broken rule: 422 or 409, naming the field when there is one."""
+    db.session.rollback()
+    if not is_api_request():
+        return error.message, error.status
+    errors = None
+    detail = error.message
+    if error.field:
+        errors = [{"field": error.field, "location": "json", "message": error.message}]
+        detail = f"{error.field}: {error.message}"
+    return problem(error.status, HTTP_STATUS_CODES[error.status], detail, errors)
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(RuleError, rule_broken)
+
     @app.errorhandler(IntegrityError)
     def integrity_error(error: IntegrityError):
         db.session.rollback()

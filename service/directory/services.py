@@ -7,7 +7,6 @@ each member state it touches, writes the audit entry in the same transaction and
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask_smorest import abort
 
 from service.audit.log import current_actor, record, snapshot
 from service.audit.models import AuditAction
@@ -18,6 +17,7 @@ from service.core.access import (
     may_see_secretariat_only,
 )
 from service.core.db import db, touch, utcnow
+from service.core.errors import RuleError
 from service.directory.models import Authority, Channel, Competence, ContactPoint
 
 CHANNEL_FIELDS = ("type", "value", "label", "preferred")
@@ -44,18 +44,9 @@ def contact_snapshot(contact: ContactPoint) -> dict:
 # -- rejections ------------------------------------------------------------------------------
 
 
-def invalid(field: str, message: str):
-    """A 422 naming the field, shaped like the schemas' own validation errors."""
-    abort(422, message=f"{field}: {message}", messages={"json": {field: [message]}})
-
-
-def conflict(message: str):
-    abort(409, message=message)
-
-
 def _ensure_live(entry, what: str) -> None:
     if entry.is_archived:
-        conflict(f"This {what} is archived: restore it first.")
+        raise RuleError(f"This {what} is archived: restore it first.", code="archived")
 
 
 def _competences(codes: list[str]) -> list[Competence]:
@@ -100,9 +91,10 @@ def _ensure_unique_name(member_state_code: str, name: str, authority_id: int | N
         )
     ).first()
     if clash:
-        conflict(
+        raise RuleError(
             f"{member_state_code} already has an authority named {name!r} (id {clash.id}, "
-            "possibly archived)."
+            "possibly archived).",
+            code="duplicate",
         )
 
 
@@ -144,7 +136,7 @@ def update_authority(authority: Authority, data: dict) -> Authority:
 def archive_authority(authority: Authority) -> None:
     ensure_may_edit_state(authority.member_state_code)
     if authority.is_archived:
-        conflict("This authority is already archived.")
+        raise RuleError("This authority is already archived.", code="archived")
     live_contacts = db.session.execute(
         sa.select(sa.func.count()).where(
             ContactPoint.authority_id == authority.id, ContactPoint.archived_at.is_(None)
@@ -152,15 +144,17 @@ def archive_authority(authority: Authority) -> None:
     ).scalar_one()
     if live_contacts:
         if may_see_secretariat_only(current_principal()):
-            conflict(
+            raise RuleError(
                 f"This authority still has {live_contacts} contact point(s): archive or move "
-                "them first."
+                "them first.",
+                code="in_use",
             )
         # The count includes secretariat-only contacts: telling it to anyone else would reveal
         # that such contacts exist, and how many.
-        conflict(
+        raise RuleError(
             "This authority still has live contact points: archive or move them first. If you "
-            "see none, ask the secretariat for help."
+            "see none, ask the secretariat for help.",
+            code="in_use",
         )
     before = authority_snapshot(authority)
     authority.archived_at = utcnow()
@@ -170,7 +164,7 @@ def archive_authority(authority: Authority) -> None:
 def restore_authority(authority: Authority) -> Authority:
     ensure_may_edit_state(authority.member_state_code)
     if not authority.is_archived:
-        conflict("This authority is not archived.")
+        raise RuleError("This authority is not archived.", code="conflict")
     before = authority_snapshot(authority)
     authority.archived_at = None
     _save(AuditAction.RESTORE, authority, before, authority_snapshot)
@@ -197,15 +191,21 @@ def _mark_verified(entry) -> None:
 def _live_authority(authority_id: int) -> Authority:
     authority = db.session.get(Authority, authority_id)
     if authority is None:
-        invalid("authority_id", f"No authority with id {authority_id}.")
+        raise RuleError(
+            f"No authority with id {authority_id}.", field="authority_id", code="unknown"
+        )
     if authority.is_archived:
-        invalid("authority_id", f"Authority {authority_id} is archived.")
+        raise RuleError(
+            f"Authority {authority_id} is archived.", field="authority_id", code="invalid"
+        )
     return authority
 
 
 def _check_hours(contact: ContactPoint) -> None:
     if contact.hours and not contact.available_24_7 and not contact.time_zone:
-        invalid("time_zone", "Give the IANA time zone the hours are in.")
+        raise RuleError(
+            "Give the IANA time zone the hours are in.", field="time_zone", code="invalid"
+        )
 
 
 def _channels(rows: list[dict]) -> list[Channel]:
@@ -274,7 +274,7 @@ def update_contact(contact: ContactPoint, data: dict) -> ContactPoint:
 def archive_contact(contact: ContactPoint) -> None:
     _ensure_may_change(contact)
     if contact.is_archived:
-        conflict("This contact point is already archived.")
+        raise RuleError("This contact point is already archived.", code="archived")
     before = contact_snapshot(contact)
     contact.archived_at = utcnow()
     _save(AuditAction.ARCHIVE, contact, before, contact_snapshot)
@@ -283,9 +283,9 @@ def archive_contact(contact: ContactPoint) -> None:
 def restore_contact(contact: ContactPoint) -> ContactPoint:
     _ensure_may_change(contact)
     if not contact.is_archived:
-        conflict("This contact point is not archived.")
+        raise RuleError("This contact point is not archived.", code="conflict")
     if contact.authority.is_archived:
-        conflict("Its authority is archived: restore the authority first.")
+        raise RuleError("Its authority is archived: restore the authority first.", code="archived")
     before = contact_snapshot(contact)
     contact.archived_at = None
     _save(AuditAction.RESTORE, contact, before, contact_snapshot)

@@ -7,8 +7,9 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from service.core.db import db
+from service.core.errors import RuleError
 from service.identity.models import Role, User
-from service.identity.services import AccessError, create_local_admin, invite, set_access
+from service.identity.services import create_local_admin, invite, set_access
 
 
 @click.group("users")
@@ -26,7 +27,7 @@ def create_admin(email: str, password: str) -> None:
     """Create (or reset) a secretariat account with a local password."""
     try:
         user = create_local_admin(email, password)
-    except AccessError as error:
+    except RuleError as error:
         raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(f"Secretariat account {user.email} can sign in at /auth/login.")
@@ -41,7 +42,7 @@ def invite_command(email: str, role: str, member_state: str | None) -> None:
     """Invite an email address: the first login with it gets this role."""
     try:
         invitation = invite(email, Role(role), member_state and member_state.upper(), None)
-    except AccessError as error:
+    except RuleError as error:
         raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(f"Invited {invitation.email} as {role}.")

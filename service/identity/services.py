@@ -10,20 +10,23 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from service.audit.log import record, snapshot
 from service.audit.models import AuditAction
 from service.core.db import db
+from service.core.errors import RuleError
 from service.identity.models import Invitation, Role, User
 
 INVITATION_LIFETIME = timedelta(days=30)
 
 
-class AccessError(ValueError):
-    """A request about someone's access that cannot be honoured, with the reason."""
+# The name callers used before the one RuleError; the same type.
+AccessError = RuleError
 
 
 def _check_role_state(role: Role, member_state_code: str | None) -> None:
     if role == Role.FOCAL_POINT and not member_state_code:
-        raise AccessError("A focal point must belong to a member state.")
+        raise RuleError("A focal point must belong to a member state.", field="member_state_code")
     if role == Role.SECRETARIAT and member_state_code:
-        raise AccessError("The secretariat is not bound to a member state.")
+        raise RuleError(
+            "The secretariat is not bound to a member state.", field="member_state_code"
+        )
 
 
 def invite(email: str, role: Role, member_state_code: str | None, invited_by: User | None):
@@ -111,7 +114,7 @@ def set_access(user: User, role: Role | None, member_state_code: str | None) -> 
 
 def create_local_admin(email: str, password: str) -> User:
     if len(password) < 12:
-        raise AccessError("The password must be at least 12 characters long.")
+        raise RuleError("The password must be at least 12 characters long.", field="password")
     email = email.strip().lower()
     user = db.session.execute(
         sa.select(User).where(User.email == email, User.issuer.is_(None))

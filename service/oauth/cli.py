@@ -13,13 +13,13 @@ from service.audit.log import record, snapshot
 from service.audit.models import AuditAction
 from service.core.access import ALL_SCOPES, Scope
 from service.core.db import db
+from service.core.errors import RuleError
 from service.directory.models import MemberState
 from service.oauth.models import ApiClient, OAuthToken
 from service.oauth.tokens import digest, new_client_credentials
 
-
-class ClientError(ValueError):
-    """A client registration that cannot be honoured, with the reason."""
+# The name callers used before the one RuleError; the same type.
+ClientError = RuleError
 
 
 def register_client(name: str, scope: str, member_state_code: str | None) -> tuple[ApiClient, str]:
@@ -27,14 +27,24 @@ def register_client(name: str, scope: str, member_state_code: str | None) -> tup
     scopes = scope.split()
     unknown = sorted(set(scopes) - set(ALL_SCOPES))
     if unknown:
-        raise ClientError(f"Unknown scope(s): {', '.join(unknown)}.")
+        raise RuleError(f"Unknown scope(s): {', '.join(unknown)}.", field="scope")
     if Scope.DIRECTORY_WRITE in scopes and not member_state_code:
-        raise ClientError("directory:write is only granted to a client bound to a member state.")
+        raise RuleError(
+            "directory:write is only granted to a client bound to a member state.",
+            field="member_state_code",
+        )
     if Scope.WORKPLAN_WRITE in scopes and member_state_code:
         # the work plan is the secretariat's: a member state's system may not rewrite it
-        raise ClientError("workplan:write is not granted to a client bound to a member state.")
+        raise RuleError(
+            "workplan:write is not granted to a client bound to a member state.",
+            field="member_state_code",
+        )
     if member_state_code and db.session.get(MemberState, member_state_code) is None:
-        raise ClientError(f"No member state with code {member_state_code}.")
+        raise RuleError(
+            f"No member state with code {member_state_code}.",
+            field="member_state_code",
+            code="unknown",
+        )
     client_id, secret = new_client_credentials()
     client = ApiClient(
         client_id=client_id,
@@ -77,7 +87,7 @@ def create_command(name: str, scope: str, member_state: str | None) -> None:
     """Register a client; prints its id and secret once, as JSON."""
     try:
         client, secret = register_client(name, scope, member_state and member_state.upper())
-    except ClientError as error:
+    except RuleError as error:
         raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(

@@ -9,7 +9,6 @@ from service.core.access import Scope, require
 from service.core.api import API_PREFIX, get_or_404, page_of, paginated
 from service.core.db import db, matches_text
 from service.workplan import services
-from service.workplan.api import handle_rule_errors
 from service.workplan.models import Recommendation, ResponsibleBody, SourceDocument
 from service.workplan.plan_routes import activities, work_plans
 from service.workplan.schemas import (
@@ -235,4 +234,3 @@ class BodyById(MethodView):
 
 
 blueprints = (documents, recommendations, bodies, work_plans, activities)
-handle_rule_errors(*blueprints)

@@ -1,7 +1,8 @@
 """Changes to the work plan, shared by the API and the admin: rules, links and audit together."""
 
 # Every function changes the session and records the audit entry; the caller commits. A broken
-# rule raises InputError (the input is wrong: 422) or ConflictError (the state forbids it: 409).
+# rule raises RuleError: code "invalid" or "unknown" when the input is wrong (422), "duplicate",
+# "archived", "frozen", "in_use" or "conflict" when the record's state forbids it (409).
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from service.audit.log import current_actor, record, snapshot
 from service.audit.models import AuditAction
 from service.core.db import db, touch
+from service.core.errors import RuleError
 from service.workplan.coverage import coverage_for
 from service.workplan.loading import ACTIVITY_LOADING as ACTIVITY_LOADING
 from service.workplan.loading import PLAN_LOADING as PLAN_LOADING
@@ -32,26 +34,8 @@ from service.workplan.models import (
     work_plan_mandates,
 )
 
-
-class WorkPlanRuleError(Exception):
-    status = 409
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-class InputError(WorkPlanRuleError):
-    """The input names something that does not exist or breaks a rule of the domain."""
-
-    status = 422
-
-
-class ConflictError(WorkPlanRuleError):
-    """The current state of the record forbids the change."""
-
-    status = 409
+# The name callers used before the one RuleError; the same type.
+WorkPlanRuleError = RuleError
 
 
 def _now() -> datetime:
@@ -67,7 +51,7 @@ def _ensure_unique(model, field: str, value, entity=None) -> None:
     if entity is not None:
         statement = statement.where(model.id != entity.id)
     if db.session.execute(statement).first() is not None:
-        raise ConflictError(f"{field} {value!r} is already used.", field)
+        raise RuleError(f"{field} {value!r} is already used.", field=field, code="duplicate")
 
 
 def create_document(data: dict) -> SourceDocument:
@@ -88,14 +72,16 @@ def update_document(document: SourceDocument, data: dict) -> SourceDocument:
 
 def delete_document(document: SourceDocument) -> None:
     if document.recommendations:
-        raise ConflictError(f"{document.code} still has recommendations: delete them first.")
+        raise RuleError(
+            f"{document.code} still has recommendations: delete them first.", code="in_use"
+        )
     cited = db.session.execute(
         sa.select(work_plan_mandates.c.work_plan_id).where(
             work_plan_mandates.c.document_id == document.id
         )
     ).first()
     if cited is not None:
-        raise ConflictError(f"{document.code} is a mandate of a work plan.")
+        raise RuleError(f"{document.code} is a mandate of a work plan.", code="in_use")
     _delete(document)
 
 
@@ -117,8 +103,10 @@ def create_recommendation(data: dict) -> Recommendation:
         )
     ).scalar_one_or_none()
     if clash is not None:
-        raise ConflictError(
-            f"{document.code} already has number {data['number']} ({clash}).", "number"
+        raise RuleError(
+            f"{document.code} already has number {data['number']} ({clash}).",
+            field="number",
+            code="duplicate",
         )
     recommendation = Recommendation(document=document, reference=reference, **data)
     db.session.add(recommendation)
@@ -137,7 +125,7 @@ def delete_recommendation(recommendation: Recommendation) -> None:
             model.recommendation_id == recommendation.id
         )
         if db.session.execute(statement).first() is not None:
-            raise ConflictError(f"{recommendation.reference} is cited by a work plan.")
+            raise RuleError(f"{recommendation.reference} is cited by a work plan.", code="in_use")
     _delete(recommendation)
 
 
@@ -163,7 +151,11 @@ def update_body(body: ResponsibleBody, data: dict) -> ResponsibleBody:
         ancestor = parent
         while ancestor is not None:  # a body may not end up inside itself
             if ancestor.id == body.id:
-                raise InputError(f"{parent_code} is {body.code} or lies within it.", "parent")
+                raise RuleError(
+                    f"{parent_code} is {body.code} or lies within it.",
+                    field="parent",
+                    code="invalid",
+                )
             ancestor = ancestor.parent
         data["parent_id"] = parent.id if parent else None
     return _apply(body, data)
@@ -171,10 +163,10 @@ def update_body(body: ResponsibleBody, data: dict) -> ResponsibleBody:
 
 def delete_body(body: ResponsibleBody) -> None:
     if body.children:
-        raise ConflictError(f"{body.code} still has bodies within it.")
+        raise RuleError(f"{body.code} still has bodies within it.", code="in_use")
     statement = sa.select(ActivityBody.body_id).where(ActivityBody.body_id == body.id)
     if db.session.execute(statement).first() is not None:
-        raise ConflictError(f"{body.code} is responsible for work-plan activities.")
+        raise RuleError(f"{body.code} is responsible for work-plan activities.", code="in_use")
     _delete(body)
 
 
@@ -201,7 +193,7 @@ def _document_by_code(code: str, field: str) -> SourceDocument:
         sa.select(SourceDocument).where(SourceDocument.code == code)
     ).scalar_one_or_none()
     if document is None:
-        raise InputError(f"No document with code {code!r}.", field)
+        raise RuleError(f"No document with code {code!r}.", field=field, code="unknown")
     return document
 
 
@@ -210,7 +202,7 @@ def _body_by_code(code: str, field: str) -> ResponsibleBody:
         sa.select(ResponsibleBody).where(ResponsibleBody.code == code)
     ).scalar_one_or_none()
     if body is None:
-        raise InputError(f"No responsible body with code {code!r}.", field)
+        raise RuleError(f"No responsible body with code {code!r}.", field=field, code="unknown")
     return body
 
 
@@ -228,9 +220,11 @@ FROZEN = {
 def ensure_content_editable(plan: WorkPlan) -> None:
     """Only a draft changes its content (fields, mandates, exclusions, activities)."""
     if plan.is_archived:
-        raise ConflictError(f"Work plan {plan.code} v{plan.plan_version} is archived.")
+        raise RuleError(f"Work plan {plan.code} v{plan.plan_version} is archived.", code="archived")
     if plan.status != WorkPlanStatus.DRAFT:
-        raise ConflictError(f"Work plan {plan.code} v{plan.plan_version} {FROZEN[plan.status]}.")
+        raise RuleError(
+            f"Work plan {plan.code} v{plan.plan_version} {FROZEN[plan.status]}.", code="frozen"
+        )
 
 
 def ensure_progress_recordable(plan: WorkPlan) -> None:
@@ -257,8 +251,10 @@ def create_work_plan(data: dict) -> WorkPlan:
         sa.select(WorkPlan.id).where(WorkPlan.code == data["code"], WorkPlan.plan_version == 1)
     ).first()
     if exists is not None:
-        raise ConflictError(
-            f"Work plan {data['code']} already exists: make a new version of it instead.", "code"
+        raise RuleError(
+            f"Work plan {data['code']} already exists: make a new version of it instead.",
+            field="code",
+            code="duplicate",
         )
     plan = WorkPlan(status=WorkPlanStatus.DRAFT, plan_version=1)
     _set_plan_fields(plan, data)
@@ -284,7 +280,7 @@ def _set_plan_fields(plan: WorkPlan, data: dict) -> None:
     for name, value in data.items():
         setattr(plan, name, value)
     if plan.period_start and plan.period_end and plan.period_start > plan.period_end:
-        raise InputError("The period ends before it starts.", "period_end")
+        raise RuleError("The period ends before it starts.", field="period_end", code="invalid")
     if mandate_codes is not None:
         plan.mandates = [
             _document_by_code(code, f"mandates.{i}") for i, code in enumerate(mandate_codes)
@@ -313,9 +309,10 @@ def _check_exclusions_in_mandates(plan: WorkPlan) -> None:
     mandates = {document.id for document in plan.mandates}
     for i, exclusion in enumerate(plan.exclusions):
         if exclusion.recommendation.document_id not in mandates:
-            raise InputError(
+            raise RuleError(
                 f"{exclusion.recommendation.reference} is not among this plan's mandates.",
-                f"exclusions.{i}.recommendation",
+                field=f"exclusions.{i}.recommendation",
+                code="invalid",
             )
 
 
@@ -330,11 +327,12 @@ def archive_work_plan(plan: WorkPlan) -> WorkPlan:
 
 def _transition(plan: WorkPlan, allowed_from: WorkPlanStatus, to: WorkPlanStatus) -> WorkPlan:
     if plan.is_archived:
-        raise ConflictError(f"Work plan {plan.code} v{plan.plan_version} is archived.")
+        raise RuleError(f"Work plan {plan.code} v{plan.plan_version} is archived.", code="archived")
     if plan.status != allowed_from:
-        raise ConflictError(
+        raise RuleError(
             f"Work plan {plan.code} v{plan.plan_version} is {plan.status.value}; "
-            f"only a {allowed_from.value} plan can become {to.value}."
+            f"only a {allowed_from.value} plan can become {to.value}.",
+            code="conflict",
         )
     before = plan_record(plan)
     plan.status = to
@@ -347,9 +345,10 @@ def submit_work_plan(plan: WorkPlan) -> WorkPlan:
     """Draft -> submitted to the Committee, only when every recommendation is accounted for."""
     uncovered = [e.recommendation.reference for e in coverage_for(plan).entries if e.uncovered]
     if uncovered:
-        raise ConflictError(
+        raise RuleError(
             "Every recommendation must be covered by an activity or excluded with a reason "
-            f"before the plan is submitted; uncovered: {', '.join(uncovered)}."
+            f"before the plan is submitted; uncovered: {', '.join(uncovered)}.",
+            code="conflict",
         )
     return _transition(plan, WorkPlanStatus.DRAFT, WorkPlanStatus.SUBMITTED)
 
@@ -390,7 +389,7 @@ def activity_record(activity: Activity) -> dict:
 def work_plan_for_activity(work_plan_id: int) -> WorkPlan:
     plan = db.session.get(WorkPlan, work_plan_id)
     if plan is None:
-        raise InputError(f"No work plan with id {work_plan_id}.", "work_plan")
+        raise RuleError(f"No work plan with id {work_plan_id}.", field="work_plan", code="unknown")
     return plan
 
 
@@ -411,7 +410,7 @@ def create_activity(data: dict) -> Activity:
 def update_activity(activity: Activity, data: dict) -> Activity:
     """Changes an activity; on an approved plan only its status (progress) may change."""
     if activity.is_archived:
-        raise ConflictError(f"Activity {activity.code} is archived.")
+        raise RuleError(f"Activity {activity.code} is archived.", code="archived")
     if set(data) <= {"status"}:
         ensure_progress_recordable(activity.work_plan)
     else:
@@ -430,7 +429,7 @@ def update_activity(activity: Activity, data: dict) -> Activity:
 def archive_activity(activity: Activity) -> Activity:
     ensure_content_editable(activity.work_plan)
     if activity.is_archived:
-        raise ConflictError(f"Activity {activity.code} is already archived.")
+        raise RuleError(f"Activity {activity.code} is already archived.", code="archived")
     before = activity_record(activity)
     activity.archived_at = _now()
     db.session.flush()
@@ -440,7 +439,7 @@ def archive_activity(activity: Activity) -> Activity:
 
 def add_progress_note(activity: Activity, data: dict) -> ProgressNote:
     if activity.is_archived:
-        raise ConflictError(f"Activity {activity.code} is archived.")
+        raise RuleError(f"Activity {activity.code} is archived.", code="archived")
     ensure_progress_recordable(activity.work_plan)
     note = ProgressNote(activity=activity, author=current_actor().label, **data)
     db.session.add(note)
@@ -455,8 +454,10 @@ def _ensure_code_free(plan: WorkPlan, code: str) -> None:
         sa.select(Activity.id).where(Activity.work_plan_id == plan.id, Activity.code == code)
     ).first()
     if taken is not None:
-        raise ConflictError(
-            f"This work plan already has an activity {code} (perhaps archived).", "code"
+        raise RuleError(
+            f"This work plan already has an activity {code} (perhaps archived).",
+            field="code",
+            code="duplicate",
         )
 
 
@@ -493,7 +494,9 @@ def _recommendations_by_reference(references: list[str], field: str) -> dict:
     for i, reference in enumerate(references):
         if reference not in found:
             where = f"{field}.{i}.recommendation" if field == "exclusions" else f"{field}.{i}"
-            raise InputError(f"No recommendation with reference {reference!r}.", where)
+            raise RuleError(
+                f"No recommendation with reference {reference!r}.", field=where, code="unknown"
+            )
     return found
 
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from service.audit.log import record
 from service.audit.models import AuditAction
 from service.core.db import db
+from service.core.errors import RuleError
 from service.workplan.models import (
     Activity,
     ActivityBody,
@@ -18,7 +19,6 @@ from service.workplan.models import (
     WorkPlanStatus,
 )
 from service.workplan.services import (
-    ConflictError,
     activity_record,
     cited_recommendations,
     lead_bodies,
@@ -43,16 +43,17 @@ COPIED_ACTIVITY_FIELDS = (
 def new_version(plan: WorkPlan) -> WorkPlan:
     """A draft copy (plan_version + 1) whose activities each link to the one they copy."""
     if plan.is_archived:
-        raise ConflictError(f"Work plan {plan.code} v{plan.plan_version} is archived.")
+        raise RuleError(f"Work plan {plan.code} v{plan.plan_version} is archived.", code="archived")
     successor = db.session.execute(
         sa.select(WorkPlan.id).where(
             WorkPlan.code == plan.code, WorkPlan.plan_version == plan.plan_version + 1
         )
     ).scalar_one_or_none()
     if successor is not None:
-        raise ConflictError(
+        raise RuleError(
             f"Work plan {plan.code} already has version {plan.plan_version + 1} (id {successor}): "
-            "make the new version from the latest one."
+            "make the new version from the latest one.",
+            code="duplicate",
         )
     copy = WorkPlan(
         **{name: getattr(plan, name) for name in COPIED_PLAN_FIELDS},
