@@ -12,6 +12,8 @@ from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput
 
+from service.core import labels
+
 
 class AdminForm(FlaskForm):
     """Every admin form (and flask-admin's delete and action forms) carries Flask-WTF's token.
@@ -31,7 +33,7 @@ class SubForm(BaseForm):
 
 def enum_options(enum_cls: type[enum.Enum], blank: str | None = None) -> list[tuple[str, str]]:
     """(value, label) pairs: list filters take these."""
-    options = [(member.value, member.value.replace("_", " ")) for member in enum_cls]
+    options = labels.options(enum_cls)
     return [("", blank), *options] if blank is not None else options
 
 

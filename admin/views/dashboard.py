@@ -51,6 +51,6 @@ class DashboardView(ProtectedView, AdminIndexView):
             rows=rows,
             complete=complete,
             plans=plans,
-            statuses=[s.value for s in ActivityStatus],
+            statuses=list(ActivityStatus),
             own_state=principal.member_state_code,
         )

@@ -13,6 +13,7 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from flask import render_template
 
+from service.core.labels import label
 from service.core.text import spreadsheet_safe
 from service.workplan.coverage import Coverage, coverage_for
 from service.workplan.models import Activity, Pillar, WorkPlan
@@ -23,13 +24,6 @@ from service.workplan.services import (
     supporting_bodies,
 )
 
-PILLAR_TITLES = {
-    Pillar.PREVENTION: "Prevention",
-    Pillar.PROTECTION_ASSISTANCE: "Protection and assistance",
-    Pillar.PROSECUTION: "Prosecution",
-    Pillar.COOPERATION_COORDINATION: "Cooperation and coordination",
-    Pillar.FOLLOW_UP: "Follow-up",
-}
 ACTIVITY_COLUMNS = (
     "Code",
     "Activity",
@@ -137,8 +131,7 @@ def _row(activity: Activity) -> ActivityRow:
 def committee_document(plan: WorkPlan) -> CommitteeDocument:
     activities = load_activities(plan)
     pillars = [
-        (PILLAR_TITLES[pillar], [_row(a) for a in activities if a.pillar == pillar])
-        for pillar in Pillar
+        (label(pillar), [_row(a) for a in activities if a.pillar == pillar]) for pillar in Pillar
     ]
     return CommitteeDocument(
         plan=plan,
