@@ -1,4 +1,4 @@
-"""The flask-admin UI for the secretariat and the member-state focal points."""
+"""The flask-admin UI for the secretariat and the member-state focal points (over the features)."""
 
 from __future__ import annotations
 

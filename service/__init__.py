@@ -1,4 +1,7 @@
-"""Directory of National Authorities and Work Plan service (OAS, trafficking in persons)."""
+"""Directory of National Authorities and Work Plan service (OAS, trafficking in persons).
+
+The top layer: `create_app` wires the core, the features, the API, the admin and the commands.
+"""
 
 from __future__ import annotations
 
