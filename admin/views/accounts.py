@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import marshmallow as ma
 from email_validator import EmailNotValidError, validate_email
@@ -12,6 +13,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.form import FormOpts
 from flask_admin.helpers import get_redirect_target
+from werkzeug.wrappers.response import Response
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
@@ -20,7 +22,7 @@ from admin.views.base import RecordView, per_request
 from admin.views.directory import state_choices
 from service.audit.log import record, snapshot
 from service.audit.models import AuditAction
-from service.core.access import ALL_SCOPES
+from service.core.access import ALL_SCOPES, Principal
 from service.core.authentication import signed_in_user
 from service.identity.models import Invitation, Role, User
 from service.identity.services import invite, set_access
@@ -28,11 +30,11 @@ from service.oauth.cli import register_client, revoke_client
 from service.oauth.models import ApiClient
 
 
-def every_state():
+def every_state() -> list[tuple[str, str]]:
     return state_choices(None)
 
 
-def role_and_state(form) -> tuple[Role | None, str | None]:
+def role_and_state(form: Any) -> tuple[Role | None, str | None]:
     role = Role(form.role.data) if form.role.data else None
     return role, form.member_state.data or None
 
@@ -69,21 +71,21 @@ class UserView(RecordView):
     column_export_exclude_list = ["password_hash"]
     column_default_sort = "email"
 
-    def may_create(self, principal):
+    def may_create(self, principal: Principal) -> bool:
         return False  # accounts are made by signing in after an invitation
 
-    def edit_form(self, obj=None):
+    def edit_form(self, obj: Any = None) -> Any:
         form = super().edit_form(obj)
         form.member_state.choices = select([("", "(none)"), *state_choices(None)])
         return form
 
-    def prefill(self, model):
+    def prefill(self, model: Any) -> dict[str, str]:
         return {
             "role": model.role.value if model.role else "",
             "member_state": model.member_state_code or "",
         }
 
-    def update_record(self, form, model):
+    def update_record(self, form: Any, model: Any) -> Any:
         role, state = role_and_state(form)
         return set_access(model, role, state)
 
@@ -97,7 +99,7 @@ class InvitationForm(AdminForm):
     member_state = SelectField("Member state", description="Required for a focal point")
 
 
-def invitation_status(view, context, model, name):
+def invitation_status(view: Any, context: Any, model: Any, name: str) -> str:
     if model.revoked_at:
         return "revoked"
     if model.used_at:
@@ -127,21 +129,21 @@ class InvitationView(RecordView):
     ]
     column_default_sort = ("created_at", True)
 
-    def create_form(self, obj=None):
+    def create_form(self, obj: Any = None) -> Any:
         form = super().create_form(obj)
         form.member_state.choices = select([("", "(none)"), *state_choices(None)])
         return form
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> Any:
         try:
             email = validate_email(form.email.data, check_deliverability=False).normalized
         except EmailNotValidError as error:
             raise ma.ValidationError({"email": [str(error)]}) from None
         role, state = role_and_state(form)
-        return invite(email, role, state, signed_in_user())
+        return invite(email, role, state, signed_in_user())  # type: ignore[arg-type]
 
     @action("revoke", "Revoke", "Revoke the selected invitations?")
-    def action_revoke(self, ids):
+    def action_revoke(self, ids: list) -> None:
         def revoke(invitation: Invitation) -> None:
             if invitation.revoked_at is None and invitation.used_at is None:
                 before = snapshot(invitation)
@@ -187,12 +189,12 @@ class ApiClientView(RecordView):
     column_export_exclude_list = ["client_secret_hash"]
     column_default_sort = ("created_at", True)
 
-    def create_form(self, obj=None):
+    def create_form(self, obj: Any = None) -> Any:
         form = super().create_form(obj)
         form.member_state.choices = select([("", "(none)"), *state_choices(None)])
         return form
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> tuple:
         client, secret = register_client(
             form.name.data.strip(),
             " ".join(form.scope.data or []),
@@ -203,7 +205,7 @@ class ApiClientView(RecordView):
         return client, secret
 
     @expose("/new/", methods=("GET", "POST"))
-    def create_view(self):
+    def create_view(self) -> tuple | Response:
         """Like flask-admin's, but answers the creation with the one page that shows the secret."""
         if request.method != "POST" or not self.can_create:
             return super().create_view()
@@ -227,7 +229,7 @@ class ApiClientView(RecordView):
         )
 
     @action("revoke", "Revoke", "Revoke the selected clients and all their tokens?")
-    def action_revoke(self, ids):
+    def action_revoke(self, ids: list) -> None:
         def revoke(client: ApiClient) -> None:
             if client.revoked_at is None:
                 revoke_client(client)

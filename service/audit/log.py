@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import g, has_request_context
@@ -18,7 +19,7 @@ from service.core.db import db
 NOT_AUDITED = frozenset({"search_text", "password_hash", "client_secret_hash", "token_hash"})
 
 
-def _json_safe(value):
+def _json_safe(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, datetime | date):
@@ -26,7 +27,7 @@ def _json_safe(value):
     return value
 
 
-def snapshot(entity) -> dict:
+def snapshot(entity: Any) -> dict:
     """The entity's own columns, as JSON, for the before/after of an audit entry."""
     mapper = sa.inspect(entity).mapper
     return {
@@ -36,14 +37,14 @@ def snapshot(entity) -> dict:
     }
 
 
-def entity_key(entity) -> str:
+def entity_key(entity: Any) -> str:
     identity = sa.inspect(entity).identity or sa.inspect(entity).mapper.primary_key_from_instance(
         entity
     )
     return "/".join(str(part) for part in identity)
 
 
-def record(action: AuditAction, entity, before: dict | None, after: dict | None) -> AuditEntry:
+def record(action: AuditAction, entity: Any, before: dict | None, after: dict | None) -> AuditEntry:
     """Adds an audit entry to the current session: it commits or rolls back with the change."""
     actor = current_actor()
     entry = AuditEntry(

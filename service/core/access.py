@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import functools
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from flask import g
@@ -94,7 +94,7 @@ def principal_for_user(user: Person) -> Principal:
     role = user.role if user.is_active else None
     return Principal(
         actor=Actor(ActorType.USER, str(user.id), user.email),
-        scopes=ROLE_SCOPES.get(role, frozenset()),
+        scopes=ROLE_SCOPES.get(role, frozenset()) if role is not None else frozenset(),
         role=role,
         member_state_code=user.member_state_code if role == Role.FOCAL_POINT else None,
         from_session=True,
@@ -133,14 +133,16 @@ def may_see_secretariat_only(principal: Principal | None) -> bool:
     return principal is not None and principal.is_secretariat
 
 
-def ensure_may_handle_visibility(visibility) -> None:
+def ensure_may_handle_visibility(visibility: Any) -> None:
     """Only the secretariat handles secretariat-only contact points: nobody else may create,
     change or mark one (they could not see it afterwards)."""
     if str(visibility) == "secretariat" and not may_see_secretariat_only(current_principal()):
         abort(403, message="Only the secretariat may handle secretariat-only contact points.")
 
 
-def visible_contacts_clause(principal: Principal | None, visibility_column) -> sa.ColumnElement:
+def visible_contacts_clause(
+    principal: Principal | None, visibility_column: Any
+) -> sa.ColumnElement:
     if may_see_secretariat_only(principal):
         return sa.true()
     return visibility_column == "network"
@@ -166,15 +168,16 @@ def authenticated() -> Principal:
             message="Authentication required: a bearer token or a signed-in session.",
             headers={"WWW-Authenticate": 'Bearer realm="api"'},
         )
+    assert principal is not None  # abort() raised
     return principal
 
 
-def require(scope: Scope):
+def require(scope: Scope) -> Any:
     """View decorator: 401 without a credential, 403 without the scope. Runs before parsing."""
 
-    def decorator(view):
+    def decorator(view: Any) -> Any:
         @functools.wraps(view)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = authenticated()
             if not principal.has(scope):
                 abort(403, message=f"This credential does not allow {scope.value}.")
@@ -186,7 +189,7 @@ def require(scope: Scope):
             **apidoc.get("manual_doc", {}),
             "security": [{"oauth2": [scope.value]}, {"session": []}],
         }
-        wrapper._apidoc = apidoc
+        wrapper._apidoc = apidoc  # type: ignore[attr-defined]
         return wrapper
 
     return decorator

@@ -8,8 +8,11 @@ into a problem document here (`rule_broken`) and into form errors in the admin
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
+from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -72,7 +75,7 @@ def is_api_request() -> bool:
     return request.path.startswith(API_PREFIX)
 
 
-def _flatten(messages, location: str, prefix: str = ""):
+def _flatten(messages: Any, location: str, prefix: str = "") -> Iterator:
     """webargs/marshmallow messages -> [{field, location, message}, ...]."""
     if isinstance(messages, dict):
         for key, value in messages.items():
@@ -90,7 +93,9 @@ def _flatten(messages, location: str, prefix: str = ""):
             yield {"field": prefix or "_schema", "location": location, "message": str(message)}
 
 
-def problem(status: int, title: str, detail: str | None = None, errors=None, headers=None):
+def problem(
+    status: int, title: str, detail: str | None = None, errors: Any = None, headers: Any = None
+) -> Response:
     body = {"type": "about:blank", "title": title, "status": status, "instance": request.path}
     if detail:
         body["detail"] = detail
@@ -107,7 +112,7 @@ def problem(status: int, title: str, detail: str | None = None, errors=None, hea
     return response
 
 
-def http_error_response(error: HTTPException):
+def http_error_response(error: HTTPException) -> ResponseReturnValue:
     """flask-smorest's handler, limited to the API: other pages keep Flask's own error page."""
     if not is_api_request():
         return error.get_response()
@@ -149,7 +154,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(RuleError, rule_broken)
 
     @app.errorhandler(IntegrityError)
-    def integrity_error(error: IntegrityError):
+    def integrity_error(error: IntegrityError) -> ResponseReturnValue:
         db.session.rollback()
         log.info("integrity error: %s", error.orig)
         if not is_api_request():
@@ -161,14 +166,14 @@ def register_error_handlers(app: Flask) -> None:
         )
 
     @app.errorhandler(StaleDataError)
-    def stale_data(error: StaleDataError):
+    def stale_data(error: StaleDataError) -> ResponseReturnValue:
         db.session.rollback()
         if not is_api_request():
             return "The record was changed by someone else; reload it.", 412
         return problem(412, "Precondition Failed", "The resource was changed by someone else.")
 
     @app.errorhandler(Exception)
-    def unexpected_error(error: Exception):
+    def unexpected_error(error: Exception) -> ResponseReturnValue:
         if isinstance(error, HTTPException):
             return http_error_response(error)
         db.session.rollback()

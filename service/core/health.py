@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
 
 from service.core.db import db
 
@@ -9,12 +10,12 @@ health = Blueprint("health", __name__)
 
 
 @health.get("/healthz")
-def healthz():
+def healthz() -> ResponseReturnValue:
     return jsonify(status="ok")
 
 
 @health.get("/readyz")
-def readyz():
+def readyz() -> ResponseReturnValue:
     try:
         db.session.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError:

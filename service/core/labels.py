@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 E = TypeVar("E", bound=enum.Enum)
 
-_LABELS: dict[type[enum.Enum], Mapping[enum.Enum, str]] = {}
+_LABELS: dict[type[enum.Enum], Mapping[Any, str]] = {}
 
 
 def vocabulary(labels: Mapping[E, str]) -> Mapping[E, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from typing import Any
 
 from service.core.labels import label
 from service.core.text import spreadsheet_safe
@@ -41,7 +42,7 @@ LIST_SEPARATOR = "; "  # several values in one cell (competences, languages, two
 _NUMBER_CHANNELS = frozenset({ChannelType.PHONE, ChannelType.MOBILE, ChannelType.FAX})
 
 
-def _time(value) -> str:
+def _time(value: Any) -> str:
     return value.isoformat() if value else ""
 
 

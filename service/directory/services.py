@@ -6,6 +6,8 @@ each member state it touches, writes the audit entry in the same transaction and
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from service.audit.log import current_actor, record, snapshot
@@ -44,7 +46,7 @@ def contact_snapshot(contact: ContactPoint) -> dict:
 # -- rejections ------------------------------------------------------------------------------
 
 
-def _ensure_live(entry, what: str) -> None:
+def _ensure_live(entry: Any, what: str) -> None:
     if entry.is_archived:
         raise RuleError(f"This {what} is archived: restore it first.", code="archived")
 
@@ -59,11 +61,11 @@ def _competences(codes: list[str]) -> list[Competence]:
     return [found[code] for code in codes]
 
 
-def _codes(entities) -> list[str]:
+def _codes(entities: Any) -> list[str]:
     return [e.code for e in entities]
 
 
-def _apply(entity, data: dict) -> bool:
+def _apply(entity: Any, data: dict) -> bool:
     """Sets the given columns; True when anything differs from what is stored."""
     changed = False
     for key, value in data.items():
@@ -73,7 +75,7 @@ def _apply(entity, data: dict) -> bool:
     return changed
 
 
-def _save(action: AuditAction, entity, before: dict | None, snapshot_of) -> None:
+def _save(action: AuditAction, entity: Any, before: dict | None, snapshot_of: Any) -> None:
     db.session.flush()
     record(action, entity, before, snapshot_of(entity))
     db.session.commit()
@@ -180,7 +182,7 @@ def verify_authority(authority: Authority) -> Authority:
     return authority
 
 
-def _mark_verified(entry) -> None:
+def _mark_verified(entry: Any) -> None:
     entry.last_verified_at = utcnow()  # the database's clock, like every other timestamp
     entry.last_verified_by = current_actor().label
 
@@ -212,7 +214,7 @@ def _channels(rows: list[dict]) -> list[Channel]:
     return [Channel(**{k: row.get(k) for k in CHANNEL_FIELDS}) for row in rows]
 
 
-def _channel_tuples(channels) -> list[tuple]:
+def _channel_tuples(channels: Any) -> list[tuple]:
     return [tuple(getattr(ch, k) for k in CHANNEL_FIELDS) for ch in channels]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from authlib.integrations.base_client import OAuthError
@@ -18,16 +19,19 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers.response import Response
 
 from service.core.authentication import SESSION_LOGIN_AT_KEY, SESSION_USER_KEY, signed_in_user
 from service.core.db import db
 from service.core.limits import limiter
+from service.identity.models import User
 from service.identity.services import local_login, user_from_login
 
 identity = Blueprint("identity", __name__, url_prefix="/auth", template_folder="templates")
 
 
-def oidc_client(provider: str):
+def oidc_client(provider: str) -> Any:
     """The registered OpenID Provider of that name, or 404."""
     if provider not in current_app.config["OIDC_PROVIDERS"]:
         abort(404)
@@ -43,7 +47,7 @@ def _safe_next(target: str | None) -> str:
     return "/admin/"  # the admin home: dashboards for the secretariat and focal points
 
 
-def _begin_session(user) -> None:
+def _begin_session(user: Any) -> None:
     session.clear()  # a fresh session at every login: no fixation
     session.permanent = True
     session[SESSION_USER_KEY] = user.id
@@ -51,7 +55,7 @@ def _begin_session(user) -> None:
 
 
 @identity.get("/login")
-def login():
+def login() -> str:
     return render_template(
         "identity/login.html",
         providers=current_app.config["OIDC_PROVIDERS"],
@@ -61,7 +65,7 @@ def login():
 
 
 @identity.get("/login/<provider>")
-def login_with(provider: str):
+def login_with(provider: str) -> ResponseReturnValue:
     client = oidc_client(provider)
     session["login_next"] = _safe_next(request.args.get("next"))
     redirect_uri = url_for("identity.callback", provider=provider, _external=True)
@@ -71,7 +75,7 @@ def login_with(provider: str):
 
 @identity.get("/callback/<provider>")
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
-def callback(provider: str):
+def callback(provider: str) -> Response | tuple[str, int]:
     client = oidc_client(provider)
     try:
         # checks state, exchanges the code with the PKCE verifier, verifies the id_token
@@ -114,7 +118,7 @@ def callback(provider: str):
 
 @identity.post("/local-login")
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
-def local_login_form():
+def local_login_form() -> Response | tuple[str, int]:
     user = local_login(request.form.get("email", ""), request.form.get("password", ""))
     if user is None:
         return render_template(
@@ -131,8 +135,8 @@ def local_login_form():
 
 
 @identity.post("/logout")
-def logout():
-    user = signed_in_user()
+def logout() -> Response:
+    user = cast(User | None, signed_in_user())  # the person loader create_app registers
     if user is not None:
         # Every session of this person that began before now ends, not only this cookie.
         user.sessions_valid_after = datetime.now(UTC)
@@ -142,7 +146,7 @@ def logout():
 
 
 @identity.get("/signed-in")
-def signed_in():
+def signed_in() -> str | Response:
     """A plain page saying who is signed in (the admin home is where logins land)."""
     user = signed_in_user()
     if user is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -29,7 +30,7 @@ def _check_role_state(role: Role, member_state_code: str | None) -> None:
         )
 
 
-def invite(email: str, role: Role, member_state_code: str | None, invited_by: User | None):
+def invite(email: str, role: Role, member_state_code: str | None, invited_by: User | None) -> Any:
     _check_role_state(role, member_state_code)
     invitation = Invitation(
         email=email.strip().lower(),
@@ -44,7 +45,7 @@ def invite(email: str, role: Role, member_state_code: str | None, invited_by: Us
     return invitation
 
 
-def open_invitation_for(email: str, provider_member_state: str | None = None):
+def open_invitation_for(email: str, provider_member_state: str | None = None) -> Any:
     """The newest open invitation for this email that a login through this provider may use.
 
     A member state's own provider (configured with a member state) can only vouch for that
@@ -143,7 +144,7 @@ def local_login(email: str, password: str) -> User | None:
     if user is None or not user.is_active:
         check_password_hash(_DUMMY_HASH, password)  # same work either way: no user probing
         return None
-    return user if check_password_hash(user.password_hash, password) else None
+    return user if check_password_hash(user.password_hash or "", password) else None
 
 
 _DUMMY_HASH = generate_password_hash("timing equaliser")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from authlib.oauth2.rfc6750 import BearerTokenValidator
@@ -45,5 +46,5 @@ def find_token(plain: str) -> OAuthToken | None:
 class HashedBearerTokenValidator(BearerTokenValidator):
     """authlib's bearer validation, looking tokens up by their hash."""
 
-    def authenticate_token(self, token_string):
+    def authenticate_token(self, token_string: str) -> Any:
         return find_token(token_string)

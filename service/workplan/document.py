@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -85,7 +86,7 @@ class CommitteeDocument:
         return f"{plan.code}, version {plan.plan_version} ({plan.status.value}{period})"
 
     def coverage_rows(self) -> list[tuple[str, ...]]:
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for entry in self.coverage.entries:
             recommendation = entry.recommendation
             detail = (
@@ -158,7 +159,7 @@ def as_csv(document: CommitteeDocument) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
-    def write(cells) -> None:
+    def write(cells: Any) -> None:
         # Every cell is text someone typed (titles, indicators, exclusion reasons): a spreadsheet
         # opening the file must not run any of it as a formula.
         writer.writerow(spreadsheet_safe(cell) for cell in cells)
@@ -169,8 +170,8 @@ def as_csv(document: CommitteeDocument) -> bytes:
             write((pillar, *row.cells(), row.description, row.expected_result))
     writer.writerow(())
     write(COVERAGE_COLUMNS)
-    for row in document.coverage_rows():
-        write(row)
+    for cells in document.coverage_rows():
+        write(cells)
     # A byte-order mark so spreadsheet programs read the accents as UTF-8.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -199,7 +200,7 @@ def as_docx(document: CommitteeDocument) -> bytes:
     return buffer.getvalue()
 
 
-def _docx_table(docx, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def _docx_table(docx: Any, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     table = docx.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header, strict=True):

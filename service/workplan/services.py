@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -45,7 +46,7 @@ def _now() -> datetime:
 # -- reference data: documents, recommendations, bodies -------------------------------------
 
 
-def _ensure_unique(model, field: str, value, entity=None) -> None:
+def _ensure_unique(model: Any, field: str, value: Any, entity: Any = None) -> None:
     column = getattr(model, field)
     statement = sa.select(model.id).where(column == value)
     if entity is not None:
@@ -85,7 +86,7 @@ def delete_document(document: SourceDocument) -> None:
     _delete(document)
 
 
-def default_reference(document: SourceDocument, number: int, section) -> str:
+def default_reference(document: SourceDocument, number: int, section: Any) -> str:
     """RTP-II/R47 for recommendations, AG-RES-2456/OP3 for operative paragraphs."""
     prefix = "OP" if section == RecommendationSection.OPERATIVE_PARAGRAPH else "R"
     return f"{document.code}/{prefix}{number}"
@@ -170,7 +171,7 @@ def delete_body(body: ResponsibleBody) -> None:
     _delete(body)
 
 
-def _apply(entity, data: dict):
+def _apply(entity: Any, data: dict) -> Any:
     before = snapshot(entity)
     for name, value in data.items():
         setattr(entity, name, value)
@@ -181,7 +182,7 @@ def _apply(entity, data: dict):
     return entity
 
 
-def _delete(entity) -> None:
+def _delete(entity: Any) -> None:
     before = snapshot(entity)
     record(AuditAction.DELETE, entity, before, None)
     db.session.delete(entity)

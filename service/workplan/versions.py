@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -136,7 +138,7 @@ def comparable_plan(plan: WorkPlan) -> dict:
     }
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return getattr(value, "value", value)
@@ -154,7 +156,7 @@ def diff(plan: WorkPlan, against: WorkPlan) -> Diff:
     result = Diff(plan, against, _changes(comparable_plan(against), comparable_plan(plan)))
     old_by_id = {a.id: a for a in old}
     for activity in new:
-        previous = old_by_id.get(matches.get(activity.id))
+        previous = old_by_id.get(matches.get(activity.id))  # type: ignore[arg-type]
         if previous is None:
             result.added.append(activity)
             continue
@@ -178,7 +180,7 @@ def _lineage(codes: set[str]) -> dict[int, int | None]:
     return {activity_id: predecessor_id for activity_id, predecessor_id in rows}
 
 
-def _ancestors(activity_id: int, parents: dict[int, int | None]):
+def _ancestors(activity_id: int, parents: dict[int, int | None]) -> Iterator:
     seen = set()
     current = parents.get(activity_id)
     while current is not None and current not in seen:
