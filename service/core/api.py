@@ -40,9 +40,7 @@ class Api(SmorestApi):
                 response["schema"] = self.ERROR_SCHEMA
             prepare_response(response, self.spec, PROBLEM_JSON)
             self.spec.components.response(status.name, response, lazy=True)
-        default: dict[str, Any] = {"description": "Default error response"}
-        default["schema"] = self.ERROR_SCHEMA
-        response = default
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
         prepare_response(response, self.spec, PROBLEM_JSON)
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
