@@ -32,11 +32,13 @@ run: seed
 admin: migrate
 	$(BIN)/flask --app service users create-admin "$(EMAIL)"
 
-## Installs and runs the whole test suite (SQLite, and PostgreSQL when reachable) and lint
+## Installs and runs lint, the layer contracts and the whole test suite (SQLite, and PostgreSQL when reachable)
 test: install
 	bash tests/ensure-tools.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

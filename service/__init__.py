@@ -1,13 +1,17 @@
-"""Directory of National Authorities and Work Plan service (OAS, trafficking in persons)."""
+"""Directory of National Authorities and Work Plan service (OAS, trafficking in persons).
+
+The top layer: `create_app` wires the core, the features, the API, the admin and the commands.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from flask_migrate import Migrate
 
 from service.config import load_config
@@ -57,27 +61,27 @@ def configure_database(app: Flask) -> None:
     migrate.init_app(app, db, directory=_project_path("migrations"), render_as_batch=True)
 
 
-def configure_sqlite(engine) -> None:
+def configure_sqlite(engine: Any) -> None:
     """Foreign keys on, and real transactions (SAVEPOINT included) with Python's sqlite3."""
 
     @sa.event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, connection_record):
+    def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         dbapi_connection.isolation_level = None  # let SQLAlchemy emit BEGIN itself
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
     @sa.event.listens_for(engine, "begin")
-    def on_begin(connection):
+    def on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
 def configure_request_ids(app: Flask) -> None:
     @app.before_request
-    def assign_request_id():
+    def assign_request_id() -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _safe_request_id(incoming) else uuid.uuid4().hex
 
     @app.after_request
-    def echo_request_id(response):
+    def echo_request_id(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         return response
 
@@ -87,7 +91,7 @@ def configure_security_headers(app: Flask) -> None:
     hsts = app.config["SERVICE_ENV"] == "production"
 
     @app.after_request
-    def add_security_headers(response):
+    def add_security_headers(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -103,14 +107,24 @@ def _safe_request_id(value: str) -> bool:
 
 def configure_authentication(app: Flask) -> None:
     from service.core.authentication import configure_authentication as configure
+    from service.core.db import db
     from service.core.limits import configure_limits
+    from service.identity.models import User
+    from service.oauth.tokens import HashedBearerTokenValidator
 
     if app.config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = app.config["PROXY_FIX"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    configure(app)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
+    # The core asks the features through these two, never by importing them.
+    configure(
+        app,
+        load_person=lambda user_id: db.session.get(User, user_id),
+        token_validator=HashedBearerTokenValidator(),
+    )
     configure_limits(app)
 
 

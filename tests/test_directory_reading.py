@@ -5,7 +5,6 @@ import pytest
 from service.core.db import db
 from service.directory.models import Authority, Channel, ContactPoint
 
-from .directory_fixtures import *  # noqa: F403 - the fixtures
 from .directory_fixtures import (
     authority_payload,
     demo_authority,

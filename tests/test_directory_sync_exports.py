@@ -9,7 +9,6 @@ import vobject
 
 from service.directory.completeness import database_now
 
-from .directory_fixtures import *  # noqa: F403 - the fixtures
 from .directory_fixtures import (
     contact_payload,
     demo_authority,

@@ -9,7 +9,6 @@ from docx import Document
 
 from service.workplan.models import Recommendation, SourceDocument
 
-from .workplan_fixtures import *  # noqa: F403 - the fixtures
 from .workplan_fixtures import (
     PLANS,
     seeded_activity,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 import sqlalchemy as sa
 from flask_admin.actions import action
@@ -137,7 +139,7 @@ def state_choices(codes: set[str] | None) -> list[tuple[str, str]]:
     return [(code, f"{code} · {name}") for code, name in db.session.execute(statement)]
 
 
-def in_states(column, codes: set[str] | None) -> list[sa.ColumnElement]:
+def in_states(column: Any, codes: set[str] | None) -> list[sa.ColumnElement]:
     return [] if codes is None else [column.in_(codes)]
 
 
@@ -152,17 +154,19 @@ def writes_directory(principal: Principal) -> bool:
 class CompetenceFilter(FilterEqual):
     """Entries with this competence (a link table, so not a plain column filter)."""
 
-    def __init__(self, column, link_table, link_column, name="Competence"):
+    def __init__(
+        self, column: Any, link_table: Any, link_column: Any, name: str = "Competence"
+    ) -> None:
         self.link_table, self.link_column = link_table, link_column
         super().__init__(column, name, options=per_request(competence_choices))
 
-    def apply(self, query, value, alias=None):
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
         linked = sa.select(self.link_column).where(self.link_table.c.competence_code == value)
         return query.filter(self.column.in_(linked))
 
 
 class ArchivedFilter(BooleanEqualFilter):
-    def apply(self, query, value, alias=None):
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
         archived = self.column.is_not(None)
         return query.filter(archived if value == "1" else sa.not_(archived))
 
@@ -172,25 +176,30 @@ class FoldedSearchMixin:
 
     column_searchable_list = ["search_text"]
 
-    def _apply_search(self, query, count_query, joins, count_joins, search):
-        return super()._apply_search(query, count_query, joins, count_joins, fold(search))
+    def _apply_search(
+        self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: Any
+    ) -> Any:
+        search = fold(search)
+        return super()._apply_search(  # type: ignore[misc]  # a mixin
+            query, count_query, joins, count_joins, search
+        )
 
-    def search_placeholder(self):
+    def search_placeholder(self) -> str:
         return "Search names"
 
 
-def verified_text(view, context, model, name):
+def verified_text(view: Any, context: Any, model: Any, name: str) -> str:
     when = model.last_verified_at
     return "never" if when is None else f"{when:%Y-%m-%d} by {model.last_verified_by or '?'}"
 
 
-def verified(view, context, model, name):
+def verified(view: Any, context: Any, model: Any, name: str) -> str | Markup:
     if model.last_verified_at is None:
         return Markup('<span class="badge badge-warning">never</span>')
     return verified_text(view, context, model, name)
 
 
-def archived(view, context, model, name):
+def archived(view: Any, context: Any, model: Any, name: str) -> Markup | str:
     if model.archived_at is None:
         return ""
     return Markup('<span class="badge badge-secondary">archived {:%Y-%m-%d}</span>').format(
@@ -210,24 +219,24 @@ class MemberStateView(RecordView):
     column_searchable_list = ["code", "name_en", "name_es", "name_fr", "name_pt"]
     column_filters = ["status"]
     column_default_sort = "code"
-    column_details_exclude_list = []
+    column_details_exclude_list: list[str] = []
 
-    def may_read(self, principal):
+    def may_read(self, principal: Principal) -> bool:
         return reads_directory(principal)
 
-    def may_export(self, principal):
+    def may_export(self, principal: Principal) -> bool:
         return reads_directory(principal)
 
-    def get_edit_form(self):
+    def get_edit_form(self) -> type:
         return MemberStateEditForm
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> Any:
         return services.create_member_state(self.form_input(form))
 
-    def update_record(self, form, model):
+    def update_record(self, form: Any, model: Any) -> Any:
         return services.update_member_state(model, self.form_input(form))
 
-    def form_input(self, form):
+    def form_input(self, form: Any) -> dict:
         data = super().form_input(form)
         data["status"] = MemberStateStatus(data["status"])
         if data.get("status_date"):
@@ -267,7 +276,11 @@ class AuthorityView(FoldedSearchMixin, RecordView):
     column_export_exclude_list = ["search_text"]
 
     @property
-    def column_filters(self):
+    def column_filters(
+        self,
+    ) -> list[
+        MemberStateFilter | CompetenceFilter | FilterEqual | BooleanEqualFilter | ArchivedFilter
+    ]:
         return [
             MemberStateFilter(
                 Authority.member_state_code,
@@ -283,38 +296,38 @@ class AuthorityView(FoldedSearchMixin, RecordView):
             ArchivedFilter(Authority.archived_at, "Archived"),
         ]
 
-    def shown_states(self, principal) -> set[str] | None:
+    def shown_states(self, principal: Principal | None) -> set[str] | None:
         return editable_states(principal)
 
-    def may_read(self, principal):
+    def may_read(self, principal: Principal) -> bool:
         return reads_directory(principal) and writes_directory(principal)
 
-    def may_write(self, principal):
+    def may_write(self, principal: Principal) -> bool:
         return writes_directory(principal)
 
-    def may_export(self, principal):
+    def may_export(self, principal: Principal) -> bool:
         return reads_directory(principal)
 
-    def scope(self, principal):
+    def scope(self, principal: Principal | None) -> list:
         return in_states(Authority.member_state_code, self.shown_states(principal))
 
-    def readable(self, principal):
+    def readable(self, principal: Principal | None) -> list:
         return []  # every authority is readable by whoever reads the directory
 
     # -- forms --------------------------------------------------------------------------
 
-    def _choices(self, form):
+    def _choices(self, form: Any) -> Any:
         form.member_state.choices = select(state_choices(editable_states(self.principal)))
         form.competences.choices = select(competence_choices())
         return form
 
-    def create_form(self, obj=None):
+    def create_form(self, obj: Any = None) -> Any:
         return self._choices(super().create_form(obj))
 
-    def edit_form(self, obj=None):
+    def edit_form(self, obj: Any = None) -> Any:
         return self._choices(super().edit_form(obj))
 
-    def prefill(self, model):
+    def prefill(self, model: Any) -> dict:
         return {
             **super().prefill(model),
             "member_state": model.member_state_code,
@@ -324,24 +337,24 @@ class AuthorityView(FoldedSearchMixin, RecordView):
 
     field_aliases = {"member_state_code": "member_state"}
 
-    def form_input(self, form):
+    def form_input(self, form: Any) -> dict:
         data = super().form_input(form)
         data["competences"] = form.competences.data or []
         data["languages"] = form.languages.data or []
         data["is_coordinating"] = bool(form.is_coordinating.data)
         return AuthorityCreateSchema().load(data)
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> Any:
         data = self.form_input(form)
         self.ensure_state(form, data["member_state_code"])
         return services.create_authority(data)
 
-    def update_record(self, form, model):
+    def update_record(self, form: Any, model: Any) -> Any:
         data = self.form_input(form)
         self.ensure_state(form, data["member_state_code"])
         return services.update_authority(model, data)
 
-    def ensure_state(self, form, code: str) -> None:
+    def ensure_state(self, form: Any, code: str) -> None:
         # Also checked by the service; said here so the refusal lands next to the field.
         if not may_edit_state(self.principal, code):
             raise ma.ValidationError(
@@ -351,45 +364,45 @@ class AuthorityView(FoldedSearchMixin, RecordView):
     # -- actions (scoped like every other path) -------------------------------------------
 
     @action("verify", "Re-confirm as accurate", "Re-confirm the selected authorities as accurate?")
-    def action_verify(self, ids):
+    def action_verify(self, ids: list) -> None:
         self.run_action(ids, services.verify_authority, "Re-confirmed")
 
     @action("archive", "Archive", "Archive the selected authorities? They can be restored.")
-    def action_archive(self, ids):
+    def action_archive(self, ids: list) -> None:
         self.run_action(ids, services.archive_authority, "Archived")
 
     @action("restore", "Restore", "Restore the selected authorities?")
-    def action_restore(self, ids):
+    def action_restore(self, ids: list) -> None:
         self.run_action(ids, services.restore_authority, "Restored")
 
 
 class NetworkAuthorityView(AuthorityView):
     """Focal points read every state's authorities here; nothing is editable."""
 
-    def may_read(self, principal):
+    def may_read(self, principal: Principal) -> bool:
         return reads_directory(principal) and not principal.is_secretariat
 
-    def may_write(self, principal):
+    def may_write(self, principal: Principal) -> bool:
         return False
 
-    def may_export(self, principal):
+    def may_export(self, principal: Principal) -> bool:
         return False
 
-    def shown_states(self, principal):
+    def shown_states(self, principal: Principal | None) -> set[str] | None:
         return None
 
 
 # -- contact points ------------------------------------------------------------------------
 
 
-def channels_list(view, context, model, name):
+def channels_list(view: Any, context: Any, model: Any, name: str) -> Markup:
     return Markup("<br>").join(
         Markup("{}: {}{}").format(ch.type.value, ch.value, " ★" if ch.preferred else "")
         for ch in model.channels
     )
 
 
-def authority_with_state(view, context, model, name):
+def authority_with_state(view: Any, context: Any, model: Any, name: str) -> str:
     return f"{model.authority.member_state_code} · {model.authority.name}"
 
 
@@ -464,7 +477,11 @@ class ContactPointView(FoldedSearchMixin, RecordView):
     ]
 
     @property
-    def column_filters(self):
+    def column_filters(
+        self,
+    ) -> list[
+        MemberStateFilter | FilterEqual | CompetenceFilter | BooleanEqualFilter | ArchivedFilter
+    ]:
         return [
             MemberStateFilter(
                 ContactPoint.authority_id,
@@ -484,24 +501,24 @@ class ContactPointView(FoldedSearchMixin, RecordView):
             ArchivedFilter(ContactPoint.archived_at, "Archived"),
         ]
 
-    def shown_states(self, principal) -> set[str] | None:
+    def shown_states(self, principal: Principal | None) -> set[str] | None:
         return editable_states(principal)
 
-    def may_read(self, principal):
+    def may_read(self, principal: Principal) -> bool:
         return reads_directory(principal) and writes_directory(principal)
 
-    def may_write(self, principal):
+    def may_write(self, principal: Principal) -> bool:
         return writes_directory(principal)
 
-    def may_export(self, principal):
+    def may_export(self, principal: Principal) -> bool:
         return reads_directory(principal)
 
-    def get_query(self):
+    def get_query(self) -> Any:
         # The list and the export show every row's channels: one query for all, not one per row
         # (flask-admin itself joins the authority, a column of the list).
         return super().get_query().options(selectinload(ContactPoint.channels))
 
-    def scope(self, principal):
+    def scope(self, principal: Principal | None) -> list:
         states = self.shown_states(principal)
         clauses = [visible_contacts_clause(principal, ContactPoint.visibility)]
         if states is not None:
@@ -512,7 +529,7 @@ class ContactPointView(FoldedSearchMixin, RecordView):
             )
         return clauses
 
-    def readable(self, principal):
+    def readable(self, principal: Principal | None) -> list:
         return [visible_contacts_clause(principal, ContactPoint.visibility)]
 
     # -- forms --------------------------------------------------------------------------
@@ -529,20 +546,20 @@ class ContactPointView(FoldedSearchMixin, RecordView):
         )
         return [(a.id, f"{a.member_state_code} · {a.name}") for a in db.session.scalars(statement)]
 
-    def _choices(self, form):
+    def _choices(self, form: Any) -> Any:
         form.authority_id.choices = select(self.authority_choices())
         form.competences.choices = select(competence_choices())
         if not may_see_secretariat_only(self.principal):
             form.visibility.choices = enum_choices(Visibility)[:1]  # network only
         return form
 
-    def create_form(self, obj=None):
+    def create_form(self, obj: Any = None) -> Any:
         return self._choices(super().create_form(obj))
 
-    def edit_form(self, obj=None):
+    def edit_form(self, obj: Any = None) -> Any:
         return self._choices(super().edit_form(obj))
 
-    def prefill(self, model):
+    def prefill(self, model: Any) -> dict:
         return {
             **super().prefill(model),
             "competences": [c.code for c in model.competences],
@@ -558,7 +575,7 @@ class ContactPointView(FoldedSearchMixin, RecordView):
             ],
         }
 
-    def form_input(self, form):
+    def form_input(self, form: Any) -> dict:
         data = {
             name: raw_value(field.data)
             for name, field in form._fields.items()
@@ -586,12 +603,12 @@ class ContactPointView(FoldedSearchMixin, RecordView):
                 {"authority_id": ["Choose an authority of your own member state."]}
             )
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> Any:
         data = self.form_input(form)
         self.ensure_authority(data["authority_id"])
         return services.create_contact(data)
 
-    def update_record(self, form, model):
+    def update_record(self, form: Any, model: Any) -> Any:
         data = self.form_input(form)
         self.ensure_authority(data["authority_id"])
         return services.update_contact(model, data)
@@ -599,29 +616,29 @@ class ContactPointView(FoldedSearchMixin, RecordView):
     # -- actions ----------------------------------------------------------------------------
 
     @action("verify", "Re-confirm as accurate", "Re-confirm the selected contact points?")
-    def action_verify(self, ids):
+    def action_verify(self, ids: list) -> None:
         self.run_action(ids, services.verify_contact, "Re-confirmed")
 
     @action("archive", "Archive", "Archive the selected contact points? They can be restored.")
-    def action_archive(self, ids):
+    def action_archive(self, ids: list) -> None:
         self.run_action(ids, services.archive_contact, "Archived")
 
     @action("restore", "Restore", "Restore the selected contact points?")
-    def action_restore(self, ids):
+    def action_restore(self, ids: list) -> None:
         self.run_action(ids, services.restore_contact, "Restored")
 
 
 class NetworkContactView(ContactPointView):
     """Focal points read the network's contacts of every state here; nothing is editable."""
 
-    def may_read(self, principal):
+    def may_read(self, principal: Principal) -> bool:
         return reads_directory(principal) and not principal.is_secretariat
 
-    def may_write(self, principal):
+    def may_write(self, principal: Principal) -> bool:
         return False
 
-    def may_export(self, principal):
+    def may_export(self, principal: Principal) -> bool:
         return False
 
-    def shown_states(self, principal):
+    def shown_states(self, principal: Principal | None) -> set[str] | None:
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 import sqlalchemy as sa
 from flask import flash
@@ -25,7 +26,7 @@ from wtforms.validators import InputRequired, Optional
 from admin.forms import AdminForm, LinesListField, SubForm, enum_choices, enum_options, select
 from admin.views.base import RecordView, per_request, rule_messages
 from admin.views.directory import ArchivedFilter, FoldedSearchMixin
-from service.core.access import Scope
+from service.core.access import Principal, Scope
 from service.core.db import db, in_transaction
 from service.workplan import services
 from service.workplan.models import (
@@ -60,7 +61,7 @@ from service.workplan.schemas import (
 )
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """Loaded input and stored values, compared alike (enums by value, nested lists too)."""
     if isinstance(value, enum.Enum):
         return value.value
@@ -71,14 +72,14 @@ def _plain(value):
     return value
 
 
-def document_choices():
+def document_choices() -> list:
     return [
         (d.code, d.symbol)
         for d in db.session.scalars(sa.select(SourceDocument).order_by(SourceDocument.code))
     ]
 
 
-def body_choices(blank: bool = False):
+def body_choices(blank: bool = False) -> Any:
     bodies = [
         (b.code, f"{b.code} · {b.name}")
         for b in db.session.scalars(sa.select(ResponsibleBody).order_by(ResponsibleBody.code))
@@ -86,17 +87,17 @@ def body_choices(blank: bool = False):
     return [("", "(none)"), *bodies] if blank else bodies
 
 
-def document_id_choices():
+def document_id_choices() -> list:
     statement = sa.select(SourceDocument).order_by(SourceDocument.code)
     return [(str(d.id), d.symbol) for d in db.session.scalars(statement)]
 
 
-def work_plan_choices():
+def work_plan_choices() -> list:
     statement = sa.select(WorkPlan).order_by(WorkPlan.code, WorkPlan.plan_version)
     return [(str(p.id), str(p)) for p in db.session.scalars(statement)]
 
 
-def recommendation_choices():
+def recommendation_choices() -> list:
     statement = sa.select(Recommendation.reference).order_by(Recommendation.reference)
     return [(r, r) for r in db.session.scalars(statement)]
 
@@ -107,23 +108,23 @@ class WorkPlanRecordView(RecordView):
     create_schema = None
     update_schema = None
 
-    def may_read(self, principal):
+    def may_read(self, principal: Principal) -> bool:
         return principal.has(Scope.WORKPLAN_READ)
 
-    def may_write(self, principal):
+    def may_write(self, principal: Principal) -> bool:
         return principal.has(Scope.WORKPLAN_WRITE)
 
-    def may_export(self, principal):
+    def may_export(self, principal: Principal) -> bool:
         return principal.has(Scope.WORKPLAN_READ)
 
     @property
-    def can_delete(self):
+    def can_delete(self) -> bool:  # type: ignore[override]  # flask-admin: a plain attribute
         principal = self.principal
         return self.deletable and principal is not None and self.may_write(principal)
 
     deletable = False
 
-    def delete_model(self, model):
+    def delete_model(self, model: Any) -> bool:
         try:
             in_transaction(lambda: self.delete_record(model))
             return True
@@ -136,13 +137,13 @@ class WorkPlanRecordView(RecordView):
                     flash(str(message), "error")
             return False
 
-    def delete_record(self, model):
+    def delete_record(self, model: Any) -> Any:
         raise NotImplementedError
 
-    def loaded(self, form, schema):
+    def loaded(self, form: Any, schema: Any) -> Any:
         return schema().load(self.form_input(form))
 
-    def changed_only(self, model, data: dict) -> dict:
+    def changed_only(self, model: Any, data: dict) -> dict:
         """Only what the form changed: an approved plan still takes progress (status) alone."""
         stored = self.prefill(model)
         return {k: v for k, v in data.items() if _plain(v) != _plain(stored.get(k))}
@@ -171,16 +172,16 @@ class DocumentView(WorkPlanRecordView):
     column_filters = [FilterEqual(SourceDocument.kind, "Kind", options=enum_options(DocumentKind))]
     column_default_sort = "date"
 
-    def get_edit_form(self):
+    def get_edit_form(self) -> type:
         return DocumentEditForm
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> Any:
         return services.create_document(self.loaded(form, DocumentCreateSchema))
 
-    def update_record(self, form, model):
+    def update_record(self, form: Any, model: Any) -> Any:
         return services.update_document(model, self.loaded(form, DocumentPatchSchema))
 
-    def delete_record(self, model):
+    def delete_record(self, model: Any) -> None:
         services.delete_document(model)
 
 
@@ -207,14 +208,16 @@ class RecommendationView(FoldedSearchMixin, WorkPlanRecordView):
     column_formatters = {
         "text": lambda v, c, m, n: (m.text[:160] + "…") if len(m.text) > 160 else m.text
     }
-    column_formatters_export = {}  # the list shortens texts; an export carries them whole
+    column_formatters_export: dict[
+        str, Any
+    ] = {}  # the list shortens texts; an export carries them whole
     column_sortable_list = ["reference", "number"]
     column_default_sort = "reference"
     column_details_exclude_list = ["search_text"]
     column_export_exclude_list = ["search_text"]
 
     @property
-    def column_filters(self):
+    def column_filters(self) -> list[FilterEqual]:
         return [
             FilterEqual(
                 Recommendation.document_id,
@@ -226,24 +229,24 @@ class RecommendationView(FoldedSearchMixin, WorkPlanRecordView):
             ),
         ]
 
-    def search_placeholder(self):
+    def search_placeholder(self) -> str:
         return "Search reference or text"
 
-    def get_edit_form(self):
+    def get_edit_form(self) -> type:
         return RecommendationEditForm
 
-    def create_form(self, obj=None):
+    def create_form(self, obj: Any = None) -> Any:
         form = super().create_form(obj)
         form.document.choices = select(document_choices())
         return form
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> Any:
         return services.create_recommendation(self.loaded(form, RecommendationCreateSchema))
 
-    def update_record(self, form, model):
+    def update_record(self, form: Any, model: Any) -> Any:
         return services.update_recommendation(model, self.loaded(form, RecommendationPatchSchema))
 
-    def delete_record(self, model):
+    def delete_record(self, model: Any) -> None:
         services.delete_recommendation(model)
 
 
@@ -269,29 +272,29 @@ class BodyView(WorkPlanRecordView):
     column_filters = [FilterEqual(ResponsibleBody.kind, "Kind", options=enum_options(BodyKind))]
     column_default_sort = "code"
 
-    def get_edit_form(self):
+    def get_edit_form(self) -> type:
         return BodyEditForm
 
-    def _choices(self, form):
+    def _choices(self, form: Any) -> Any:
         form.parent.choices = select(body_choices(blank=True))
         return form
 
-    def create_form(self, obj=None):
+    def create_form(self, obj: Any = None) -> Any:
         return self._choices(super().create_form(obj))
 
-    def edit_form(self, obj=None):
+    def edit_form(self, obj: Any = None) -> Any:
         return self._choices(super().edit_form(obj))
 
-    def prefill(self, model):
+    def prefill(self, model: Any) -> dict:
         return {**super().prefill(model), "parent": model.parent.code if model.parent else ""}
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> Any:
         return services.create_body(self.loaded(form, BodyCreateSchema))
 
-    def update_record(self, form, model):
+    def update_record(self, form: Any, model: Any) -> Any:
         return services.update_body(model, self.loaded(form, BodyPatchSchema))
 
-    def delete_record(self, model):
+    def delete_record(self, model: Any) -> None:
         services.delete_body(model)
 
 
@@ -351,20 +354,20 @@ class WorkPlanView(WorkPlanRecordView):
     ]
     column_default_sort = [("code", False), ("plan_version", True)]
 
-    def get_edit_form(self):
+    def get_edit_form(self) -> type:
         return WorkPlanEditForm
 
-    def _choices(self, form):
+    def _choices(self, form: Any) -> Any:
         form.mandates.choices = select(document_choices())
         return form
 
-    def create_form(self, obj=None):
+    def create_form(self, obj: Any = None) -> Any:
         return self._choices(super().create_form(obj))
 
-    def edit_form(self, obj=None):
+    def edit_form(self, obj: Any = None) -> Any:
         return self._choices(super().edit_form(obj))
 
-    def prefill(self, model):
+    def prefill(self, model: Any) -> dict:
         return {
             **super().prefill(model),
             "mandates": [d.code for d in model.mandates],
@@ -374,7 +377,7 @@ class WorkPlanView(WorkPlanRecordView):
             ],
         }
 
-    def form_input(self, form):
+    def form_input(self, form: Any) -> dict:
         data = super().form_input(form)
         data["mandates"] = form.mandates.data or []
         data["exclusions"] = [
@@ -384,26 +387,26 @@ class WorkPlanView(WorkPlanRecordView):
         ]
         return data
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> Any:
         return services.create_work_plan(self.loaded(form, WorkPlanCreateSchema))
 
-    def update_record(self, form, model):
+    def update_record(self, form: Any, model: Any) -> Any:
         return services.update_work_plan(model, self.loaded(form, WorkPlanPatchSchema))
 
     @action("submit", "Submit to the Committee", "Submit the selected plans (they freeze)?")
-    def action_submit(self, ids):
+    def action_submit(self, ids: list) -> None:
         self.run_action(ids, services.submit_work_plan, "Submitted")
 
     @action("reopen", "Reopen as draft", "Reopen the selected submitted plans?")
-    def action_reopen(self, ids):
+    def action_reopen(self, ids: list) -> None:
         self.run_action(ids, services.reopen_work_plan, "Reopened")
 
     @action("approve", "Approve", "Record the selected plans as approved?")
-    def action_approve(self, ids):
+    def action_approve(self, ids: list) -> None:
         self.run_action(ids, services.approve_work_plan, "Approved")
 
     @action("archive", "Archive", "Archive the selected draft plans?")
-    def action_archive(self, ids):
+    def action_archive(self, ids: list) -> None:
         self.run_action(ids, services.archive_work_plan, "Archived")
 
 
@@ -466,25 +469,25 @@ class ActivityEditForm(ActivityForm):
     work_plan = None  # an activity stays in its plan (new versions copy it)
 
 
-def body_link_label(link) -> str:
+def body_link_label(link: Any) -> str:
     """DPS (support, proposed) or MS (lead, named: "To urge member states")."""
     if link.basis == BodyBasis.NAMED:
         return f'{link.body.code} ({link.role.value}, named: "{link.basis_quote}")'
     return f"{link.body.code} ({link.role.value}, proposed)"
 
 
-def bodies_list(view, context, model, name):
+def bodies_list(view: Any, context: Any, model: Any, name: str) -> Markup:
     return Markup("<br>").join(body_link_label(link) for link in model.body_links)
 
 
-def recommendations_list(view, context, model, name):
+def recommendations_list(view: Any, context: Any, model: Any, name: str) -> str:
     return ", ".join(link.recommendation.reference for link in model.recommendation_links)
 
 
 class BodyFilter(FilterEqual):
     """Activities this body leads or supports."""
 
-    def apply(self, query, value, alias=None):
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
         linked = (
             sa.select(ActivityBody.activity_id)
             .join(ActivityBody.body)
@@ -530,7 +533,7 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         "timeline",
     ]
 
-    def get_query(self):
+    def get_query(self) -> Any:
         # The list and the export show every row's recommendations and bodies: load them for all
         # rows at once, not one query per row.
         return (
@@ -545,7 +548,7 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         )
 
     @property
-    def column_filters(self):
+    def column_filters(self) -> list[FilterEqual | BodyFilter | ArchivedFilter]:
         return [
             FilterEqual(
                 Activity.work_plan_id,
@@ -558,10 +561,10 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
             ArchivedFilter(Activity.archived_at, "Archived"),
         ]
 
-    def get_edit_form(self):
+    def get_edit_form(self) -> type:
         return ActivityEditForm
 
-    def _choices(self, form):
+    def _choices(self, form: Any) -> Any:
         if "work_plan" in form._fields:
             form.work_plan.choices = select(
                 (p.id, str(p))
@@ -574,13 +577,13 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         form.recommendations.choices = select(recommendation_choices())
         return form
 
-    def create_form(self, obj=None):
+    def create_form(self, obj: Any = None) -> Any:
         return self._choices(super().create_form(obj))
 
-    def edit_form(self, obj=None):
+    def edit_form(self, obj: Any = None) -> Any:
         return self._choices(super().edit_form(obj))
 
-    def prefill(self, model):
+    def prefill(self, model: Any) -> dict:
         return {
             **super().prefill(model),
             "indicators": list(model.indicators or []),
@@ -603,7 +606,7 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
             ],
         }
 
-    def form_input(self, form):
+    def form_input(self, form: Any) -> dict:
         data = super().form_input(form)
         data["indicators"] = form.indicators.data or []
         data["recommendations"] = form.recommendations.data or []
@@ -632,13 +635,13 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         ]
         return data
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> Any:
         return services.create_activity(self.loaded(form, ActivityCreateSchema))
 
-    def update_record(self, form, model):
+    def update_record(self, form: Any, model: Any) -> Any:
         data = self.changed_only(model, self.loaded(form, ActivityUpdateSchema))
         return services.update_activity(model, data) if data else model
 
     @action("archive", "Archive", "Archive the selected activities?")
-    def action_archive(self, ids):
+    def action_archive(self, ids: list) -> None:
         self.run_action(ids, services.archive_activity, "Archived")

@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from service.core.actor import ActorType as ActorType
 from service.core.db import UTCDateTime, db, enum_column, utcnow
 
 
@@ -18,12 +19,6 @@ class AuditAction(enum.StrEnum):
     RESTORE = "restore"
     VERIFY = "verify"
     DELETE = "delete"
-
-
-class ActorType(enum.StrEnum):
-    USER = "user"
-    CLIENT = "client"
-    CLI = "cli"  # the command line (seeding, user and client management)
 
 
 class AuditEntry(db.Model):

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import http
+from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import Blueprint as FlaskBlueprint
 from flask import request, send_from_directory
+from flask.typing import ResponseReturnValue
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest import abort
 from flask_smorest.exceptions import PreconditionFailed, PreconditionRequired
 from flask_smorest.utils import prepare_response
 from swagger_ui_bundle import swagger_ui_path
+from werkzeug.wrappers.response import Response
 
 from service.core.db import db
 from service.core.errors import PROBLEM_JSON, ProblemSchema, http_error_response
@@ -26,13 +29,13 @@ MAX_PAGE_SIZE = 100
 class Api(SmorestApi):
     ERROR_SCHEMA = ProblemSchema
 
-    def handle_http_exception(self, error):
+    def handle_http_exception(self, error: Any) -> ResponseReturnValue:
         return http_error_response(error)
 
-    def _register_responses(self):
+    def _register_responses(self) -> None:
         # flask-smorest's, with error responses declared as RFC 9457 problem documents
         for status in http.HTTPStatus:
-            response = {"description": status.phrase}
+            response: dict[str, Any] = {"description": status.phrase}
             if not (100 <= status < 200) and status not in (204, 304):
                 response["schema"] = self.ERROR_SCHEMA
             prepare_response(response, self.spec, PROBLEM_JSON)
@@ -41,7 +44,7 @@ class Api(SmorestApi):
         prepare_response(response, self.spec, PROBLEM_JSON)
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
-    def _register_etag_headers(self):
+    def _register_etag_headers(self) -> None:
         super()._register_etag_headers()
         # If-Match carries the ETag the client read; "*" is refused (it would match anything).
         self.spec.components.parameter(
@@ -58,7 +61,7 @@ class Api(SmorestApi):
             lazy=True,
         )
 
-    def _register_pagination_header(self):
+    def _register_pagination_header(self) -> None:
         # The header's value is JSON text: declared as a string, with its keys described.
         self.spec.components.header(
             "PAGINATION",
@@ -75,7 +78,7 @@ docs_assets = FlaskBlueprint("docs_assets", __name__)
 
 
 @docs_assets.get("/docs/assets/<path:filename>")
-def swagger_ui_asset(filename: str):
+def swagger_ui_asset(filename: str) -> Response:
     return send_from_directory(swagger_ui_path, filename)
 
 
@@ -86,7 +89,7 @@ class TextSearchArgs(ma.Schema):
     )
 
 
-def get_or_404(model, ident, what: str, options=(), key: str = "id"):
+def get_or_404(model: Any, ident: Any, what: str, options: Any = (), key: str = "id") -> Any:
     """The row with this primary key, or a 404 problem naming what was not found."""
     entity = db.session.get(model, ident, options=options)
     if entity is None:
@@ -94,7 +97,7 @@ def get_or_404(model, ident, what: str, options=(), key: str = "id"):
     return entity
 
 
-def paginated(blp, page_size: int = 20):
+def paginated(blp: Any, page_size: int = 20) -> Any:
     """Page-based pagination (`page`, `page_size` up to 100), totals in the X-Pagination header.
 
     The view gets `pagination_parameters` and returns `page_of(select, pagination_parameters)`.
@@ -102,7 +105,7 @@ def paginated(blp, page_size: int = 20):
     return blp.paginate(page_size=page_size, max_page_size=MAX_PAGE_SIZE)
 
 
-def page_of(statement: sa.Select, pagination_parameters, total: int | None = None) -> list:
+def page_of(statement: sa.Select, pagination_parameters: Any, total: int | None = None) -> list:
     """One page of a SELECT's rows; sets the total the X-Pagination header reports.
 
     Pass `total` when it is already known (e.g. from a list's ETag statement) to skip the count.
@@ -123,7 +126,7 @@ def page_of(statement: sa.Select, pagination_parameters, total: int | None = Non
     )
 
 
-def etag_data(entity) -> dict:
+def etag_data(entity: Any) -> dict:
     """What a resource's ETag is computed from: its identity and row version (no serialising).
 
     Use with flask-smorest: `@blp.etag` on the view, then `blp.set_etag(etag_data(entity))` in

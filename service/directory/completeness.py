@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -18,16 +19,16 @@ from service.directory.models import (
 VERIFICATION_PERIOD = timedelta(days=365)
 
 
-def database_now():
+def database_now() -> Any:
     now = db.session.execute(sa.select(utcnow())).scalar_one()
     return now if now.tzinfo else now.replace(tzinfo=UTC)  # SQLite answers naive UTC
 
 
-def _any(condition) -> sa.ColumnElement:
+def _any(condition: Any) -> sa.ColumnElement:
     return sa.func.max(sa.case((condition, 1), else_=0))
 
 
-def _how_many(condition) -> sa.ColumnElement:
+def _how_many(condition: Any) -> sa.ColumnElement:
     return sa.func.sum(sa.case((condition, 1), else_=0))
 
 
@@ -82,7 +83,7 @@ def completeness(codes: list[str] | None = None) -> list[dict]:
     ]
 
 
-def _report(state: MemberState, authorities, contacts) -> dict:
+def _report(state: MemberState, authorities: Any, contacts: Any) -> dict:
     active = int(contacts.active or 0) if contacts else 0
     verified = int(contacts.verified or 0) if contacts else 0
     changes = [row.last_change for row in (authorities, contacts) if row and row.last_change]

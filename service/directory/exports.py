@@ -5,19 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from typing import Any
 
+from service.core.labels import label
 from service.core.text import spreadsheet_safe
-from service.directory.models import ChannelType, ContactKind, ContactPoint, ContactRole
+from service.directory.models import ChannelType, ContactKind, ContactPoint
 
 CSV_MIMETYPE = "text/csv"
 VCARD_MIMETYPE = "text/vcard"
-
-ROLE_LABELS = {
-    ContactRole.FOCAL_POINT: "Focal point",
-    ContactRole.ALTERNATE: "Alternate",
-    ContactRole.OPERATIONAL_24_7: "24/7 operational contact",
-    ContactRole.TECHNICAL: "Technical contact",
-}
 
 CSV_COLUMNS = (
     "id",
@@ -47,7 +42,7 @@ LIST_SEPARATOR = "; "  # several values in one cell (competences, languages, two
 _NUMBER_CHANNELS = frozenset({ChannelType.PHONE, ChannelType.MOBILE, ChannelType.FAX})
 
 
-def _time(value) -> str:
+def _time(value: Any) -> str:
     return value.isoformat() if value else ""
 
 
@@ -148,7 +143,7 @@ def contact_vcard(contact: ContactPoint) -> str:
     ]
     if contact.position:
         lines.append(f"TITLE:{_escape(contact.position)}")
-    lines.append(f"ROLE:{_escape(ROLE_LABELS[contact.role])}")
+    lines.append(f"ROLE:{_escape(label(contact.role))}")
     for channel in contact.channels:
         pref = ";PREF=1" if channel.preferred else ""
         if channel.type in _TEL_TYPES:

@@ -17,6 +17,7 @@ from service.core.db import (
     db,
     enum_column,
 )
+from service.core.labels import vocabulary
 
 
 class MemberStateStatus(enum.StrEnum):
@@ -53,6 +54,16 @@ class ContactRole(enum.StrEnum):
     ALTERNATE = "alternate"
     OPERATIONAL_24_7 = "operational_24_7"
     TECHNICAL = "technical"
+
+
+CONTACT_ROLE_LABELS = vocabulary(
+    {
+        ContactRole.FOCAL_POINT: "Focal point",
+        ContactRole.ALTERNATE: "Alternate",
+        ContactRole.OPERATIONAL_24_7: "24/7 operational contact",
+        ContactRole.TECHNICAL: "Technical contact",
+    }
+)
 
 
 class Visibility(enum.StrEnum):

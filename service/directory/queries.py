@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -15,12 +17,12 @@ from service.directory.models import (
 )
 
 
-def _languages_contain(column, code: str) -> sa.ColumnElement:
+def _languages_contain(column: Any, code: str) -> sa.ColumnElement:
     # The JSON list is stored as text on both databases (["es", "en"]): a quoted match is exact.
     return sa.cast(column, sa.Text).like(f'%"{code}"%')
 
 
-def _removal_filter(model, args: dict) -> sa.ColumnElement:
+def _removal_filter(model: Any, args: dict) -> sa.ColumnElement:
     """Archived entries: hidden, unless asked for or a sync needs to learn they were removed."""
     if "updated_since" in args:
         return model.updated_at >= args["updated_since"]
@@ -83,7 +85,7 @@ def hidden_in_sync(args: dict, principal: Principal | None) -> sa.ColumnElement 
 
 
 def _contact_filters(args: dict) -> list[sa.ColumnElement]:
-    filters = []
+    filters: list[sa.ColumnElement[Any]] = []
     if args.get("member_state"):
         filters.append(Authority.member_state_code.in_([c.upper() for c in args["member_state"]]))
     if "authority" in args:
@@ -166,7 +168,7 @@ def contacts_version(statement: sa.Select, tombstones: sa.ColumnElement | None =
     return list_version(statement, ContactPoint, authority_changed)
 
 
-def list_version(statement: sa.Select, model, *also_max) -> list[str]:
+def list_version(statement: sa.Select, model: Any, *also_max: Any) -> list[Any]:
     """What a list's ETag is computed from, in one statement: how many, and the latest change.
 
     The version sum catches changes within one clock tick; `also_max` adds the last change of

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC
+from typing import Any
 from zoneinfo import available_timezones
 
 import marshmallow as ma
@@ -12,6 +14,7 @@ import pycountry
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import g, has_request_context
+from marshmallow.fields import List
 from webargs.fields import DelimitedList
 
 from service.core.api import TextSearchArgs
@@ -117,7 +120,7 @@ class CompletenessQueryArgs(ma.Schema):
 # -- fields checked against reference data ---------------------------------------------------
 
 
-def _known_codes(model) -> frozenset[str]:
+def _known_codes(model: Any) -> frozenset[str]:
     """The codes in a reference table, read once per request however many fields ask."""
     if not has_request_context():
         return frozenset(db.session.execute(sa.select(model.code)).scalars())
@@ -130,11 +133,13 @@ def _known_codes(model) -> frozenset[str]:
 class MemberStateCode(CleanString):
     default_error_messages = {"unknown": "No member state with code {code!r}."}
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("metadata", {"description": "ISO 3166-1 alpha-2 code"})
         super().__init__(validate=ma.validate.Length(equal=2), **kwargs)
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> str:
         code = super()._deserialize(value, attr, data, **kwargs).upper()
         if code not in _known_codes(MemberState):
             raise self.make_error("unknown", code=code)
@@ -144,14 +149,16 @@ class MemberStateCode(CleanString):
 class CompetenceCode(CleanString):
     default_error_messages = {"unknown": "Unknown competence {code!r}."}
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             validate=ma.validate.Length(min=1, max=40),
             metadata={"description": "A competence code (see the competences list)"},
             **kwargs,
         )
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> str:
         code = super()._deserialize(value, attr, data, **kwargs)
         if code not in _known_codes(Competence):
             raise self.make_error("unknown", code=code)
@@ -168,7 +175,7 @@ def validate_time_zone(name: str) -> None:
         raise ma.ValidationError(f"{name!r} is not an IANA time zone name.")
 
 
-def _languages_field(**kwargs):
+def _languages_field(**kwargs: Any) -> List:
     return ma.fields.List(
         CleanString(validate=validate_language),
         validate=ma.validate.Length(max=20),
@@ -177,14 +184,14 @@ def _languages_field(**kwargs):
     )
 
 
-def _competences_field(**kwargs):
+def _competences_field(**kwargs: Any) -> List:
     return ma.fields.List(CompetenceCode(), validate=ma.validate.Length(max=20), **kwargs)
 
 
 class UpdatedSince(ma.fields.AwareDateTime):
     """An ISO 8601 time with its zone, as UTC (the zone is required: sync must be exact)."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             metadata={
                 "description": "ISO 8601 with a time zone. Entries changed since then, archived "
@@ -193,7 +200,9 @@ class UpdatedSince(ma.fields.AwareDateTime):
             **kwargs,
         )
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> Any:
         moment = super()._deserialize(value, attr, data, **kwargs)
         try:
             return moment.astimezone(UTC)
@@ -257,7 +266,7 @@ class AuthorityCreateSchema(ma.Schema):
     status = ma.fields.Enum(EntryStatus, by_value=True)
 
     @ma.post_load
-    def tidy(self, data, **kwargs):
+    def tidy(self, data: dict, **kwargs: Any) -> dict:
         data = _strip_names(data, ("name", "name_local", "acronym"))
         if "member_state" in data:
             data["member_state_code"] = data.pop("member_state")
@@ -270,17 +279,17 @@ class AuthorityCreateSchema(ma.Schema):
 class AuthorityUpdateSchema(AuthorityCreateSchema):
     """The same fields, all optional: only what is sent changes."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(partial=_required_fields(AuthorityCreateSchema), **kwargs)
 
 
-def _required_fields(schema_class) -> tuple[str, ...]:
+def _required_fields(schema_class: Any) -> tuple[str, ...]:
     # partial=True would reach into nested schemas too (a channel without its type); naming
     # the top-level fields keeps every sent channel complete.
     return tuple(name for name, f in schema_class._declared_fields.items() if f.required)
 
 
-def _strip_names(data: dict, keys) -> dict:
+def _strip_names(data: dict, keys: Any) -> dict:
     for key in keys:
         if isinstance(data.get(key), str):
             data[key] = data[key].strip()
@@ -328,7 +337,7 @@ class ChannelInputSchema(ma.Schema):
     )
 
     @ma.post_load
-    def normalise_value(self, data, **kwargs):
+    def normalise_value(self, data: dict, **kwargs: Any) -> dict:
         """Phones become E.164, e-mail addresses are checked offline, websites are URLs."""
         kind, value = data["type"], data["value"].strip()
         region = data.pop("region", None)
@@ -424,13 +433,13 @@ class ContactCreateSchema(ma.Schema):
     )
 
     @ma.validates_schema(skip_on_field_errors=True)
-    def one_preferred_per_type(self, data, **kwargs):
+    def one_preferred_per_type(self, data: dict, **kwargs: Any) -> None:
         types = [c["type"] for c in data.get("channels", []) if c["preferred"]]
         if len(types) != len(set(types)):
             raise ma.ValidationError("At most one preferred channel of each type.", "channels")
 
     @ma.post_load
-    def tidy(self, data, **kwargs):
+    def tidy(self, data: dict, **kwargs: Any) -> dict:
         data = _strip_names(data, ("name",))
         for key in ("competences", "languages"):
             if key in data:
@@ -441,7 +450,7 @@ class ContactCreateSchema(ma.Schema):
 class ContactUpdateSchema(ContactCreateSchema):
     """The same fields, all optional: only what is sent changes; `channels` replaces them all."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(partial=_required_fields(ContactCreateSchema), **kwargs)
 
 

@@ -6,6 +6,8 @@ each member state it touches, writes the audit entry in the same transaction and
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask_smorest import abort
 
@@ -18,6 +20,7 @@ from service.core.access import (
     may_see_secretariat_only,
 )
 from service.core.db import db, touch, utcnow
+from service.core.errors import RuleError
 from service.directory.models import Authority, Channel, Competence, ContactPoint, MemberState
 
 CHANNEL_FIELDS = ("type", "value", "label", "preferred")
@@ -44,18 +47,9 @@ def contact_snapshot(contact: ContactPoint) -> dict:
 # -- rejections ------------------------------------------------------------------------------
 
 
-def invalid(field: str, message: str):
-    """A 422 naming the field, shaped like the schemas' own validation errors."""
-    abort(422, message=f"{field}: {message}", messages={"json": {field: [message]}})
-
-
-def conflict(message: str):
-    abort(409, message=message)
-
-
-def _ensure_live(entry, what: str) -> None:
+def _ensure_live(entry: Any, what: str) -> None:
     if entry.is_archived:
-        conflict(f"This {what} is archived: restore it first.")
+        raise RuleError(f"This {what} is archived: restore it first.", code="archived")
 
 
 def _competences(codes: list[str]) -> list[Competence]:
@@ -68,11 +62,11 @@ def _competences(codes: list[str]) -> list[Competence]:
     return [found[code] for code in codes]
 
 
-def _codes(entities) -> list[str]:
+def _codes(entities: Any) -> list[str]:
     return [e.code for e in entities]
 
 
-def _apply(entity, data: dict) -> bool:
+def _apply(entity: Any, data: dict) -> bool:
     """Sets the given columns; True when anything differs from what is stored."""
     changed = False
     for key, value in data.items():
@@ -82,7 +76,7 @@ def _apply(entity, data: dict) -> bool:
     return changed
 
 
-def _save(action: AuditAction, entity, before: dict | None, snapshot_of) -> None:
+def _save(action: AuditAction, entity: Any, before: dict | None, snapshot_of: Any) -> None:
     db.session.flush()
     record(action, entity, before, snapshot_of(entity))
     db.session.commit()
@@ -102,7 +96,7 @@ def _ensure_unique_alpha3(alpha3: str, code: str | None) -> None:
         sa.select(MemberState.code).where(MemberState.alpha3 == alpha3, MemberState.code != code)
     ).scalar_one_or_none()
     if clash is not None:
-        invalid("alpha3", f"{alpha3} is already the alpha-3 code of {clash}.")
+        raise RuleError(f"{alpha3} is already the alpha-3 code of {clash}.", field="alpha3")
 
 
 def create_member_state(data: dict) -> MemberState:
@@ -110,7 +104,7 @@ def create_member_state(data: dict) -> MemberState:
     _ensure_maintains_member_states()
     data = {key: value for key, value in data.items() if value is not None}
     if db.session.get(MemberState, data["code"]) is not None:
-        invalid("code", f"{data['code']} is already a member state.")
+        raise RuleError(f"{data['code']} is already a member state.", field="code")
     _ensure_unique_alpha3(data["alpha3"], None)
     state = MemberState(**data)
     db.session.add(state)
@@ -142,9 +136,10 @@ def _ensure_unique_name(member_state_code: str, name: str, authority_id: int | N
         )
     ).first()
     if clash:
-        conflict(
+        raise RuleError(
             f"{member_state_code} already has an authority named {name!r} (id {clash.id}, "
-            "possibly archived)."
+            "possibly archived).",
+            code="duplicate",
         )
 
 
@@ -186,7 +181,7 @@ def update_authority(authority: Authority, data: dict) -> Authority:
 def archive_authority(authority: Authority) -> None:
     ensure_may_edit_state(authority.member_state_code)
     if authority.is_archived:
-        conflict("This authority is already archived.")
+        raise RuleError("This authority is already archived.", code="archived")
     live_contacts = db.session.execute(
         sa.select(sa.func.count()).where(
             ContactPoint.authority_id == authority.id, ContactPoint.archived_at.is_(None)
@@ -194,15 +189,17 @@ def archive_authority(authority: Authority) -> None:
     ).scalar_one()
     if live_contacts:
         if may_see_secretariat_only(current_principal()):
-            conflict(
+            raise RuleError(
                 f"This authority still has {live_contacts} contact point(s): archive or move "
-                "them first."
+                "them first.",
+                code="in_use",
             )
         # The count includes secretariat-only contacts: telling it to anyone else would reveal
         # that such contacts exist, and how many.
-        conflict(
+        raise RuleError(
             "This authority still has live contact points: archive or move them first. If you "
-            "see none, ask the secretariat for help."
+            "see none, ask the secretariat for help.",
+            code="in_use",
         )
     before = authority_snapshot(authority)
     authority.archived_at = utcnow()
@@ -212,7 +209,7 @@ def archive_authority(authority: Authority) -> None:
 def restore_authority(authority: Authority) -> Authority:
     ensure_may_edit_state(authority.member_state_code)
     if not authority.is_archived:
-        conflict("This authority is not archived.")
+        raise RuleError("This authority is not archived.", code="conflict")
     before = authority_snapshot(authority)
     authority.archived_at = None
     _save(AuditAction.RESTORE, authority, before, authority_snapshot)
@@ -228,7 +225,7 @@ def verify_authority(authority: Authority) -> Authority:
     return authority
 
 
-def _mark_verified(entry) -> None:
+def _mark_verified(entry: Any) -> None:
     entry.last_verified_at = utcnow()  # the database's clock, like every other timestamp
     entry.last_verified_by = current_actor().label
 
@@ -239,22 +236,28 @@ def _mark_verified(entry) -> None:
 def _live_authority(authority_id: int) -> Authority:
     authority = db.session.get(Authority, authority_id)
     if authority is None:
-        invalid("authority_id", f"No authority with id {authority_id}.")
+        raise RuleError(
+            f"No authority with id {authority_id}.", field="authority_id", code="unknown"
+        )
     if authority.is_archived:
-        invalid("authority_id", f"Authority {authority_id} is archived.")
+        raise RuleError(
+            f"Authority {authority_id} is archived.", field="authority_id", code="invalid"
+        )
     return authority
 
 
 def _check_hours(contact: ContactPoint) -> None:
     if contact.hours and not contact.available_24_7 and not contact.time_zone:
-        invalid("time_zone", "Give the IANA time zone the hours are in.")
+        raise RuleError(
+            "Give the IANA time zone the hours are in.", field="time_zone", code="invalid"
+        )
 
 
 def _channels(rows: list[dict]) -> list[Channel]:
     return [Channel(**{k: row.get(k) for k in CHANNEL_FIELDS}) for row in rows]
 
 
-def _channel_tuples(channels) -> list[tuple]:
+def _channel_tuples(channels: Any) -> list[tuple]:
     return [tuple(getattr(ch, k) for k in CHANNEL_FIELDS) for ch in channels]
 
 
@@ -316,7 +319,7 @@ def update_contact(contact: ContactPoint, data: dict) -> ContactPoint:
 def archive_contact(contact: ContactPoint) -> None:
     _ensure_may_change(contact)
     if contact.is_archived:
-        conflict("This contact point is already archived.")
+        raise RuleError("This contact point is already archived.", code="archived")
     before = contact_snapshot(contact)
     contact.archived_at = utcnow()
     _save(AuditAction.ARCHIVE, contact, before, contact_snapshot)
@@ -325,9 +328,9 @@ def archive_contact(contact: ContactPoint) -> None:
 def restore_contact(contact: ContactPoint) -> ContactPoint:
     _ensure_may_change(contact)
     if not contact.is_archived:
-        conflict("This contact point is not archived.")
+        raise RuleError("This contact point is not archived.", code="conflict")
     if contact.authority.is_archived:
-        conflict("Its authority is archived: restore the authority first.")
+        raise RuleError("Its authority is archived: restore the authority first.", code="archived")
     before = contact_snapshot(contact)
     contact.archived_at = None
     _save(AuditAction.RESTORE, contact, before, contact_snapshot)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from flask import (
@@ -15,10 +16,13 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers.response import Response
 
 from service.core.authentication import SESSION_LOGIN_AT_KEY, SESSION_USER_KEY, signed_in_user
 from service.core.db import db
 from service.core.limits import limiter
+from service.identity.models import User
 from service.identity.providers import (
     SignInError,
     end_session_url,
@@ -58,7 +62,7 @@ def _safe_next(target: str | None) -> str:
     return "/admin/"  # the admin home: dashboards for the secretariat and focal points
 
 
-def _begin_session(user, provider: str | None = None, id_token: str | None = None) -> None:
+def _begin_session(user: Any, provider: str | None = None, id_token: str | None = None) -> None:
     session.clear()  # a fresh session at every login: no fixation
     session.permanent = True
     session[SESSION_USER_KEY] = user.id
@@ -69,7 +73,7 @@ def _begin_session(user, provider: str | None = None, id_token: str | None = Non
 
 
 @identity.get("/login")
-def login():
+def login() -> str:
     return render_template(
         "identity/login.html",
         providers=current_app.config["OIDC_PROVIDERS"],
@@ -79,7 +83,7 @@ def login():
 
 
 @identity.get("/login/<provider>")
-def login_with(provider: str):
+def login_with(provider: str) -> ResponseReturnValue:
     provider_settings(provider)  # 404 for a name that is not configured
     session["login_next"] = _safe_next(request.args.get("next"))
     redirect_uri = url_for("identity.callback", provider=provider, _external=True)
@@ -88,7 +92,7 @@ def login_with(provider: str):
 
 @identity.get("/callback/<provider>")
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
-def callback(provider: str):
+def callback(provider: str) -> ResponseReturnValue:
     settings = provider_settings(provider)
     claims, id_token = finish_sign_in(provider)
     state = settings.get("member_state")
@@ -124,7 +128,7 @@ def callback(provider: str):
 
 @identity.post("/local-login")
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
-def local_login_form():
+def local_login_form() -> Response | tuple[str, int]:
     user = local_login(request.form.get("email", ""), request.form.get("password", ""))
     if user is None:
         return render_template(
@@ -141,8 +145,8 @@ def local_login_form():
 
 
 @identity.post("/logout")
-def logout():
-    user = signed_in_user()
+def logout() -> Response:
+    user = cast(User | None, signed_in_user())  # the person loader create_app registers
     if user is not None:
         # Every session of this person that began before now ends, not only this cookie.
         user.sessions_valid_after = datetime.now(UTC)
@@ -173,7 +177,7 @@ def logout():
 
 
 @identity.get("/signed-in")
-def signed_in():
+def signed_in() -> str | Response:
     """A plain page saying who is signed in (the admin home is where logins land)."""
     user = signed_in_user()
     if user is None:

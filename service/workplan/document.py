@@ -8,23 +8,18 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from flask import render_template
 
+from service.core.labels import label
 from service.core.text import spreadsheet_safe
 from service.workplan.coverage import Coverage, coverage_for
 from service.workplan.models import Activity, BodyBasis, BodyRole, Pillar, WorkPlan
 from service.workplan.services import cited_recommendations, load_activities
 
-PILLAR_TITLES = {
-    Pillar.PREVENTION: "Prevention",
-    Pillar.PROTECTION_ASSISTANCE: "Protection and assistance",
-    Pillar.PROSECUTION: "Prosecution",
-    Pillar.COOPERATION_COORDINATION: "Cooperation and coordination",
-    Pillar.FOLLOW_UP: "Follow-up",
-}
 ACTIVITY_COLUMNS = (
     "Code",
     "Activity",
@@ -86,7 +81,7 @@ class CommitteeDocument:
         return f"{plan.code}, version {plan.plan_version} ({plan.status.value}{period})"
 
     def coverage_rows(self) -> list[tuple[str, ...]]:
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for entry in self.coverage.entries:
             recommendation = entry.recommendation
             detail = (
@@ -146,8 +141,7 @@ def _bodies(activity: Activity, role: BodyRole) -> str:
 def committee_document(plan: WorkPlan) -> CommitteeDocument:
     activities = load_activities(plan)
     pillars = [
-        (PILLAR_TITLES[pillar], [_row(a) for a in activities if a.pillar == pillar])
-        for pillar in Pillar
+        (label(pillar), [_row(a) for a in activities if a.pillar == pillar]) for pillar in Pillar
     ]
     return CommitteeDocument(
         plan=plan,
@@ -174,7 +168,7 @@ def as_csv(document: CommitteeDocument) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
-    def write(cells) -> None:
+    def write(cells: Any) -> None:
         # Every cell is text someone typed (titles, indicators, exclusion reasons): a spreadsheet
         # opening the file must not run any of it as a formula.
         writer.writerow(spreadsheet_safe(cell) for cell in cells)
@@ -185,8 +179,8 @@ def as_csv(document: CommitteeDocument) -> bytes:
             write((pillar, *row.cells(), row.description, row.expected_result))
     writer.writerow(())
     write(COVERAGE_COLUMNS)
-    for row in document.coverage_rows():
-        write(row)
+    for cells in document.coverage_rows():
+        write(cells)
     # A byte-order mark so spreadsheet programs read the accents as UTF-8.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -215,7 +209,7 @@ def as_docx(document: CommitteeDocument) -> bytes:
     return buffer.getvalue()
 
 
-def _docx_table(docx, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def _docx_table(docx: Any, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     table = docx.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header, strict=True):

@@ -17,6 +17,7 @@ from service.core.db import (
     db,
     enum_column,
 )
+from service.core.labels import vocabulary
 
 
 class DocumentKind(enum.StrEnum):
@@ -55,6 +56,17 @@ class Pillar(enum.StrEnum):
     PROSECUTION = "prosecution"
     COOPERATION_COORDINATION = "cooperation_coordination"
     FOLLOW_UP = "follow_up"
+
+
+PILLAR_LABELS = vocabulary(
+    {
+        Pillar.PREVENTION: "Prevention",
+        Pillar.PROTECTION_ASSISTANCE: "Protection and assistance",
+        Pillar.PROSECUTION: "Prosecution",
+        Pillar.COOPERATION_COORDINATION: "Cooperation and coordination",
+        Pillar.FOLLOW_UP: "Follow-up",
+    }
+)
 
 
 class ActivityStatus(enum.StrEnum):

@@ -1,6 +1,7 @@
 """Work-plan schemas: what the API shows and accepts for documents, plans and activities."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import marshmallow as ma
 
@@ -86,11 +87,11 @@ REFERENCE = ma.validate.Regexp(
 )
 
 
-def code_field(max_length: int = 40, **kwargs) -> CleanString:
+def code_field(max_length: int = 40, **kwargs: Any) -> CleanString:
     return CleanString(validate=[ma.validate.Length(min=1, max=max_length), CODE], **kwargs)
 
 
-def _no_duplicates(key):
+def _no_duplicates(key: Any) -> Any:
     def validate(items: list) -> None:
         seen = [key(item) for item in items]
         duplicates = sorted({value for value in seen if seen.count(value) > 1})
@@ -100,7 +101,7 @@ def _no_duplicates(key):
     return validate
 
 
-def text_field(max_length: int | None = None, **kwargs) -> CleanString:
+def text_field(max_length: int | None = None, **kwargs: Any) -> CleanString:
     return CleanString(validate=ma.validate.Length(min=1, max=max_length), **kwargs)
 
 
@@ -485,7 +486,7 @@ class ProgressNoteInputSchema(ma.Schema):
     )
 
     @ma.validates("noted_on")
-    def not_in_future(self, value, **kwargs) -> None:
+    def not_in_future(self, value: Any, **kwargs: Any) -> None:
         if value > datetime.now(UTC).date() + timedelta(days=1):  # a day of time-zone slack
             raise ma.ValidationError("A progress note cannot be dated in the future.")
 
