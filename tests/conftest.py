@@ -10,6 +10,7 @@ SOURCE_DOCUMENTS = PROJECT_ROOT.parent / "shared" / "seeds"
 
 pytest_plugins = [
     "tests.fixtures.oidc",
+    "tests.fixtures.identity",
     "tests.fixtures.database",
     "tests.fixtures.credentials",
     "tests.fixtures.directory",
