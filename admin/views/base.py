@@ -469,7 +469,7 @@ def filter_value_ok(view, flt, value: str) -> bool:
         return True  # the member-state filter answers 403 for a state it never shows
     options = flt.get_options(view)
     if options:
-        return str(flt.clean(value)) in {str(option) for option, _ in options}
+        return value in {str(option) for option, _ in options}
     return True
 
 

@@ -217,7 +217,10 @@ class MemberStateView(RecordView):
     column_list = ["code", "alpha3", "name_en", "name_es", "status", "status_date", "updated_at"]
     column_labels = {"name_en": "Name", "name_es": "Nombre", "alpha3": "Alpha-3"}
     column_searchable_list = ["code", "name_en", "name_es", "name_fr", "name_pt"]
-    column_filters = ["status"]
+    # flask-admin's own enum filters look values up by name while offering values: a 500
+    column_filters = [
+        FilterEqual(MemberState.status, "Status", options=enum_options(MemberStateStatus))
+    ]
     column_default_sort = "code"
     column_details_exclude_list: list[str] = []
 
