@@ -653,3 +653,18 @@ def test_recommendation_export_carries_the_whole_adopted_text(secretariat, sessi
     rows = csv_rows(secretariat.get("/admin/recommendation/export/csv/"))
     row = next(r for r in rows if r["Reference"] == "RTP-II/R47")
     assert row["Text"] == r47.text
+
+
+def test_plan_list_links_to_the_committee_document_and_the_progress_report(secretariat, session):
+    plan = session.scalars(sa.select(WorkPlan)).first()
+    page = text(secretariat.get("/admin/workplan/"))
+    link = f"/api/v1/work-plans/{plan.id}/progress-report?format=html"
+    assert link in page
+    report = secretariat.get(link)
+    assert report.status_code == 200
+    assert "Progress report" in report.get_data(as_text=True)
+    document = secretariat.get(f"/api/v1/work-plans/{plan.id}/document?format=html")
+    assert "Legend of body codes" in document.get_data(as_text=True)
+    export = secretariat.get("/admin/workplan/export/csv/")
+    assert export.status_code == 200
+    assert "approval_symbol" in export.get_data(as_text=True).lower().replace(" ", "_")

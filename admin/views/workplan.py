@@ -320,6 +320,20 @@ class WorkPlanEditForm(WorkPlanForm):
     code = None
 
 
+def plan_documents(view, context, model, name):
+    """Links to the committee document and the progress report (the API answers the session)."""
+    base = f"/api/v1/work-plans/{model.id}"
+    links = [
+        ("Committee document (DOCX)", f"{base}/document?format=docx"),
+        ("(HTML)", f"{base}/document?format=html"),
+        ("Progress report (DOCX)", f"{base}/progress-report?format=docx"),
+        ("(HTML)", f"{base}/progress-report?format=html"),
+    ]
+    return Markup(" ").join(
+        Markup('<a href="{}">{}</a>').format(url, label) for label, url in links
+    )
+
+
 class WorkPlanView(WorkPlanRecordView):
     form = WorkPlanForm
     column_list = [
@@ -336,6 +350,23 @@ class WorkPlanView(WorkPlanRecordView):
         "superseded_by",
         "archived_at",
         "updated_at",
+        "documents",
+    ]
+    column_formatters = {"documents": plan_documents}
+    column_export_list = [
+        "id",
+        "code",
+        "plan_version",
+        "title",
+        "status",
+        "period_start",
+        "period_end",
+        "submitted_on",
+        "submission_symbol",
+        "approved_on",
+        "approval_symbol",
+        "superseded_by",
+        "archived_at",
     ]
     column_labels = {
         "plan_version": "Version",

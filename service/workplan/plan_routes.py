@@ -33,6 +33,7 @@ from service.workplan.models import (
 )
 from service.workplan.overlaps import SIMILARITY_THRESHOLD, overlaps_among
 from service.workplan.progress import summary_for
+from service.workplan.progress_report import progress_report, report_as_docx, report_as_html
 from service.workplan.resources import resources_of
 from service.workplan.schemas import (
     ActivityCreateSchema,
@@ -48,6 +49,7 @@ from service.workplan.schemas import (
     OverlapsSchema,
     ProgressNoteInputSchema,
     ProgressNoteSchema,
+    ProgressReportArgs,
     ResourcesSchema,
     SummarySchema,
     WorkPlanCreateSchema,
@@ -315,6 +317,40 @@ class WorkPlanDocument(MethodView):
         filename = f"{plan.code}-v{plan.plan_version}.{fmt}"
         return Response(
             render(committee_document(plan), fmt),
+            mimetype=MEDIA_TYPES[fmt],
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+
+@work_plans.route(f"{PLAN_ID}/progress-report")
+class WorkPlanProgressReport(MethodView):
+    @require(Scope.WORKPLAN_READ)
+    @work_plans.arguments(ProgressReportArgs, location="query")
+    @work_plans.doc(
+        responses={
+            "200": {
+                "description": "The report, as an attachment",
+                "content": {MEDIA_TYPES[f]: BINARY for f in ("docx", "html")},
+            }
+        }
+    )
+    def get(self, args, plan_id):
+        """Progress report for a period (what the Permanent Council reports under op. 9)
+
+        Per pillar and activity: status and the progress notes of the period; per recommendation,
+        the activities that advance it and their state; what was not done and why; resources
+        spent against estimates. A period without notes gives a report that says so.
+        """
+        plan = plan_or_404(plan_id)
+        report = progress_report(plan, args.get("start"), args.get("end"))
+        fmt = args["format"]
+        body = report_as_docx(report) if fmt == "docx" else report_as_html(report)
+        filename = (
+            f"{plan.code}-v{plan.plan_version}-progress-"
+            f"{report.start.isoformat()}-{report.end.isoformat()}.{fmt}"
+        )
+        return Response(
+            body,
             mimetype=MEDIA_TYPES[fmt],
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
