@@ -205,6 +205,9 @@ _action(
 )
 
 
+_action("restore", services.restore_work_plan, "Restore an archived work plan (If-Match)")
+
+
 @work_plans.route(f"{PLAN_ID}/versions")
 class WorkPlanVersions(MethodView):
     @require(Scope.WORKPLAN_WRITE)
@@ -463,3 +466,19 @@ class ProgressNotes(MethodView):
         note = services.add_progress_note(activity_or_404(activity_id), data)
         db.session.commit()
         return note
+
+
+@activities.route(f"{ACTIVITY_ID}/restore")
+class ActivityRestore(MethodView):
+    @require(Scope.WORKPLAN_WRITE)
+    @activities.etag
+    @activities.doc(**IF_MATCH_DOC)
+    @activities.response(200, ActivitySchema)
+    def post(self, activity_id):
+        """Restore an archived activity of a draft plan (If-Match)"""
+        activity = activity_or_404(activity_id)
+        check_if_match(etag_data(activity))
+        services.restore_activity(activity)
+        db.session.commit()
+        activities.set_etag(etag_data(activity))
+        return activity
