@@ -219,6 +219,15 @@ class CommitteeDocument:
             ),
         )
 
+    @staticmethod
+    def annex_heading(recommendation: Recommendation) -> str:
+        """RTP-II/R47: RTP-II/doc.5/09 rev. 10, recommendation 47 (and the date if inferred)."""
+        heading = f"{recommendation.reference}: {recommendation.citation}"
+        document = recommendation.document
+        if document.date_inferred and document.date:
+            heading += f" (not dated; inferred date {document.date.isoformat()})"
+        return heading
+
     def mandate_rows(self) -> list[tuple[str, ...]]:
         rows = []
         for mandate in self.coverage.documents:
@@ -386,10 +395,23 @@ def as_csv(document: CommitteeDocument) -> bytes:
         # opening the file must not run any of it as a formula.
         writer.writerow(spreadsheet_safe(cell) for cell in cells)
 
-    write(("Pillar", *ACTIVITY_COLUMNS, "Description", "Expected result"))
+    write(
+        (
+            "Pillar",
+            *ACTIVITY_COLUMNS,
+            "Description",
+            "Expected result",
+            "Estimated cost",
+            "Funding source",
+            "Subject to available resources",
+        )
+    )
+    resources = {row[0]: row[2:] for row in document.resource_rows()}
     for pillar, rows in document.pillars:
         for row in rows:
-            write((pillar, *row.cells(), row.description, row.expected_result))
+            write(
+                (pillar, *row.cells(), row.description, row.expected_result, *resources[row.code])
+            )
     writer.writerow(())
     write(COVERAGE_COLUMNS)
     for row in document.coverage_rows():
@@ -431,7 +453,7 @@ def as_docx(document: CommitteeDocument) -> bytes:
     _docx_table(docx, COVERAGE_COLUMNS, document.coverage_rows())
     docx.add_heading("Annex II: texts of the cited recommendations", level=1)
     for recommendation in document.cited_texts():
-        docx.add_paragraph(f"{recommendation.reference}: {recommendation.citation}", "Heading 3")
+        docx.add_paragraph(document.annex_heading(recommendation), "Heading 3")
         for part in recommendation.text.split("\n\n"):
             docx.add_paragraph(part)
     buffer = io.BytesIO()
