@@ -656,3 +656,68 @@ def test_recommendation_export_carries_the_whole_adopted_text(secretariat, sessi
     rows = csv_rows(secretariat.get("/admin/recommendation/export/csv/"))
     row = next(r for r in rows if r["Reference"] == "RTP-II/R47")
     assert row["Text"] == r47.text
+
+
+def test_plan_list_links_to_the_committee_document_and_the_progress_report(secretariat, session):
+    plan = session.scalars(sa.select(WorkPlan)).first()
+    page = text(secretariat.get("/admin/workplan/"))
+    link = f"/api/v1/work-plans/{plan.id}/progress-report?format=html"
+    assert link in page
+    report = secretariat.get(link)
+    assert report.status_code == 200
+    assert "Progress report" in report.get_data(as_text=True)
+    document = secretariat.get(f"/api/v1/work-plans/{plan.id}/document?format=html")
+    assert "Legend of body codes" in document.get_data(as_text=True)
+    export = secretariat.get("/admin/workplan/export/csv/")
+    assert export.status_code == 200
+    assert "approval_symbol" in export.get_data(as_text=True).lower().replace(" ", "_")
+
+
+def test_admin_makes_a_new_version_shows_its_diff_adds_a_note_and_restores(secretariat, session):
+    from service.audit.models import AuditEntry
+
+    plan = session.scalars(sa.select(WorkPlan).filter_by(code="WP-TIP", plan_version=1)).one()
+    page = secretariat.get("/admin/workplan/")
+    response = secretariat.post(
+        "/admin/workplan/action/",
+        data={"csrf_token": csrf_of(page), "action": "new_version", "rowid": [str(plan.id)]},
+    )
+    assert response.status_code == 302
+    version_2 = session.scalars(sa.select(WorkPlan).filter_by(code="WP-TIP", plan_version=2)).one()
+    assert version_2.predecessor_id == plan.id
+    diff_page = secretariat.get(f"/admin/workplan/diff/?id={version_2.id}")
+    assert diff_page.status_code == 200
+    assert f"Unchanged: {len(plan.activities)}" in text(diff_page)
+    assert f"/admin/workplan/diff/?id={version_2.id}" in text(secretariat.get("/admin/workplan/"))
+
+    activity = session.scalars(
+        sa.select(Activity).filter_by(work_plan_id=version_2.id, code="COOP-01")
+    ).one()
+    form_page = secretariat.get(f"/admin/activity/progress-note/?id={activity.id}")
+    assert form_page.status_code == 200
+    outside = secretariat.post(
+        f"/admin/activity/progress-note/?id={activity.id}",
+        data={"csrf_token": csrf_of(form_page), "noted_on": "2009-01-01", "text": "Too early."},
+    )
+    assert "outside the plan" in text(outside)
+    added = secretariat.post(
+        f"/admin/activity/progress-note/?id={activity.id}",
+        data={"csrf_token": csrf_of(form_page), "noted_on": "2010-04-01", "text": "Sent."},
+    )
+    assert added.status_code == 302
+    session.refresh(activity)
+    assert [n.text for n in activity.progress_notes] == ["Sent."]
+
+    page = secretariat.get("/admin/activity/")
+    for name in ("archive", "restore"):
+        response = secretariat.post(
+            "/admin/activity/action/",
+            data={"csrf_token": csrf_of(page), "action": name, "rowid": [str(activity.id)]},
+        )
+        assert response.status_code == 302
+        session.refresh(activity)
+        assert (activity.archived_at is not None) == (name == "archive")
+    actions = session.scalars(
+        sa.select(AuditEntry.action).filter_by(entity_type="activities", entity_id=str(activity.id))
+    ).all()
+    assert [a.value for a in actions][-2:] == ["archive", "restore"]

@@ -6,7 +6,8 @@ import enum
 from typing import Any
 
 import sqlalchemy as sa
-from flask import flash
+from flask import abort, flash, redirect, request
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.model.fields import InlineFieldList, InlineFormField
@@ -23,7 +24,15 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Optional
 
-from admin.forms import AdminForm, LinesListField, SubForm, enum_choices, enum_options, select
+from admin.forms import (
+    AdminForm,
+    LinesListField,
+    SubForm,
+    enum_choices,
+    enum_options,
+    raw_value,
+    select,
+)
 from admin.views.base import RecordView, per_request, rule_messages
 from admin.views.directory import ArchivedFilter, FoldedSearchMixin
 from service.core.access import Principal, Scope
@@ -54,11 +63,13 @@ from service.workplan.schemas import (
     BodyPatchSchema,
     DocumentCreateSchema,
     DocumentPatchSchema,
+    ProgressNoteInputSchema,
     RecommendationCreateSchema,
     RecommendationPatchSchema,
     WorkPlanCreateSchema,
     WorkPlanPatchSchema,
 )
+from service.workplan.versions import diff, new_version
 
 
 def _plain(value: Any) -> Any:
@@ -321,6 +332,22 @@ class WorkPlanEditForm(WorkPlanForm):
     code = None
 
 
+def plan_documents(view, context, model, name):
+    """Links to the committee document and the progress report (the API answers the session)."""
+    base = f"/api/v1/work-plans/{model.id}"
+    links = [
+        ("Committee document (DOCX)", f"{base}/document?format=docx"),
+        ("(HTML)", f"{base}/document?format=html"),
+        ("Progress report (DOCX)", f"{base}/progress-report?format=docx"),
+        ("(HTML)", f"{base}/progress-report?format=html"),
+    ]
+    if model.predecessor_id:
+        links.append(("Diff with previous version", view.get_url(".diff_view", id=model.id)))
+    return Markup(" ").join(
+        Markup('<a href="{}">{}</a>').format(url, label) for label, url in links
+    )
+
+
 class WorkPlanView(WorkPlanRecordView):
     form = WorkPlanForm
     column_list = [
@@ -337,6 +364,23 @@ class WorkPlanView(WorkPlanRecordView):
         "superseded_by",
         "archived_at",
         "updated_at",
+        "documents",
+    ]
+    column_formatters = {"documents": plan_documents}
+    column_export_list = [
+        "id",
+        "code",
+        "plan_version",
+        "title",
+        "status",
+        "period_start",
+        "period_end",
+        "submitted_on",
+        "submission_symbol",
+        "approved_on",
+        "approval_symbol",
+        "superseded_by",
+        "archived_at",
     ]
     column_labels = {
         "plan_version": "Version",
@@ -409,6 +453,26 @@ class WorkPlanView(WorkPlanRecordView):
     def action_archive(self, ids: list) -> None:
         self.run_action(ids, services.archive_work_plan, "Archived")
 
+    @action("restore", "Restore", "Restore the selected archived plans?")
+    def action_restore(self, ids):
+        self.run_action(ids, services.restore_work_plan, "Restored")
+
+    @action("new_version", "Make a new version", "Make a new draft version of each selected plan?")
+    def action_new_version(self, ids):
+        self.run_action(ids, new_version, "New version made")
+
+    @expose("/diff/")
+    def diff_view(self):
+        """What changed since the version this one was made from (the same diff as the API)."""
+        plan = db.session.get(WorkPlan, request.args.get("id", type=int) or 0)
+        if plan is None or plan.predecessor is None:
+            abort(404)
+        return self.render(
+            "oas_admin/workplan_diff.html",
+            result=diff(plan, plan.predecessor),
+            return_url=self.get_url(".index_view"),
+        )
+
 
 # -- activities ---------------------------------------------------------------------------
 
@@ -433,6 +497,18 @@ class OtherEffortForm(SubForm):
     title = StringField()
     url = StringField("Link")
     note = StringField()
+
+
+class ProgressNoteForm(AdminForm):
+    noted_on = DateField("Date", validators=[InputRequired()])
+    text = TextAreaField(validators=[InputRequired()])
+    amount_spent = StringField("Amount spent", description="In the activity's currency")
+
+
+def progress_link(view, context, model, name):
+    return Markup('<a href="{}">Add progress note</a>').format(
+        view.get_url(".progress_note_view", id=model.id)
+    )
 
 
 class ActivityForm(AdminForm):
@@ -510,9 +586,14 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         "currency",
         "funding_source",
         "archived_at",
+        "progress",
     ]
     column_labels = {"archived_at": "Archived"}
-    column_formatters = {"bodies": bodies_list, "recommendations": recommendations_list}
+    column_formatters = {
+        "bodies": bodies_list,
+        "recommendations": recommendations_list,
+        "progress": progress_link,
+    }
     column_formatters_detail = column_formatters
     column_formatters_export = {
         "bodies": lambda v, c, m, n: "; ".join(body_link_label(link) for link in m.body_links),
@@ -645,3 +726,44 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
     @action("archive", "Archive", "Archive the selected activities?")
     def action_archive(self, ids: list) -> None:
         self.run_action(ids, services.archive_activity, "Archived")
+
+    @action("restore", "Restore", "Restore the selected archived activities?")
+    def action_restore(self, ids):
+        self.run_action(ids, services.restore_activity, "Restored")
+
+    @expose("/progress-note/", methods=("GET", "POST"))
+    def progress_note_view(self):
+        """Adds a dated progress note through the same service as the API."""
+        activity = db.session.get(Activity, request.args.get("id", type=int) or 0)
+        if activity is None:
+            abort(404)
+        if not self.can_edit:
+            abort(403)
+        form = ProgressNoteForm(request.form if request.method == "POST" else None)
+        if request.method == "POST" and form.validate_on_submit():
+            try:
+                data = ProgressNoteInputSchema().load(
+                    {
+                        "noted_on": raw_value(form.noted_on.data),
+                        "text": form.text.data,
+                        "amount_spent": form.amount_spent.data or None,
+                    }
+                )
+                services.add_progress_note(activity, data)
+                db.session.commit()
+                flash(f"Progress note added to {activity.code}.", "success")
+                return redirect(self.get_url(".details_view", id=activity.id))
+            except Exception as error:
+                messages = rule_messages(error)
+                db.session.rollback()
+                if messages is None:
+                    raise
+                for field, values in messages.items():
+                    for message in values if isinstance(values, list) else [values]:
+                        flash(f"{field}: {message}", "error")
+        return self.render(
+            "oas_admin/progress_note.html",
+            form=form,
+            activity=activity,
+            return_url=self.get_url(".details_view", id=activity.id),
+        )

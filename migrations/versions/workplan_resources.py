@@ -47,7 +47,6 @@ def upgrade():
         batch_op.create_check_constraint(
             batch_op.f('ck_activities_cost_has_currency'), 'estimated_cost IS NULL OR currency IS NOT NULL'
         )
-        # The enumeration's own CHECK (ck_activities_funding_source) comes with add_column.
 
     with op.batch_alter_table('progress_notes', schema=None) as batch_op:
         batch_op.add_column(sa.Column('amount_spent', sa.Numeric(precision=14, scale=2), nullable=True))

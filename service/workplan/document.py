@@ -12,12 +12,23 @@ from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Mm
 from flask import render_template
 
 from service.core.labels import label
 from service.core.text import spreadsheet_safe
 from service.workplan.coverage import Coverage, coverage_for
-from service.workplan.models import Activity, BodyBasis, BodyRole, Pillar, WorkPlan
+from service.workplan.models import (
+    Activity,
+    BodyBasis,
+    BodyRole,
+    FundingSource,
+    Pillar,
+    Recommendation,
+    WorkPlan,
+)
+from service.workplan.resources import FUNDING_LABELS, money, resources_of
 from service.workplan.services import cited_recommendations, load_activities
 
 ACTIVITY_COLUMNS = (
@@ -67,6 +78,166 @@ class CommitteeDocument:
     plan: WorkPlan
     pillars: list[tuple[str, list[ActivityRow]]]
     coverage: Coverage
+    activities: list[Activity]
+
+    # -- title page and approval block --------------------------------------------------
+
+    symbol_placeholder = "OEA/Ser.G CP/CSH-[number]/[year]"
+    date_placeholder = "[date]"
+    heading_lines = (
+        "ORGANIZATION OF AMERICAN STATES",
+        "PERMANENT COUNCIL",
+        "COMMITTEE ON HEMISPHERIC SECURITY",
+    )
+
+    def approval_rows(self) -> list[tuple[str, ...]]:
+        plan = self.plan
+        rows = []
+        for step, body, on, meeting, symbol in (
+            (
+                "Submitted to",
+                plan.submitted_to,
+                plan.submitted_on,
+                plan.submission_meeting,
+                plan.submission_symbol,
+            ),
+            (
+                "Approved by",
+                plan.approved_by,
+                plan.approved_on,
+                plan.approval_meeting,
+                plan.approval_symbol,
+            ),
+        ):
+            rows.append(
+                (
+                    step,
+                    f"{body.name} ({body.code})" if body else PENDING,
+                    on.isoformat() if on else PENDING,
+                    meeting or PENDING,
+                    symbol or PENDING,
+                )
+            )
+        return rows
+
+    @property
+    def successor_note(self) -> str | None:
+        successor = self.plan.superseded_by
+        if successor is None:
+            return None
+        return (
+            f"Superseded by version {successor.plan_version} of {successor.code} "
+            f"({successor.status.value})."
+        )
+
+    # -- numbered paragraphs -------------------------------------------------------------
+
+    def paragraphs(self) -> list[str]:
+        texts = []
+        if self.plan.notes:
+            texts.append(self.plan.notes)
+        for mandate in self.coverage.documents:
+            texts.append(_mandate_paragraph(mandate))
+        texts.append(
+            "Bodies marked (proposed) are assignments the General Secretariat proposes: no text "
+            "the activity cites names them. Every other assignment is named in a cited text, "
+            "whose full wording is in Annex II."
+        )
+        texts.append(
+            "The execution of this plan is subject to the availability of financial resources in "
+            "the program-budget of the Organization and other resources (AG/RES. 2456 "
+            "(XXXIX-O/09), operative paragraph 9)."
+        )
+        return texts
+
+    # -- legend, resources, texts of the cited recommendations ---------------------------
+
+    def legend_rows(self) -> list[tuple[str, str]]:
+        bodies = {link.body.code: link.body.name for a in self.activities for link in a.body_links}
+        return sorted(bodies.items())
+
+    def resource_rows(self) -> list[tuple[str, ...]]:
+        return [
+            (
+                a.code,
+                a.title,
+                money(a.estimated_cost, a.currency) or "Not estimated",
+                FUNDING_LABELS[a.funding_source],
+                "Yes" if a.subject_to_resources else "No",
+            )
+            for a in self.activities
+        ]
+
+    def resource_totals(self) -> list[tuple[str, ...]]:
+        resources = resources_of(self.activities)
+        rows = [
+            (
+                "Pillar",
+                PILLAR_TITLES[Pillar(t.key)],
+                money(t.estimated, t.currency),
+                str(t.activities),
+            )
+            for t in resources.by_pillar
+        ]
+        rows += [
+            (
+                "Funding source",
+                FUNDING_LABELS[FundingSource(t.key)],
+                money(t.estimated, t.currency),
+                str(t.activities),
+            )
+            for t in resources.by_source
+        ]
+        if resources.not_estimated:
+            rows.append(
+                ("Not estimated", ", ".join(a.code for a in resources.not_estimated), "", "")
+            )
+        return rows
+
+    def cited_texts(self) -> list[Recommendation]:
+        """Every recommendation an activity or an exclusion cites, in document order."""
+        cited = {
+            link.recommendation.id: link.recommendation
+            for a in self.activities
+            for link in a.recommendation_links
+        }
+        for exclusion in self.plan.exclusions:
+            cited[exclusion.recommendation_id] = exclusion.recommendation
+        return sorted(
+            cited.values(),
+            key=lambda r: (
+                r.document.date is None,
+                r.document.date,
+                r.document_id,
+                r.number,
+                r.item,
+            ),
+        )
+
+    @staticmethod
+    def annex_heading(recommendation: Recommendation) -> str:
+        """RTP-II/R47: RTP-II/doc.5/09 rev. 10, recommendation 47 (and the date if inferred)."""
+        heading = f"{recommendation.reference}: {recommendation.citation}"
+        document = recommendation.document
+        if document.date_inferred and document.date:
+            heading += f" (not dated; inferred date {document.date.isoformat()})"
+        return heading
+
+    def mandate_rows(self) -> list[tuple[str, ...]]:
+        rows = []
+        for mandate in self.coverage.documents:
+            t = mandate.totals
+            rows.append(
+                (
+                    mandate.document.symbol,
+                    "Yes" if mandate.texts_loaded else "No: not counted as covered",
+                    str(mandate.recommendations_known),
+                    str(t.covered),
+                    str(t.excluded),
+                    str(t.uncovered),
+                )
+            )
+        return rows
 
     @property
     def title(self) -> str:
@@ -110,6 +281,45 @@ class CommitteeDocument:
         )
 
 
+PENDING = "[to be completed]"
+MANDATE_COLUMNS = (
+    "Document",
+    "Texts loaded",
+    "Recommendations known",
+    "Covered",
+    "Out of scope",
+    "Not covered",
+)
+APPROVAL_COLUMNS = ("Step", "Body", "Date", "Meeting", "Document symbol")
+LEGEND_COLUMNS = ("Code", "Body")
+RESOURCE_COLUMNS = (
+    "Code",
+    "Activity",
+    "Estimated cost",
+    "Funding source",
+    "Subject to available resources",
+)
+TOTAL_COLUMNS = ("Total per", "", "Estimated cost", "Activities")
+
+
+def _date(document) -> str:
+    if document.date is None:
+        return "undated"
+    text = document.date.isoformat()
+    return f"{text}, inferred: {document.date_note}" if document.date_inferred else text
+
+
+def _mandate_paragraph(mandate) -> str:
+    document = mandate.document
+    head = f"{document.symbol}, {document.title} ({_date(document)})"
+    if not mandate.texts_loaded:
+        return (
+            f"{head}: its texts are not among the sources loaded; none of its recommendations "
+            "is known, and it is not counted as covered."
+        )
+    return f"{head}: {mandate.recommendations_known} recommendations or paragraphs."
+
+
 def _row(activity: Activity) -> ActivityRow:
     return ActivityRow(
         code=activity.code,
@@ -147,6 +357,7 @@ def committee_document(plan: WorkPlan) -> CommitteeDocument:
         plan=plan,
         pillars=[(title, rows) for title, rows in pillars if rows],
         coverage=coverage_for(plan, activities),
+        activities=activities,
     )
 
 
@@ -160,6 +371,11 @@ def as_html(document: CommitteeDocument) -> bytes:
         document=document,
         columns=ACTIVITY_COLUMNS,
         coverage_columns=COVERAGE_COLUMNS,
+        approval_columns=APPROVAL_COLUMNS,
+        legend_columns=LEGEND_COLUMNS,
+        resource_columns=RESOURCE_COLUMNS,
+        total_columns=TOTAL_COLUMNS,
+        mandate_columns=MANDATE_COLUMNS,
     ).encode("utf-8")
 
 
@@ -173,10 +389,23 @@ def as_csv(document: CommitteeDocument) -> bytes:
         # opening the file must not run any of it as a formula.
         writer.writerow(spreadsheet_safe(cell) for cell in cells)
 
-    write(("Pillar", *ACTIVITY_COLUMNS, "Description", "Expected result"))
+    write(
+        (
+            "Pillar",
+            *ACTIVITY_COLUMNS,
+            "Description",
+            "Expected result",
+            "Estimated cost",
+            "Funding source",
+            "Subject to available resources",
+        )
+    )
+    resources = {row[0]: row[2:] for row in document.resource_rows()}
     for pillar, rows in document.pillars:
         for row in rows:
-            write((pillar, *row.cells(), row.description, row.expected_result))
+            write(
+                (pillar, *row.cells(), row.description, row.expected_result, *resources[row.code])
+            )
     writer.writerow(())
     write(COVERAGE_COLUMNS)
     for cells in document.coverage_rows():
@@ -188,25 +417,55 @@ def as_csv(document: CommitteeDocument) -> bytes:
 def as_docx(document: CommitteeDocument) -> bytes:
     docx = Document()
     section = docx.sections[0]
-    # Landscape: the activity tables have seven columns.
+    # Landscape, sized so the tables fit both A4 and US Letter: the text area (247 x 160 mm)
+    # lies within either sheet with margins of at least 16 mm.
     section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = section.page_height, section.page_width
-    docx.add_heading(document.title, level=0)
-    docx.add_paragraph(document.subtitle)
+    section.page_width, section.page_height = Mm(279.4), Mm(210)
+    for side in ("left_margin", "right_margin"):
+        setattr(section, side, Mm(16))
+    section.top_margin = section.bottom_margin = Mm(25)
+    _title_page(docx, document)
+    docx.add_heading("Approval record", level=1)
+    _docx_table(docx, APPROVAL_COLUMNS, document.approval_rows())
+    if document.successor_note:
+        docx.add_paragraph(document.successor_note)
     docx.add_heading("Mandates", level=1)
-    for mandate in document.coverage.documents:
-        docx.add_paragraph(f"{mandate.document.symbol}: {mandate.document.title}", "List Bullet")
-    if document.plan.notes:
-        docx.add_paragraph(document.plan.notes)
+    for text in document.paragraphs():
+        docx.add_paragraph(text, "List Number")
+    docx.add_heading("Legend of body codes", level=1)
+    _docx_table(docx, LEGEND_COLUMNS, document.legend_rows())
+    docx.add_paragraph("(proposed): proposed by the General Secretariat; no cited text names it.")
     for pillar, rows in document.pillars:
         docx.add_heading(pillar, level=1)
         _docx_table(docx, ACTIVITY_COLUMNS, [row.cells() for row in rows])
+    docx.add_heading("Resources", level=1)
+    _docx_table(docx, RESOURCE_COLUMNS, document.resource_rows())
+    _docx_table(docx, TOTAL_COLUMNS, document.resource_totals())
     docx.add_heading("Annex: coverage of the recommendations", level=1)
     docx.add_paragraph(document.coverage_summary)
+    _docx_table(docx, MANDATE_COLUMNS, document.mandate_rows())
     _docx_table(docx, COVERAGE_COLUMNS, document.coverage_rows())
+    docx.add_heading("Annex II: texts of the cited recommendations", level=1)
+    for recommendation in document.cited_texts():
+        docx.add_paragraph(document.annex_heading(recommendation), "Heading 3")
+        for part in recommendation.text.split("\n\n"):
+            docx.add_paragraph(part)
     buffer = io.BytesIO()
     docx.save(buffer)
     return buffer.getvalue()
+
+
+def _title_page(docx: Any, document: CommitteeDocument) -> None:
+    for line in document.heading_lines:
+        paragraph = docx.add_paragraph()
+        paragraph.add_run(line).bold = True
+    for line in (document.symbol_placeholder, document.date_placeholder, "Original: English"):
+        paragraph = docx.add_paragraph(line)
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    docx.add_heading(document.title, level=0)
+    docx.add_paragraph(document.subtitle)
+    docx.add_paragraph("(Draft prepared by the General Secretariat)")
+    docx.add_page_break()
 
 
 def _docx_table(docx: Any, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:

@@ -34,6 +34,7 @@ from service.workplan.models import (
 )
 from service.workplan.overlaps import SIMILARITY_THRESHOLD, overlaps_among
 from service.workplan.progress import summary_for
+from service.workplan.progress_report import progress_report, report_as_docx, report_as_html
 from service.workplan.resources import resources_of
 from service.workplan.schemas import (
     ActivityCreateSchema,
@@ -49,6 +50,7 @@ from service.workplan.schemas import (
     OverlapsSchema,
     ProgressNoteInputSchema,
     ProgressNoteSchema,
+    ProgressReportArgs,
     ResourcesSchema,
     SummarySchema,
     WorkPlanCreateSchema,
@@ -204,6 +206,9 @@ _action(
 )
 
 
+_action("restore", services.restore_work_plan, "Restore an archived work plan (If-Match)")
+
+
 @work_plans.route(f"{PLAN_ID}/versions")
 class WorkPlanVersions(MethodView):
     @require(Scope.WORKPLAN_WRITE)
@@ -321,6 +326,40 @@ class WorkPlanDocument(MethodView):
         )
 
 
+@work_plans.route(f"{PLAN_ID}/progress-report")
+class WorkPlanProgressReport(MethodView):
+    @require(Scope.WORKPLAN_READ)
+    @work_plans.arguments(ProgressReportArgs, location="query")
+    @work_plans.doc(
+        responses={
+            "200": {
+                "description": "The report, as an attachment",
+                "content": {MEDIA_TYPES[f]: BINARY for f in ("docx", "html")},
+            }
+        }
+    )
+    def get(self, args, plan_id):
+        """Progress report for a period (what the Permanent Council reports under op. 9)
+
+        Per pillar and activity: status and the progress notes of the period; per recommendation,
+        the activities that advance it and their state; what was not done and why; resources
+        spent against estimates. A period without notes gives a report that says so.
+        """
+        plan = plan_or_404(plan_id)
+        report = progress_report(plan, args.get("start"), args.get("end"))
+        fmt = args["format"]
+        body = report_as_docx(report) if fmt == "docx" else report_as_html(report)
+        filename = (
+            f"{plan.code}-v{plan.plan_version}-progress-"
+            f"{report.start.isoformat()}-{report.end.isoformat()}.{fmt}"
+        )
+        return Response(
+            body,
+            mimetype=MEDIA_TYPES[fmt],
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+
 # -- activities -----------------------------------------------------------------------------
 
 
@@ -428,3 +467,19 @@ class ProgressNotes(MethodView):
         note = services.add_progress_note(activity_or_404(activity_id), data)
         db.session.commit()
         return note
+
+
+@activities.route(f"{ACTIVITY_ID}/restore")
+class ActivityRestore(MethodView):
+    @require(Scope.WORKPLAN_WRITE)
+    @activities.etag
+    @activities.doc(**IF_MATCH_DOC)
+    @activities.response(200, ActivitySchema)
+    def post(self, activity_id):
+        """Restore an archived activity of a draft plan (If-Match)"""
+        activity = activity_or_404(activity_id)
+        check_if_match(etag_data(activity))
+        services.restore_activity(activity)
+        db.session.commit()
+        activities.set_etag(etag_data(activity))
+        return activity

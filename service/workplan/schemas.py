@@ -698,3 +698,22 @@ class DocumentFormatArgs(ma.Schema):
         validate=ma.validate.OneOf(["docx", "html", "csv"]),
         metadata={"description": "docx (default), html or csv"},
     )
+
+
+class ProgressReportArgs(ma.Schema):
+    start = ma.fields.Date(
+        data_key="from", metadata={"description": "First day of the period (default: plan's)"}
+    )
+    end = ma.fields.Date(
+        data_key="to", metadata={"description": "Last day of the period (default: plan's)"}
+    )
+    format = ma.fields.String(
+        load_default="docx",
+        validate=ma.validate.OneOf(["docx", "html"]),
+        metadata={"description": "docx (default) or html"},
+    )
+
+    @ma.validates_schema
+    def period_in_order(self, data, **kwargs) -> None:
+        if "start" in data and "end" in data and data["start"] > data["end"]:
+            raise ma.ValidationError("The period ends before it starts: an empty period.", "to")

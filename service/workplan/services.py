@@ -348,6 +348,17 @@ def archive_work_plan(plan: WorkPlan) -> WorkPlan:
     return plan
 
 
+def restore_work_plan(plan: WorkPlan) -> WorkPlan:
+    if not plan.is_archived:
+        raise ConflictError(f"Work plan {plan.code} v{plan.plan_version} is not archived.")
+    before = plan_record(plan)
+    plan.archived_at = None
+    touch(plan)
+    db.session.flush()
+    record(AuditAction.RESTORE, plan, before, plan_record(plan))
+    return plan
+
+
 def _transition(
     plan: WorkPlan, allowed_from: WorkPlanStatus, to: WorkPlanStatus, **decision
 ) -> WorkPlan:
@@ -496,6 +507,18 @@ def archive_activity(activity: Activity) -> Activity:
     activity.archived_at = _now()
     db.session.flush()
     record(AuditAction.ARCHIVE, activity, before, activity_record(activity))
+    return activity
+
+
+def restore_activity(activity: Activity) -> Activity:
+    if not activity.is_archived:
+        raise ConflictError(f"Activity {activity.code} is not archived.")
+    ensure_content_editable(activity.work_plan)
+    before = activity_record(activity)
+    activity.archived_at = None
+    touch(activity)
+    db.session.flush()
+    record(AuditAction.RESTORE, activity, before, activity_record(activity))
     return activity
 
 
