@@ -173,7 +173,7 @@ class CommitteeDocument:
         rows = [
             (
                 "Pillar",
-                PILLAR_TITLES[Pillar(t.key)],
+                label(Pillar(t.key)),
                 money(t.estimated, t.currency),
                 str(t.activities),
             )

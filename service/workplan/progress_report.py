@@ -12,8 +12,9 @@ from docx.enum.section import WD_ORIENT
 from docx.shared import Mm
 from flask import render_template
 
+from service.core.labels import label
 from service.workplan.coverage import coverage_for
-from service.workplan.document import PILLAR_TITLES, _bodies
+from service.workplan.document import _bodies
 from service.workplan.models import (
     Activity,
     ActivityStatus,
@@ -172,7 +173,7 @@ def progress_report(plan: WorkPlan, start: date | None, end: date | None) -> Pro
         for a in activities
     }
     pillars = [
-        (PILLAR_TITLES[pillar], [progress[a.id] for a in activities if a.pillar == pillar])
+        (label(pillar), [progress[a.id] for a in activities if a.pillar == pillar])
         for pillar in Pillar
     ]
     coverage = coverage_for(plan, activities)
