@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_admin(app)
     configure_cli(app)
     configure_webhooks(app)
+    configure_access_rules(app)
     return app
 
 
@@ -135,6 +136,9 @@ def configure_identity(app: Flask) -> None:
     from service.oauth.server import configure_oauth_server
 
     configure_people(app)
+    from service.reminders.routes import reconfirm
+
+    app.register_blueprint(reconfirm)  # reminders' one-click links (CSRF-protected forms)
     # The token endpoints authenticate clients by their secret, not by a browser session.
     csrf.exempt(configure_oauth_server(app))
 
@@ -197,6 +201,7 @@ def configure_admin(app: Flask) -> None:
 def configure_cli(app: Flask) -> None:
     from service.identity.cli import users
     from service.oauth.cli import clients, tokens
+    from service.reminders.cli import reminders
     from service.seeding import seed_command
     from service.webhooks.cli import webhooks
 
@@ -205,6 +210,7 @@ def configure_cli(app: Flask) -> None:
     app.cli.add_command(clients)
     app.cli.add_command(tokens)
     app.cli.add_command(webhooks)
+    app.cli.add_command(reminders)
 
 
 def configure_webhooks(app: Flask) -> None:
@@ -213,6 +219,13 @@ def configure_webhooks(app: Flask) -> None:
     from service.webhooks.events import record_event
 
     on_change(record_event)
+
+
+def configure_access_rules(app: Flask) -> None:
+    """What the access rule learns from the features: which states are read-only."""
+    from service.directory.services import register_read_only_states
+
+    register_read_only_states()
     if app.config["WEBHOOK_ALLOW_PRIVATE"] and app.config["SERVICE_ENV"] == "production":
         app.logger.warning(
             "WEBHOOK_ALLOW_PRIVATE is set in production: webhooks may reach private addresses"

@@ -6,6 +6,8 @@ import os
 import re
 import secrets
 from datetime import timedelta
+from email.utils import parseaddr
+from urllib.parse import urlsplit
 
 import click
 from limits import parse_many
@@ -135,12 +137,51 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             # SECRET_KEY); http and private addresses only for development and tests.
             "WEBHOOK_SECRET_KEY": os.environ.get("WEBHOOK_SECRET_KEY"),
             "WEBHOOK_ALLOW_PRIVATE": _flag("WEBHOOK_ALLOW_PRIVATE", False),
+            # The living directory: re-confirmation window and reminder campaigns.
+            "FRESHNESS_MONTHS": _integer("FRESHNESS_MONTHS", 12, minimum=1, unit=" of months"),
+            "REMINDER_INTERVAL_DAYS": _integer(
+                "REMINDER_INTERVAL_DAYS", 30, minimum=1, unit=" of days"
+            ),
+            "REMINDER_LINK_DAYS": _integer("REMINDER_LINK_DAYS", 14, minimum=1, unit=" of days"),
+            "PUBLIC_BASE_URL": _public_base_url(env),
+            "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+            "MAIL_PORT": _integer("MAIL_PORT", 25, minimum=1, unit=" (a TCP port)"),
+            "MAIL_USE_TLS": _flag("MAIL_USE_TLS", False),
+            "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+            "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+            "MAIL_FROM": _mail_from(),
         }
     )
     config.update(overrides)
     check_oidc_providers(config["OIDC_PROVIDERS"])
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(config))
     return config
+
+
+def _public_base_url(env: str) -> str:
+    """Where links in emails point: https in production, unless it is a loopback address."""
+    value = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigurationError(
+            f"PUBLIC_BASE_URL must be an http(s) URL like https://directory.example.org, "
+            f"not {value!r}"
+        )
+    loopback = parts.hostname in {"localhost", "127.0.0.1", "::1"}
+    if env == "production" and parts.scheme != "https" and not loopback:
+        raise ConfigurationError(
+            f"PUBLIC_BASE_URL must use https in production (links in emails), not {value!r}"
+        )
+    return value
+
+
+def _mail_from() -> str:
+    """MAIL_FROM: an address, or `Name <address>`."""
+    value = os.environ.get("MAIL_FROM", "OAS Directory <directory@localhost>")
+    _, address = parseaddr(value)
+    if "@" not in address:
+        raise ConfigurationError(f"MAIL_FROM must be an address or 'Name <address>', not {value!r}")
+    return value
 
 
 def engine_options(config: dict) -> dict:

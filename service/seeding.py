@@ -122,6 +122,7 @@ class Seeder:
                 "status": row["status"],
                 "status_date": row.get("status_date"),
                 "status_note": row.get("status_note"),
+                "status_source": row.get("status_source"),
             }
             self.upsert(MemberState, {"code": row["code"]}, values)
 

@@ -35,7 +35,7 @@ def test_partner_lists_network_contacts_with_channels_and_authority(api):
     assert hotline["authority"]["acronym"] == "DEMO-CNT"
     assert hotline["channels"][0] == {
         "type": "mobile",
-        "value": "+5491155550102",
+        "value": "+12025550102",
         "label": "Duty mobile",
         "preferred": True,
     }

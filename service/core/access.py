@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -145,12 +146,32 @@ def current_principal() -> Principal | None:
 # -- the rules ------------------------------------------------------------------------------
 
 
+def _no_read_only_states() -> frozenset[str]:
+    return frozenset()
+
+
+# The member states whose entries only the secretariat may change (withdrawn from the OAS).
+# The directory registers the look-up at start-up, so this module imports no feature.
+_read_only_states: Callable[[], frozenset[str]] = _no_read_only_states
+
+
+def register_read_only_states(lookup: Callable[[], frozenset[str]]) -> None:
+    global _read_only_states
+    _read_only_states = lookup
+
+
+def state_is_read_only(member_state_code: str | None) -> bool:
+    return member_state_code is not None and member_state_code in _read_only_states()
+
+
 def may_edit_state(principal: Principal | None, member_state_code: str | None) -> bool:
     """May this principal create or change directory entries of this member state?"""
     if principal is None or not principal.has(Scope.DIRECTORY_WRITE):
         return False
     if principal.is_secretariat:
         return True
+    if state_is_read_only(member_state_code):
+        return False
     return member_state_code is not None and principal.member_state_code == member_state_code
 
 
@@ -223,6 +244,12 @@ def require(scope: Scope) -> Any:
 
 def ensure_may_edit_state(member_state_code: str | None) -> None:
     if not may_edit_state(current_principal(), member_state_code):
+        if state_is_read_only(member_state_code):
+            abort(
+                403,
+                message=f"{member_state_code} has withdrawn from the OAS: its entries are "
+                "read-only (only the secretariat may change them).",
+            )
         abort(
             403,
             message="You may only change directory entries of your own member state."

@@ -14,6 +14,7 @@ class ActorType(enum.StrEnum):
     USER = "user"
     CLIENT = "client"
     CLI = "cli"  # the command line (seeding, user and client management)
+    EMAIL_LINK = "email_link"  # a recipient of a reminder who re-confirmed an entry
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ class MemberStateStatus(enum.StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
     WITHDRAWN = "withdrawn"
+    NOT_PARTICIPATING = "not_participating"  # a member that does not take part (Cuba)
 
 
 class AuthorityKind(enum.StrEnum):
@@ -54,6 +55,7 @@ class ContactRole(enum.StrEnum):
     ALTERNATE = "alternate"
     OPERATIONAL_24_7 = "operational_24_7"
     TECHNICAL = "technical"
+    PUBLIC_HOTLINE = "public_hotline"  # listed and searchable, never an operational contact
 
 
 CONTACT_ROLE_LABELS = vocabulary(
@@ -94,6 +96,7 @@ class MemberState(TimestampMixin, db.Model):
     )
     status_date: Mapped[date | None] = mapped_column(sa.Date)
     status_note: Mapped[str | None] = mapped_column(sa.Text)
+    status_source: Mapped[str | None] = mapped_column(sa.String(500))  # where the note comes from
 
     authorities: Mapped[list[Authority]] = relationship(back_populates="member_state")
 
@@ -141,9 +144,21 @@ contact_point_competences = sa.Table(
 )
 
 
+class VerifiedVia(enum.StrEnum):
+    """How an entry was last re-confirmed."""
+
+    ADMIN = "admin"
+    API = "api"
+    EMAIL_LINK = "email_link"
+    SEED = "seed"
+
+
 class VerifiedMixin:
     last_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_verified_by: Mapped[str | None] = mapped_column(sa.String(320))
+    verified_via: Mapped[VerifiedVia | None] = mapped_column(
+        enum_column(VerifiedVia, "verified_via")
+    )
 
 
 class Authority(
@@ -232,6 +247,9 @@ class Channel(db.Model):
     value: Mapped[str] = mapped_column(sa.String(500))  # phones in E.164
     label: Mapped[str | None] = mapped_column(sa.String(100))
     preferred: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # A permanent delivery failure (SMTP 5xx) of a reminder to this address: for the
+    # secretariat and the state's focal points, never shown to partners.
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     contact_point: Mapped[ContactPoint] = relationship(back_populates="channels")
 

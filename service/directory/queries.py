@@ -9,9 +9,11 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from service.core.access import Principal, may_see_secretariat_only, visible_contacts_clause
 from service.core.db import db, matches_text
+from service.directory.completeness import freshness_cutoff, is_due
 from service.directory.models import (
     Authority,
     ContactPoint,
+    EntryStatus,
     authority_competences,
     contact_point_competences,
 )
@@ -29,6 +31,16 @@ def _removal_filter(model: Any, args: dict) -> sa.ColumnElement:
     if args.get("include_archived"):
         return sa.true()
     return model.archived_at.is_(None)
+
+
+def _due(model, due: bool) -> sa.ColumnElement:
+    """Active entries due for re-confirmation (the completeness report's definition)."""
+    condition = sa.and_(
+        model.status == EntryStatus.ACTIVE,
+        model.archived_at.is_(None),
+        is_due(model, freshness_cutoff()),
+    )
+    return condition if due else sa.not_(condition)
 
 
 def authorities_statement(args: dict) -> sa.Select:
@@ -51,6 +63,8 @@ def authorities_statement(args: dict) -> sa.Select:
         statement = statement.where(Authority.kind == args["kind"])
     if "is_coordinating" in args:
         statement = statement.where(Authority.is_coordinating == args["is_coordinating"])
+    if "due" in args:
+        statement = statement.where(_due(Authority, args["due"]))
     if "q" in args:
         statement = statement.where(matches_text(args["q"], Authority.search_text))
     return statement
@@ -104,6 +118,8 @@ def _contact_filters(args: dict) -> list[sa.ColumnElement]:
         filters.append(ContactPoint.role.in_(args["role"]))
     if "available_24_7" in args:
         filters.append(ContactPoint.available_24_7 == args["available_24_7"])
+    if "due" in args:
+        filters.append(_due(ContactPoint, args["due"]))
     if "q" in args:
         # names and positions of the contact, names and acronyms of its authority
         filters.append(matches_text(args["q"], ContactPoint.search_text, Authority.search_text))

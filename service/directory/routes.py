@@ -105,10 +105,15 @@ class Completeness(MethodView):
     def get(self, args: dict) -> list[dict]:
         """Directory completeness of every member state
 
-        For each state: a national coordinating authority, a focal point and a 24/7
-        operational contact present (all active); active contact points; how many were
-        re-confirmed in the last 12 months; the last change. Counts include
-        secretariat-only contact points without showing them.
+        For each state, five criteria, each `{met, entries}`, computed among active entries
+        visible to the network (never secretariat-only contact points, for any caller): a
+        national coordinating authority; a focal point (with the share of authorities that
+        also have an alternate); a contact competent in protection and assistance of victims;
+        a 24/7 operational contact at an authority competent for investigation or
+        prosecution (public hotlines never count); every active entry re-confirmed within
+        `FRESHNESS_MONTHS`. `complete` when all five are met. States that do not take part
+        (suspended, withdrawn, not participating) have `participating: false`, their dated
+        note and its source, and `complete: null`: they are shown apart, never as gaps.
         """
         codes = [c.upper() for c in args["member_state"]] if args.get("member_state") else None
         return completeness(codes)

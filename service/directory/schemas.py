@@ -29,6 +29,7 @@ from service.directory.models import (
     EntryStatus,
     MemberState,
     MemberStateStatus,
+    VerifiedVia,
     Visibility,
 )
 
@@ -86,30 +87,108 @@ class MemberStateQueryArgs(ma.Schema):
     status = ma.fields.Enum(MemberStateStatus, by_value=True)
 
 
+class CriterionSchema(ma.Schema):
+    met = ma.fields.Boolean()
+    entries = ma.fields.List(
+        ma.fields.Integer(),
+        metadata={
+            "description": "Ids of the entries that meet it (authorities for "
+            "coordinating_authority, contact points otherwise)"
+        },
+    )
+
+
+class FocalPointCriterionSchema(CriterionSchema):
+    alternate_share = ma.fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "Share of authorities with a focal point that also have an "
+            "alternate (0 to 1)"
+        },
+    )
+
+
+class FreshnessCriterionSchema(CriterionSchema):
+    share = ma.fields.Float(
+        allow_none=True,
+        metadata={"description": "Share of active entries re-confirmed within the window"},
+    )
+    confirmed_authorities = ma.fields.List(ma.fields.Integer())
+    due_authorities = ma.fields.List(ma.fields.Integer())
+    due_contacts = ma.fields.List(ma.fields.Integer())
+
+
+class CriteriaSchema(ma.Schema):
+    coordinating_authority = ma.fields.Nested(
+        CriterionSchema, metadata={"description": "A national coordinating authority"}
+    )
+    focal_point = ma.fields.Nested(
+        FocalPointCriterionSchema, metadata={"description": "A focal point"}
+    )
+    victim_assistance = ma.fields.Nested(
+        CriterionSchema,
+        metadata={"description": "A contact competent in protection and assistance of victims"},
+    )
+    investigative_24_7 = ma.fields.Nested(
+        CriterionSchema,
+        metadata={
+            "description": "A 24/7 operational contact at an authority competent for "
+            "investigation or prosecution (public hotlines never count)"
+        },
+    )
+    freshness = ma.fields.Nested(
+        FreshnessCriterionSchema,
+        metadata={"description": "Every active entry re-confirmed within FRESHNESS_MONTHS"},
+    )
+
+
 class CompletenessSchema(ma.Schema):
     member_state = ma.fields.String(metadata={"description": "ISO 3166-1 alpha-2"})
     name = ma.fields.String(metadata={"description": "Name in English"})
+    names = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.String(),
+        metadata={"description": "Names in the four OAS languages (en, es, fr, pt)"},
+    )
     status = ma.fields.Enum(MemberStateStatus, by_value=True)
+    status_date = ma.fields.Date(allow_none=True)
+    status_note = ma.fields.String(allow_none=True)
+    status_source = ma.fields.String(allow_none=True)
+    participating = ma.fields.Boolean(
+        metadata={"description": "Active: states that are not are shown apart, never as gaps"}
+    )
+    criteria = ma.fields.Nested(CriteriaSchema)
+    complete = ma.fields.Boolean(
+        allow_none=True,
+        metadata={
+            "description": "All five criteria met, among active entries visible to the "
+            "network; null for a state that does not participate"
+        },
+    )
+    gaps = ma.fields.List(ma.fields.String(), metadata={"description": "Criteria not met"})
     has_coordinating_authority = ma.fields.Boolean(
         metadata={"description": "An active national coordinating authority is listed"}
     )
     has_focal_point = ma.fields.Boolean(metadata={"description": "An active focal point"})
     has_24_7_contact = ma.fields.Boolean(
-        metadata={"description": "An active 24/7 operational contact"}
+        metadata={"description": "An active 24/7 operational contact (any authority)"}
     )
-    active_contact_points = ma.fields.Integer()
+    active_contact_points = ma.fields.Integer(
+        metadata={"description": "Active contact points visible to the network"}
+    )
     verified_last_12_months = ma.fields.Integer(
-        metadata={"description": "Active contact points re-confirmed in the last 12 months"}
+        metadata={"description": "Of those, re-confirmed within the freshness window"}
     )
     verified_share = ma.fields.Float(
         allow_none=True,
         metadata={"description": "verified_last_12_months / active_contact_points (0 to 1)"},
     )
+    active_entries = ma.fields.Integer(
+        metadata={"description": "Active authorities and network-visible contact points"}
+    )
+    due_entries = ma.fields.Integer(metadata={"description": "Of those, due for re-confirmation"})
     last_change = ma.fields.AwareDateTime(
         allow_none=True, metadata={"description": "Latest change to an authority or contact"}
-    )
-    complete = ma.fields.Boolean(
-        metadata={"description": "Coordinating authority, focal point and 24/7 contact present"}
     )
 
 
@@ -226,6 +305,12 @@ class SyncFieldsSchema(ma.Schema):
 
     last_verified_at = ma.fields.AwareDateTime(allow_none=True)
     last_verified_by = ma.fields.String(allow_none=True)
+    verified_via = ma.fields.Enum(
+        VerifiedVia,
+        by_value=True,
+        allow_none=True,
+        metadata={"description": "How it was last re-confirmed: admin, api, email_link, seed"},
+    )
     created_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()
     archived_at = ma.fields.AwareDateTime(allow_none=True)
@@ -304,6 +389,12 @@ class AuthorityQueryArgs(TextSearchArgs):
     language = _code_filter("[a-z]{2}", "ISO 639-1 code")
     kind = ma.fields.Enum(AuthorityKind, by_value=True)
     is_coordinating = ma.fields.Boolean()
+    due = ma.fields.Boolean(
+        metadata={
+            "description": "true: only active entries due for re-confirmation (never "
+            "re-confirmed, or not within FRESHNESS_MONTHS); false: only the others"
+        }
+    )
     updated_since = UpdatedSince()
     include_archived = ma.fields.Boolean(load_default=False)
     sort = ma.fields.String(
@@ -468,6 +559,12 @@ class ContactQueryArgs(TextSearchArgs):
         metadata={"description": "One or several roles, comma-separated"},
     )
     available_24_7 = ma.fields.Boolean()
+    due = ma.fields.Boolean(
+        metadata={
+            "description": "true: only active entries due for re-confirmation (never "
+            "re-confirmed, or not within FRESHNESS_MONTHS); false: only the others"
+        }
+    )
     updated_since = UpdatedSince()
     include_archived = ma.fields.Boolean(load_default=False)
     sort = ma.fields.String(

@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 from flask_smorest import abort
 
-from service.audit.log import current_actor, record, snapshot
-from service.audit.models import AuditAction
+from service.audit.log import Actor, current_actor, record, snapshot
+from service.audit.models import ActorType, AuditAction
+from service.core import access
 from service.core.access import (
     current_principal,
     ensure_may_edit_state,
@@ -21,7 +23,15 @@ from service.core.access import (
 )
 from service.core.db import db, touch, utcnow
 from service.core.errors import RuleError
-from service.directory.models import Authority, Channel, Competence, ContactPoint, MemberState
+from service.directory.models import (
+    Authority,
+    Channel,
+    Competence,
+    ContactPoint,
+    MemberState,
+    MemberStateStatus,
+    VerifiedVia,
+)
 
 CHANNEL_FIELDS = ("type", "value", "label", "preferred")
 
@@ -225,9 +235,48 @@ def verify_authority(authority: Authority) -> Authority:
     return authority
 
 
-def _mark_verified(entry: Any) -> None:
+def _door() -> VerifiedVia:
+    """Where a re-confirmation comes from: the admin's pages or the API."""
+    if has_request_context() and request.path.startswith("/admin"):
+        return VerifiedVia.ADMIN
+    return VerifiedVia.API
+
+
+def _mark_verified(entry: Any, by: str | None = None, via: VerifiedVia | None = None) -> None:
     entry.last_verified_at = utcnow()  # the database's clock, like every other timestamp
-    entry.last_verified_by = current_actor().label
+    entry.last_verified_by = by or current_actor().label
+    entry.verified_via = via or _door()
+
+
+def confirm_from_email_link(entry, version: int, recipient: str) -> bool:
+    """A reminder's recipient says the entry is still correct. Only when the entry is still
+    the version the link was made for (else False, nothing changes); audited as coming from
+    that email link."""
+    if entry.is_archived or entry.version != version:
+        return False
+    before = snapshot_of_entry(entry)
+    _mark_verified(entry, by=recipient, via=VerifiedVia.EMAIL_LINK)
+    db.session.flush()
+    actor = Actor(ActorType.EMAIL_LINK, recipient[:100], f"email link ({recipient})")
+    record(AuditAction.VERIFY, entry, before, snapshot_of_entry(entry), actor=actor)
+    return True
+
+
+def snapshot_of_entry(entry) -> dict:
+    return authority_snapshot(entry) if isinstance(entry, Authority) else contact_snapshot(entry)
+
+
+def register_read_only_states() -> None:
+    """Withdrawn member states' entries are read-only for everyone but the secretariat."""
+
+    def withdrawn() -> frozenset[str]:
+        return frozenset(
+            db.session.scalars(
+                sa.select(MemberState.code).where(MemberState.status == MemberStateStatus.WITHDRAWN)
+            )
+        )
+
+    access.register_read_only_states(withdrawn)
 
 
 # -- contact points --------------------------------------------------------------------------
