@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask, g, request
 from flask_migrate import Migrate
 
-from service.config import load_config
+from service.config import data_path, load_config
 
 migrate = Migrate()
 
@@ -47,7 +47,7 @@ def configure_database(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
     # Migrations are a step of their own (`flask db upgrade`), never run here.
-    migrate.init_app(app, db, directory=_project_path("migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=data_path("migrations"), render_as_batch=True)
 
 
 def configure_sqlite(engine) -> None:
@@ -180,7 +180,3 @@ def configure_cli(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(users)
     app.cli.add_command(clients)
-
-
-def _project_path(*parts: str) -> str:
-    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), *parts)
