@@ -6,4 +6,5 @@ def import_all_models() -> None:
     import service.directory.models
     import service.identity.models
     import service.oauth.models
+    import service.seeding.models
     import service.workplan.models  # noqa: F401
