@@ -125,6 +125,9 @@ def test_every_readme_shell_block_runs_as_written_against_make_run(fresh_checkou
     assert '"en":"Argentina"' in out.replace(" ", "")  # the member states, as a partner reads them
     assert re.search(r"^X-Pagination: .*\"total\"", out, re.M | re.I)
     assert "Monday to Friday, 08:00-18:00" in out
+    assert "BEGIN:VCARD" in out and "VERSION:4.0" in out
+    saved = list(fresh_checkout.glob("contacts-*.csv"))  # curl -OJ: the name the server gave
+    assert len(saved) == 1 and saved[0].read_text("utf-8").startswith("id,member_state,")
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
@@ -265,6 +267,34 @@ EXPORTS = {
     exports.VCARD_MIMETYPE: exports.contacts_vcard,
 }
 REPRESENTATIONS = ["application/json", *EXPORTS]
+FILE_EXTENSIONS = {exports.CSV_MIMETYPE: "csv", exports.VCARD_MIMETYPE: "vcf"}
+
+
+def representation_asked(offered: list[str]) -> str:
+    """The representation the Accept header asks for: JSON without one; 406 (listing what is
+    offered) when none of ours is acceptable."""
+    if not request.accept_mimetypes:
+        return offered[0]
+    best = request.accept_mimetypes.best_match(offered)
+    if best is None:
+        abort(
+            406,
+            message=f"Not available as {request.headers.get('Accept')!r}; "
+            f"offered: {', '.join(offered)}.",
+        )
+    return best
+
+
+def as_file(body: str, representation: str, name: str) -> Response:
+    """An export as a file: UTF-8, saved under a dated name (e.g. contacts-2026-11-30.csv)."""
+    filename = f"{name}-{datetime.now(UTC).date().isoformat()}.{FILE_EXTENSIONS[representation]}"
+    return Response(
+        body,
+        mimetype=representation,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 CONTACTS_LIST = (
     "JSON: one page of contact points. text/csv: every match (not one page), one row each, "
     "UTF-8, channels in columns (several values separated by '; '). text/vcard: every match "
@@ -302,6 +332,7 @@ class Contacts(MethodView):
         description=CONTACTS_LIST,
         success=True,
     )
+    @contacts.alt_response(406, response="NOT_ACCEPTABLE")
     @paginated(contacts)
     def get(self, args, pagination_parameters):
         """List contact points with their channels
@@ -313,7 +344,7 @@ class Contacts(MethodView):
         and `updated_at` (filters other than `updated_since` do not apply to them).
         `Accept: text/csv` or `text/vcard` exports every match at once, never a tombstone.
         """
-        representation = request.accept_mimetypes.best_match(REPRESENTATIONS, REPRESENTATIONS[0])
+        representation = representation_asked(REPRESENTATIONS)
         principal = current_principal()
         # exports never carry tombstones: they list what the caller may see, nothing else
         tombstones = None if representation in EXPORTS else queries.hidden_in_sync(args, principal)
@@ -359,8 +390,7 @@ def export(representation: str, statement, total: int, pagination_parameters) ->
     pagination_parameters.page, pagination_parameters.page_size = 1, max(total, 1)
     pagination_parameters.item_count = total
     rows = db.session.execute(statement).scalars().all()
-    body = EXPORTS[representation](rows)
-    return Response(body, mimetype=representation)
+    return as_file(EXPORTS[representation](rows), representation, "contacts")
 
 
 @contacts.route(f"/{ID.format('contact_id')}")
@@ -368,9 +398,26 @@ class ContactById(MethodView):
     @require(Scope.DIRECTORY_READ)
     @contacts.etag
     @contacts.response(200, ContactPointSchema)
+    @contacts.alt_response(
+        200,
+        schema={"type": "string"},
+        content_type=exports.VCARD_MIMETYPE,
+        description="The contact point as a vCard 4.0 (RFC 6350) file",
+        success=True,
+    )
+    @contacts.alt_response(406, response="NOT_ACCEPTABLE")
     def get(self, contact_id):
-        """One contact point (archived ones too, with `removed: true`)"""
+        """One contact point (archived ones too, with `removed: true`)
+
+        `Accept: text/vcard` gives it as a vCard 4.0 file, to add to an address book.
+        """
+        representation = representation_asked(["application/json", exports.VCARD_MIMETYPE])
         contact = contact_or_404(contact_id)
+        if representation == exports.VCARD_MIMETYPE:
+            contacts.set_etag({**contact_etag_data(contact), "representation": representation})
+            return as_file(
+                exports.contacts_vcard([contact]), representation, f"contact-{contact.id}"
+            )
         contacts.set_etag(contact_etag_data(contact))
         return contact
 

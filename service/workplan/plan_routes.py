@@ -3,6 +3,7 @@
 # Views are thin: the rules live in services, coverage, overlaps, versions, progress, document.
 
 import os
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import Response
@@ -22,7 +23,7 @@ from service.core.api import (
 from service.core.db import db, matches_text
 from service.workplan import services
 from service.workplan.coverage import coverage_for
-from service.workplan.document import MEDIA_TYPES, committee_document, render
+from service.workplan.document import FILE_NAMES, MEDIA_TYPES, committee_document, render
 from service.workplan.models import (
     Activity,
     ActivityBody,
@@ -279,7 +280,8 @@ class WorkPlanDocument(MethodView):
         """The document for the Committee: mandates, activities per pillar, coverage annex"""
         plan = plan_or_404(plan_id)
         fmt = args["format"]
-        filename = f"{plan.code}-v{plan.plan_version}.{fmt}"
+        today = datetime.now(UTC).date().isoformat()
+        filename = f"{plan.code}-v{plan.plan_version}-" + FILE_NAMES[fmt].format(date=today)
         return Response(
             render(committee_document(plan), fmt),
             mimetype=MEDIA_TYPES[fmt],

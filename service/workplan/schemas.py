@@ -556,6 +556,9 @@ class SummarySchema(ma.Schema):
 class DocumentFormatArgs(ma.Schema):
     format = ma.fields.String(
         load_default="docx",
-        validate=ma.validate.OneOf(["docx", "html", "csv"]),
-        metadata={"description": "docx (default), html or csv"},
+        validate=ma.validate.OneOf(["docx", "html", "csv", "coverage-csv"]),
+        metadata={
+            "description": "docx (default), html, csv (the activities, one row each) or "
+            "coverage-csv (the coverage annex: each recommendation and what covers it)"
+        },
     )
