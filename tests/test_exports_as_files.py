@@ -78,3 +78,14 @@ def test_an_unsupported_accept_is_a_406_problem_listing_what_is_offered(api, ses
     # a browser's or curl's usual Accept still gets JSON
     for accept in ("*/*", "text/html,application/xhtml+xml,*/*;q=0.8"):
         assert api.get("/api/v1/contacts", headers={"Accept": accept}).status_code == 200
+
+
+def test_the_admin_exports_contacts_with_the_apis_csv_writer(app, api, login):
+    browser = app.test_client()
+    login(browser, "secretariat")
+    from_admin = browser.get("/admin/contactpoint/export/csv/?flt0_member_state_equals=AR")
+    from_api = api.get("/api/v1/contacts?member_state=AR", headers={"Accept": "text/csv"})
+    assert from_admin.status_code == 200
+    assert from_admin.headers["Content-Disposition"] == from_api.headers["Content-Disposition"]
+    assert from_admin.data.splitlines()[0] == from_api.data.splitlines()[0]  # same columns
+    assert len(from_admin.data.splitlines()) >= 2

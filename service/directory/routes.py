@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
@@ -267,7 +265,6 @@ EXPORTS = {
     exports.VCARD_MIMETYPE: exports.contacts_vcard,
 }
 REPRESENTATIONS = ["application/json", *EXPORTS]
-FILE_EXTENSIONS = {exports.CSV_MIMETYPE: "csv", exports.VCARD_MIMETYPE: "vcf"}
 
 
 def representation_asked(offered: list[str]) -> str:
@@ -286,13 +283,7 @@ def representation_asked(offered: list[str]) -> str:
 
 
 def as_file(body: str, representation: str, name: str) -> Response:
-    """An export as a file: UTF-8, saved under a dated name (e.g. contacts-2026-11-30.csv)."""
-    filename = f"{name}-{datetime.now(UTC).date().isoformat()}.{FILE_EXTENSIONS[representation]}"
-    return Response(
-        body,
-        mimetype=representation,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return exports.as_download(body, representation, name)
 
 
 CONTACTS_LIST = (
