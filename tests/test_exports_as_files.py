@@ -89,3 +89,15 @@ def test_the_admin_exports_contacts_with_the_apis_csv_writer(app, api, login):
     assert from_admin.headers["Content-Disposition"] == from_api.headers["Content-Disposition"]
     assert from_admin.data.splitlines()[0] == from_api.data.splitlines()[0]  # same columns
     assert len(from_admin.data.splitlines()) >= 2
+
+
+def test_every_admin_csv_export_is_a_dated_download(app, login):
+    browser = app.test_client()
+    login(browser, "secretariat")
+    for path in ("/admin/authority/", "/admin/activity/", "/admin/recommendation/"):
+        response = browser.get(f"{path}export/csv/")
+        assert response.status_code == 200
+        assert response.get_data(as_text=True).count("\n") > 1  # streamed to its end
+        response.close()
+        disposition = response.headers["Content-Disposition"]
+        assert disposition.startswith("attachment;") and f"_{today()}_" in disposition

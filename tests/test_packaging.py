@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,8 +41,20 @@ def wait_until_up(url: str, process: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> tuple:
     dist = tmp_path_factory.mktemp("dist")
+    # built from the files a clone holds (no build/ or egg-info left over from the checkout)
+    source = tmp_path_factory.mktemp("clone")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        if (PROJECT_ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(PROJECT_ROOT / name, source / name)
     build = run(
-        [sys.executable, "-m", "pip", "wheel", str(PROJECT_ROOT), "--no-deps", "-w", str(dist)],
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-w", str(dist)],
         timeout=BUILD_TIMEOUT,
     )
     assert build.returncode == 0, build.stderr
