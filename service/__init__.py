@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, g, request
 from flask_migrate import Migrate
 
-from service.config import load_config
+from service.config import data_path, load_config
 
 migrate = Migrate()
 
@@ -59,7 +59,7 @@ def configure_database(app: Flask) -> None:
             app.config["DATABASE_STATEMENT_TIMEOUT_MS"],
         )
     # Migrations are a step of their own (`flask db upgrade`), never run here.
-    migrate.init_app(app, db, directory=_project_path("migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=data_path("migrations"), render_as_batch=True)
 
 
 def configure_sqlite(engine: Any) -> None:
@@ -219,6 +219,10 @@ def configure_webhooks(app: Flask) -> None:
     from service.webhooks.events import record_event
 
     on_change(record_event)
+    if app.config["WEBHOOK_ALLOW_PRIVATE"] and app.config["SERVICE_ENV"] == "production":
+        app.logger.warning(
+            "WEBHOOK_ALLOW_PRIVATE is set in production: webhooks may reach private addresses"
+        )
 
 
 def configure_access_rules(app: Flask) -> None:
@@ -226,11 +230,3 @@ def configure_access_rules(app: Flask) -> None:
     from service.directory.services import register_read_only_states
 
     register_read_only_states()
-    if app.config["WEBHOOK_ALLOW_PRIVATE"] and app.config["SERVICE_ENV"] == "production":
-        app.logger.warning(
-            "WEBHOOK_ALLOW_PRIVATE is set in production: webhooks may reach private addresses"
-        )
-
-
-def _project_path(*parts: str) -> str:
-    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), *parts)

@@ -61,6 +61,16 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def data_path(name: str) -> str:
+    """`migrations` or `seed`: inside the package once installed from a wheel (setup.py copies
+    them to service/_bundled/), else beside the package in the checkout."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    bundled = os.path.join(package, "_bundled", name)
+    if os.path.isdir(bundled):
+        return bundled
+    return os.path.join(os.path.dirname(package), name)
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     overrides = overrides or {}
     env = overrides.get("SERVICE_ENV") or os.environ.get("SERVICE_ENV", "production")
@@ -101,9 +111,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "DATABASE_STATEMENT_TIMEOUT_MS": _integer(
             "DATABASE_STATEMENT_TIMEOUT_MS", 5000, minimum=0, unit=" of milliseconds"
         ),
-        "SEED_DIR": os.environ.get(
-            "SEED_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "seed")
-        ),
+        "SEED_DIR": os.environ.get("SEED_DIR") or data_path("seed"),
         # API description (flask-smorest)
         "API_TITLE": "Directory of National Authorities and Work Plan",
         "API_VERSION": "1.0.0",

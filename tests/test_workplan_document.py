@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -35,7 +36,13 @@ def activity_codes(plan) -> list[str]:
 def download(api, plan, fmt: str):
     response = api.get(f"{PLANS}/{plan.id}/document?format={fmt}")
     assert response.status_code == 200, response.data[:300]
-    assert f'filename="WP-TIP-v1.{fmt}"' in response.headers["Content-Disposition"]
+    name = {"csv": "activities-DATE.csv", "coverage-csv": "coverage-DATE.csv"}.get(
+        fmt, "DATE." + fmt
+    )
+    today = datetime.now(UTC).date().isoformat()
+    filename = "WP-TIP-v1-" + name.replace("DATE", today)
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{filename}"'
+
     return response
 
 
@@ -204,23 +211,29 @@ def test_html_carries_the_same_legend_annex_and_approval_block(api, seeded_plan)
     assert "To complete, disseminate, and regularly update the Directory" in page
 
 
-def test_csv_lists_every_activity_then_every_recommendation(api, seeded_plan, session):
+def test_csv_lists_every_activity_and_the_coverage_csv_every_recommendation(
+    api, seeded_plan, session
+):
     response = download(api, seeded_plan, "csv")
     assert response.mimetype == "text/csv"
-    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    blank = rows.index([])
-    activities, annex = rows[:blank], rows[blank + 1 :]
+    assert response.data.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
+    activities = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert [] not in activities  # one table: no second one after an empty row
     assert activities[0][:3] == ["Pillar", "Code", "Activity"]
     assert sorted(r[1] for r in activities[1:]) == sorted(activity_codes(seeded_plan))
-    assert annex[0] == ["Recommendation", "Document", "Number", "Coverage", "Activities or reason"]
-    assert sorted(r[0] for r in annex[1:]) == sorted(mandate_references(session))
-    rtp = [int(r[2]) for r in annex[1:] if r[0].startswith("RTP-II/")]
-    assert sorted(rtp) == list(range(1, 52))
     prev_02 = next(r for r in activities if r[1] == "PREV-02")
     assert prev_02[3] == "RTP-II/R28, RTP-II/R29"
     # Neither R28 nor R29 names a body to lead: both leads are the secretariat's proposal.
     assert prev_02[4] == "DPS (proposed), MS (proposed)"
     assert prev_02[5] == "CSO"  # named in R29: "the assistance of civil society organizations"
+
+    coverage = download(api, seeded_plan, "coverage-csv")
+    annex = list(csv.reader(io.StringIO(coverage.data.decode("utf-8-sig"))))
+    assert [] not in annex
+    assert annex[0] == ["Recommendation", "Document", "Number", "Coverage", "Activities or reason"]
+    assert sorted(r[0] for r in annex[1:]) == sorted(mandate_references(session))
+    rtp = [int(r[2]) for r in annex[1:] if r[0].startswith("RTP-II/")]
+    assert sorted(rtp) == list(range(1, 52))
 
 
 def test_csv_cells_that_would_run_as_formulas_open_as_text(api, seeded_plan, session):
@@ -241,7 +254,8 @@ def test_csv_cells_that_would_run_as_formulas_open_as_text(api, seeded_plan, ses
     assert cell["Expected result"] == "'-2+3"
     assert cell["Indicators"] == "'@SUM(1,1); \tplain after a tab"
     assert cell["Timeline"] == "'\r=1+1"
-    reasons = [r[4] for r in rows if r[3:4] == ["Out of scope"]]
+    coverage = download(api, seeded_plan, "coverage-csv").data.decode("utf-8-sig")
+    reasons = [r[4] for r in csv.reader(io.StringIO(coverage)) if r[3:4] == ["Out of scope"]]
     assert "'=1+1" in reasons and "=1+1" not in reasons
 
 

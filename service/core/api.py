@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import http
+import inspect
+import re
 from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
+from apispec import BasePlugin
 from flask import Blueprint as FlaskBlueprint
 from flask import request, send_from_directory
 from flask.typing import ResponseReturnValue
@@ -26,8 +29,95 @@ API_PREFIX = "/api/v1"
 MAX_PAGE_SIZE = 100
 
 
+API_INFO = {
+    "description": "The Directory of National Authorities (who to contact, in every OAS member "
+    "state, against trafficking in persons) and the Work Plan of the OAS General Secretariat. "
+    "Partner systems use OAuth 2 client credentials; errors are RFC 9457 problem documents; "
+    "lists are paginated (X-Pagination) and support incremental sync with `updated_since`; "
+    "writes need the ETag read in `If-Match`.",
+    "contact": {
+        "name": "OAS Department of Public Security",
+        "url": "https://www.oas.org/ext/en/security/",
+    },
+    "license": {"name": "Proprietary", "url": "https://www.oas.org/en/terms_conditions.asp"},
+}
+# Relative: the API is described where it is served (make run: http://127.0.0.1:5000).
+API_SERVERS = [
+    {"url": "/", "description": "This service (the host the description is served from)"}
+]
+
+
+def singular(name: str) -> str:
+    if name.endswith("ies"):
+        return name[:-3] + "y"
+    return name.removesuffix("s")
+
+
+def operation_id(path: str, method: str) -> str:
+    """A stable, readable operationId from the path and the method (it becomes a method name in
+    generated clients): list_contacts, create_contact, get_contact, update_contact,
+    delete_contact, restore_contact, get_work_plan_coverage, list_activity_progress_notes..."""
+    segments = [s.replace("-", "_") for s in path.removeprefix(API_PREFIX).split("/") if s]
+    parameter = re.compile(r"^\{.*\}$")
+    resource, rest = segments[0], segments[1:]
+    has_id = bool(rest) and bool(parameter.match(rest[0]))
+    sub = rest[1:] if has_id else rest
+    item = singular(resource)
+    if not sub and not has_id:
+        return {"get": f"list_{resource}", "post": f"create_{item}"}.get(
+            method, f"{method}_{resource}"
+        )
+    if not sub:
+        return {"get": f"get_{item}", "patch": f"update_{item}", "put": f"replace_{item}"}.get(
+            method, f"{method}_{item}"
+        )
+    name = "_".join(sub)
+    owner = item if has_id else resource
+    if name.endswith("s") and not name.endswith("ss"):  # a collection: progress notes, versions
+        return {"get": f"list_{owner}_{name}", "post": f"create_{owner}_{singular(name)}"}.get(
+            method, f"{method}_{owner}_{name}"
+        )
+    if method == "post":  # an action: restore, verify, submit, reopen, approve
+        return f"{name}_{owner}"
+    return f"{method}_{owner}_{name}"
+
+
+class OperationIds(BasePlugin):
+    """Every API operation gets its operationId and, when it names a resource, its 404."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        if not path or not path.startswith(API_PREFIX):
+            return
+        for method, operation in operations.items():
+            operation.setdefault("operationId", operation_id(path, method))
+            if "{" in path:
+                operation.setdefault("responses", {}).setdefault("404", "NOT_FOUND")
+
+
+class SchemaDocs(BasePlugin):
+    """A schema's own docstring becomes its description and `Meta.example` its example.
+    (apispec's `Meta.description` would drop `additionalProperties: false`.)"""
+
+    def schema_helper(self, name, definition, **kwargs):
+        schema = kwargs.get("schema")
+        cls = schema if isinstance(schema, type) else type(schema)
+        extra = {}
+        if cls.__dict__.get("__doc__"):
+            extra["description"] = inspect.cleandoc(cls.__doc__)
+        example = getattr(getattr(cls, "Meta", None), "example", None)
+        if example is not None:
+            extra["example"] = example
+        return extra
+
+
 class Api(SmorestApi):
     ERROR_SCHEMA = ProblemSchema
+
+    def _init_spec(self, **kwargs: Any) -> None:
+        kwargs.setdefault("extra_plugins", []).extend([OperationIds(), SchemaDocs()])
+        kwargs.setdefault("info", API_INFO)
+        kwargs.setdefault("servers", API_SERVERS)
+        super()._init_spec(**kwargs)
 
     def handle_http_exception(self, error: Any) -> ResponseReturnValue:
         return http_error_response(error)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from datetime import UTC, datetime
 from typing import Any
+
+from flask import Response
 
 from service.core.labels import label
 from service.core.text import spreadsheet_safe
@@ -13,6 +16,19 @@ from service.directory.models import ChannelType, ContactKind, ContactPoint
 
 CSV_MIMETYPE = "text/csv"
 VCARD_MIMETYPE = "text/vcard"
+FILE_EXTENSIONS = {CSV_MIMETYPE: "csv", VCARD_MIMETYPE: "vcf"}
+
+
+def as_download(body: str, mimetype: str, name: str) -> Response:
+    """An export as a file, for the API and the admin alike: UTF-8, saved under a dated name
+    (e.g. contacts-2026-11-30.csv)."""
+    filename = f"{name}-{datetime.now(UTC).date().isoformat()}.{FILE_EXTENSIONS[mimetype]}"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
 
 CSV_COLUMNS = (
     "id",

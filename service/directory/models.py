@@ -64,6 +64,7 @@ CONTACT_ROLE_LABELS = vocabulary(
         ContactRole.ALTERNATE: "Alternate",
         ContactRole.OPERATIONAL_24_7: "24/7 operational contact",
         ContactRole.TECHNICAL: "Technical contact",
+        ContactRole.PUBLIC_HOTLINE: "Public hotline",
     }
 )
 

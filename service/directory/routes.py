@@ -287,6 +287,27 @@ EXPORTS = {
     exports.VCARD_MIMETYPE: exports.contacts_vcard,
 }
 REPRESENTATIONS = ["application/json", *EXPORTS]
+
+
+def representation_asked(offered: list[str]) -> str:
+    """The representation the Accept header asks for: JSON without one; 406 (listing what is
+    offered) when none of ours is acceptable."""
+    if not request.accept_mimetypes:
+        return offered[0]
+    best = request.accept_mimetypes.best_match(offered)
+    if best is None:
+        abort(
+            406,
+            message=f"Not available as {request.headers.get('Accept')!r}; "
+            f"offered: {', '.join(offered)}.",
+        )
+    return best
+
+
+def as_file(body: str, representation: str, name: str) -> Response:
+    return exports.as_download(body, representation, name)
+
+
 CONTACTS_LIST = (
     "JSON: one page of contact points. text/csv: every match (not one page), one row each, "
     "UTF-8, channels in columns (several values separated by '; '). text/vcard: every match "
@@ -324,6 +345,7 @@ class Contacts(MethodView):
         description=CONTACTS_LIST,
         success=True,
     )
+    @contacts.alt_response(406, response="NOT_ACCEPTABLE")
     @paginated(contacts)
     def get(self, args: dict, pagination_parameters: Any) -> list | Response:
         """List contact points with their channels
@@ -335,7 +357,7 @@ class Contacts(MethodView):
         and `updated_at` (filters other than `updated_since` do not apply to them).
         `Accept: text/csv` or `text/vcard` exports every match at once, never a tombstone.
         """
-        representation = request.accept_mimetypes.best_match(REPRESENTATIONS, REPRESENTATIONS[0])
+        representation = representation_asked(REPRESENTATIONS)
         principal = current_principal()
         # exports never carry tombstones: they list what the caller may see, nothing else
         tombstones = None if representation in EXPORTS else queries.hidden_in_sync(args, principal)
@@ -380,9 +402,8 @@ def export(representation: str, statement: Any, total: int, pagination_parameter
     # An export is the whole selection: its X-Pagination says so (one page of `total`).
     pagination_parameters.page, pagination_parameters.page_size = 1, max(total, 1)
     pagination_parameters.item_count = total
-    rows = list(db.session.execute(statement).scalars())
-    body = EXPORTS[representation](rows)
-    return Response(body, mimetype=representation)
+    rows = db.session.execute(statement).scalars().all()
+    return as_file(EXPORTS[representation](rows), representation, "contacts")
 
 
 @contacts.route(f"/{ID.format('contact_id')}")
@@ -390,9 +411,26 @@ class ContactById(MethodView):
     @require(Scope.DIRECTORY_READ)
     @contacts.etag
     @contacts.response(200, ContactPointSchema)
+    @contacts.alt_response(
+        200,
+        schema={"type": "string"},
+        content_type=exports.VCARD_MIMETYPE,
+        description="The contact point as a vCard 4.0 (RFC 6350) file",
+        success=True,
+    )
+    @contacts.alt_response(406, response="NOT_ACCEPTABLE")
     def get(self, contact_id: int) -> Any:
-        """One contact point (archived ones too, with `removed: true`)"""
+        """One contact point (archived ones too, with `removed: true`)
+
+        `Accept: text/vcard` gives it as a vCard 4.0 file, to add to an address book.
+        """
+        representation = representation_asked(["application/json", exports.VCARD_MIMETYPE])
         contact = contact_or_404(contact_id)
+        if representation == exports.VCARD_MIMETYPE:
+            contacts.set_etag({**contact_etag_data(contact), "representation": representation})
+            return as_file(
+                exports.contacts_vcard([contact]), representation, f"contact-{contact.id}"
+            )
         contacts.set_etag(contact_etag_data(contact))
         return contact
 

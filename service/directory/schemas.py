@@ -71,6 +71,19 @@ class MemberStateNamesSchema(ma.Schema):
 
 
 class MemberStateSchema(ma.Schema):
+    """An OAS member state, with its names in the four official languages of the OAS"""
+
+    class Meta:
+        example = {
+            "code": "AR",
+            "alpha3": "ARG",
+            "names": {"en": "Argentina", "es": "Argentina", "fr": "Argentine", "pt": "Argentina"},
+            "status": "active",
+            "status_date": None,
+            "status_note": None,
+            "updated_at": "2026-11-30T03:47:49.411000+00:00",
+        }
+
     code = ma.fields.String(metadata={"description": "ISO 3166-1 alpha-2"})
     alpha3 = ma.fields.String(metadata={"description": "ISO 3166-1 alpha-3"})
     names = ma.fields.Function(
@@ -321,6 +334,31 @@ class SyncFieldsSchema(ma.Schema):
 
 
 class AuthoritySchema(SyncFieldsSchema):
+    """A national authority of a member state (a ministry, a prosecutor's office, a national
+    committee...), with its competences; its contact points are listed at /contacts"""
+
+    class Meta:
+        example = {
+            "id": 1,
+            "member_state": "AR",
+            "name": "Demo National Committee against Trafficking (fictitious)",
+            "name_local": "Comité Nacional de Demostración contra la Trata (ficticio)",
+            "acronym": "DEMO-CNT",
+            "kind": "national_committee",
+            "is_coordinating": True,
+            "competences": ["prevention", "victim_assistance"],
+            "address": "Avenida Demostración 100, Buenos Aires, Argentina (fictitious)",
+            "website": "https://demo-ar.example.org",
+            "languages": ["es"],
+            "status": "active",
+            "last_verified_at": None,
+            "last_verified_by": None,
+            "created_at": "2026-11-30T03:47:52.195000+00:00",
+            "updated_at": "2026-11-30T03:47:52.195000+00:00",
+            "archived_at": None,
+            "removed": False,
+        }
+
     id = ma.fields.Integer()
     member_state = ma.fields.String(attribute="member_state_code")
     name = ma.fields.String()
@@ -471,10 +509,53 @@ class AuthorityRefSchema(ma.Schema):
 
 
 class ContactPointSchema(SyncFieldsSchema):
-    """A contact point. Only `id`, `removed` and `updated_at` are always there: an incremental
-    sync lists a contact point made secretariat-only to callers who may not see it as a
-    tombstone with just those and `archived_at` (null). (No Meta.description: apispec would
-    then drop `additionalProperties: false`; the list response describes tombstones.)"""
+    """A contact point of an authority, with its channels. Only `id`, `removed` and
+    `updated_at` are always there: an incremental sync lists a contact point made
+    secretariat-only to callers who may not see it as a tombstone with just those and
+    `archived_at` (null)."""
+
+    class Meta:
+        example = {
+            "id": 3,
+            "authority": {
+                "id": 1,
+                "name": "Demo National Committee against Trafficking (fictitious)",
+                "acronym": "DEMO-CNT",
+                "member_state": "AR",
+            },
+            "member_state": "AR",
+            "kind": "office",
+            "name": "Demo 24/7 Victim Hotline (fictitious)",
+            "position": "Duty officer",
+            "role": "operational_24_7",
+            "competences": ["victim_assistance"],
+            "languages": ["es", "en", "pt"],
+            "hours": "24/7",
+            "time_zone": "America/Argentina/Buenos_Aires",
+            "available_24_7": True,
+            "visibility": "network",
+            "status": "active",
+            "channels": [
+                {
+                    "type": "mobile",
+                    "value": "+5491155550102",
+                    "label": "Duty mobile",
+                    "preferred": True,
+                },
+                {
+                    "type": "email",
+                    "value": "guardia@demo-ar.example.org",
+                    "label": "Duty desk",
+                    "preferred": False,
+                },
+            ],
+            "last_verified_at": None,
+            "last_verified_by": None,
+            "created_at": "2026-11-30T03:47:52.371000+00:00",
+            "updated_at": "2026-11-30T03:47:52.404000+00:00",
+            "archived_at": None,
+            "removed": False,
+        }
 
     id = ma.fields.Integer(required=True)
     removed = ma.fields.Boolean(

@@ -46,6 +46,13 @@ MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "html": "text/html",
     "csv": "text/csv",
+    "coverage-csv": "text/csv",
+}
+FILE_NAMES = {  # the part after the plan's code and version, e.g. WP-TIP-v1-2026-11-30.docx
+    "docx": "{date}.docx",
+    "html": "{date}.html",
+    "csv": "activities-{date}.csv",
+    "coverage-csv": "coverage-{date}.csv",
 }
 
 
@@ -362,7 +369,9 @@ def committee_document(plan: WorkPlan) -> CommitteeDocument:
 
 
 def render(document: CommitteeDocument, format: str) -> bytes:
-    return {"docx": as_docx, "html": as_html, "csv": as_csv}[format](document)
+    return {"docx": as_docx, "html": as_html, "csv": as_csv, "coverage-csv": as_coverage_csv}[
+        format
+    ](document)
 
 
 def as_html(document: CommitteeDocument) -> bytes:
@@ -379,17 +388,22 @@ def as_html(document: CommitteeDocument) -> bytes:
     ).encode("utf-8")
 
 
-def as_csv(document: CommitteeDocument) -> bytes:
-    """Two tables one after the other, separated by an empty row: activities, then coverage."""
+def _csv(header: Any, rows: Any) -> bytes:
+    """One table, UTF-8 with a byte-order mark: Excel reads a CSV without one in the machine's
+    legacy code page (accents garbled); other tools skip it (Python: encoding="utf-8-sig")."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-
-    def write(cells: Any) -> None:
+    for cells in (header, *rows):
         # Every cell is text someone typed (titles, indicators, exclusion reasons): a spreadsheet
         # opening the file must not run any of it as a formula.
         writer.writerow(spreadsheet_safe(cell) for cell in cells)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
-    write(
+
+def as_csv(document: CommitteeDocument) -> bytes:
+    """The activities, one row each (the coverage annex is a file of its own: coverage-csv)."""
+    resources = {row[0]: row[2:] for row in document.resource_rows()}
+    return _csv(
         (
             "Pillar",
             *ACTIVITY_COLUMNS,
@@ -398,20 +412,19 @@ def as_csv(document: CommitteeDocument) -> bytes:
             "Estimated cost",
             "Funding source",
             "Subject to available resources",
-        )
+        ),
+        (
+            (pillar, *row.cells(), row.description, row.expected_result, *resources[row.code])
+            for pillar, rows in document.pillars
+            for row in rows
+        ),
     )
-    resources = {row[0]: row[2:] for row in document.resource_rows()}
-    for pillar, rows in document.pillars:
-        for row in rows:
-            write(
-                (pillar, *row.cells(), row.description, row.expected_result, *resources[row.code])
-            )
-    writer.writerow(())
-    write(COVERAGE_COLUMNS)
-    for cells in document.coverage_rows():
-        write(cells)
-    # A byte-order mark so spreadsheet programs read the accents as UTF-8.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def as_coverage_csv(document: CommitteeDocument) -> bytes:
+    """The coverage annex: every recommendation of the mandates and the activities covering it
+    (or why it is out of scope), one row each."""
+    return _csv(COVERAGE_COLUMNS, document.coverage_rows())
 
 
 def as_docx(document: CommitteeDocument) -> bytes:

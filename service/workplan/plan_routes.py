@@ -3,6 +3,7 @@
 # Views are thin: the rules live in services, coverage, overlaps, versions, progress, document.
 
 import os
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +24,7 @@ from service.core.api import (
 from service.core.db import db, matches_text
 from service.workplan import services
 from service.workplan.coverage import Coverage, coverage_for
-from service.workplan.document import MEDIA_TYPES, committee_document, render
+from service.workplan.document import FILE_NAMES, MEDIA_TYPES, committee_document, render
 from service.workplan.models import (
     Activity,
     ActivityBody,
@@ -318,7 +319,8 @@ class WorkPlanDocument(MethodView):
         """The document for the Committee: mandates, activities per pillar, coverage annex"""
         plan = plan_or_404(plan_id)
         fmt = args["format"]
-        filename = f"{plan.code}-v{plan.plan_version}.{fmt}"
+        today = datetime.now(UTC).date().isoformat()
+        filename = f"{plan.code}-v{plan.plan_version}-" + FILE_NAMES[fmt].format(date=today)
         return Response(
             render(committee_document(plan), fmt),
             mimetype=MEDIA_TYPES[fmt],
