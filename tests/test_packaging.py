@@ -14,7 +14,8 @@ import time
 import pytest
 import requests
 
-from .conftest import PROJECT_ROOT, _free_port
+from .conftest import PROJECT_ROOT
+from .fixtures.oidc import _free_port
 
 BUILD_TIMEOUT = 300
 START_TIMEOUT = 60

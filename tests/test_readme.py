@@ -18,7 +18,8 @@ import time
 import pytest
 import requests
 
-from .conftest import PROJECT_ROOT, _free_port
+from .conftest import PROJECT_ROOT
+from .fixtures.oidc import _free_port
 
 README = PROJECT_ROOT / "README.md"
 BLOCK = re.compile(
