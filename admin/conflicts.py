@@ -7,6 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from flask_admin.model.fields import InlineFieldList
 from wtforms import BooleanField, Form, HiddenField, SelectFieldBase, SelectMultipleField
@@ -43,7 +44,7 @@ class EditConflict:
     version_missing: bool = False
 
 
-def _labels(field) -> dict[str, str]:
+def _labels(field: Any) -> dict[str, str]:
     if not isinstance(field, SelectFieldBase) or field.choices is None:
         return {}
     try:
@@ -52,7 +53,7 @@ def _labels(field) -> dict[str, str]:
         return {}
 
 
-def _text(value, labels: dict[str, str]) -> str:
+def _text(value: object, labels: dict[str, str]) -> str:
     if value is None:
         return ""
     if isinstance(value, enum.Enum):
@@ -65,7 +66,7 @@ def _text(value, labels: dict[str, str]) -> str:
     return labels.get(text, text)
 
 
-def shown(field, labels_from=None) -> str:
+def shown(field: Any, labels_from: Any = None) -> str:
     """A field's value as a person reads it (choices by their label, rows one after another)."""
     labels = _labels(labels_from if labels_from is not None else field)
     if isinstance(field, InlineFieldList):

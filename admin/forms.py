@@ -99,7 +99,7 @@ def raw_value(value: Any) -> Any:
     return value
 
 
-def stored_value(value):
+def stored_value(value: Any) -> Any:
     """A stored value as a form field takes it: enums by value; dates stay dates (a DateField
     draws itself with strftime)."""
     if isinstance(value, date):

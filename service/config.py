@@ -7,6 +7,7 @@ import re
 import secrets
 from datetime import timedelta
 from email.utils import parseaddr
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
@@ -100,7 +101,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
 
-    config = {
+    config: dict[str, Any] = {
         "SERVICE_ENV": env,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -194,7 +195,7 @@ def _mail_from() -> str:
 
 def engine_options(config: dict) -> dict:
     """Pool pre-ping everywhere; on PostgreSQL, connect and statement timeouts as configured."""
-    options = {"pool_pre_ping": True}
+    options: dict[str, Any] = {"pool_pre_ping": True}
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         connect_timeout = config["DATABASE_CONNECT_TIMEOUT"]
         statement_timeout_ms = config["DATABASE_STATEMENT_TIMEOUT_MS"]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import abort, flash, g, has_request_context, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
@@ -170,6 +172,7 @@ class RecordView(ProtectedView, ModelView):
     export_types = ["csv"]
     export_max_rows = 5000
     field_aliases: dict[str, str] = {}  # input-schema key -> form field, where they differ
+    _edit_form_class: Any  # flask-admin's, made when the view is registered
 
     # -- who may do what (asked per request: views are shared by every thread) --------------
 
@@ -218,7 +221,7 @@ class RecordView(ProtectedView, ModelView):
 
     # -- list arguments: whatever the address says, never a database error ------------------
 
-    def _get_list_extra_args(self):
+    def _get_list_extra_args(self) -> Any:
         args = super()._get_list_extra_args()
         # A negative page is an error on PostgreSQL; a huge one overflows OFFSET everywhere.
         page = min(max(args.page or 0, 0), MAX_LIST_PAGE)
@@ -226,7 +229,7 @@ class RecordView(ProtectedView, ModelView):
         search = (args.search or "").replace("\x00", "") or None
         return args.clone(page=page, search=search)
 
-    def _get_list_filter_args(self):
+    def _get_list_filter_args(self) -> list[tuple[int, str, str]] | None:
         """flask-admin's, with each value checked first (see `filter_value_ok`); a refused one is
         named on the page and not applied."""
         if not self._filters:
@@ -245,7 +248,7 @@ class RecordView(ProtectedView, ModelView):
                 flash(self.get_invalid_value_msg(value, flt), "error")
         return [found for _, found in sorted(filters, key=lambda pair: pair[0])]
 
-    def get_invalid_value_msg(self, value, filter):
+    def get_invalid_value_msg(self, value: str, filter: Any) -> str:
         shown = value.replace("\x00", "")[:80]
         return f"Filter {filter.name}: {shown!r} is not one of its values; it was not applied."
 
@@ -333,7 +336,7 @@ class RecordView(ProtectedView, ModelView):
         count = 0
         for row in self.rows_for_action(ids):
             try:
-                in_transaction(lambda row=row: change(row))
+                in_transaction(functools.partial(change, row))
                 count += 1
             except Exception as error:
                 messages = rule_messages(error)
@@ -365,7 +368,7 @@ class RecordView(ProtectedView, ModelView):
             return self._edit_form_class(formdata)
         return self._edit_form_class(None, data=self.stored_values(obj))
 
-    def stored_values(self, model) -> dict:
+    def stored_values(self, model: Any) -> dict:
         """The edit form's values for the stored row, with the version they were read at."""
         return {**self.prefill(model), ROW_VERSION: self.row_version(model)}
 
@@ -381,20 +384,20 @@ class RecordView(ProtectedView, ModelView):
     def _versioned(self) -> bool:
         return self.model.__mapper__.version_id_col is not None
 
-    def row_version(self, model) -> str:
+    def row_version(self, model: Any) -> str:
         """The row's version column, or (rows without one) a digest of what its form shows."""
         if self._versioned:
             return str(model.version)
         return fingerprint(self.prefill(model))
 
-    def refuse_stale(self, form, model, version_missing: bool = False) -> bool:
+    def refuse_stale(self, form: Any, model: Any, version_missing: bool = False) -> bool:
         """Nothing is saved; the page names what changed and the form shows the current values."""
         stored = self._edit_form_class(None, data=self.stored_values(model))
         g.edit_conflict = EditConflict(form_differences(stored, form), version_missing)
         form.process(None, data=self.stored_values(model))
         return False
 
-    def update_model(self, form, model):
+    def update_model(self, form: Any, model: Any) -> bool:
         sent = form._fields.get(ROW_VERSION)
         sent = (sent.data or "").strip() if sent is not None else ""
         if not self._versioned:
@@ -415,7 +418,7 @@ class RecordView(ProtectedView, ModelView):
             return self.refuse_stale(form, model)
 
     @expose("/edit/", methods=("GET", "POST"))
-    def edit_view(self):
+    def edit_view(self) -> ResponseReturnValue:
         response = super().edit_view()
         if g.get("edit_conflict") is not None and isinstance(response, str):
             return response, 409
@@ -456,7 +459,7 @@ class RecordView(ProtectedView, ModelView):
             return None
 
 
-def filter_value_ok(view, flt, value: str) -> bool:
+def filter_value_ok(view: Any, flt: Any, value: str) -> bool:
     """A filter's own check, plus: no NUL, not huge, and one of its options when it lists some."""
     if "\x00" in value or len(value) > 500:
         return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask_admin.actions import action
 from markupsafe import Markup
@@ -12,11 +13,11 @@ from service.webhooks.models import WebhookDelivery, WebhookEndpoint
 from service.webhooks.services import disable_endpoint
 
 
-def _events(view, context, model: WebhookEndpoint, name: str) -> str:
+def _events(view: Any, context: Any, model: WebhookEndpoint, name: str) -> str:
     return ", ".join(model.events or [])
 
 
-def _attempts(view, context, model: WebhookDelivery, name: str) -> Markup:
+def _attempts(view: Any, context: Any, model: WebhookDelivery, name: str) -> Markup:
     rows = Markup("").join(
         Markup("<li>{} · {} · {} ms{}</li>").format(
             a.at.strftime("%Y-%m-%d %H:%M:%S"),
@@ -29,7 +30,7 @@ def _attempts(view, context, model: WebhookDelivery, name: str) -> Markup:
     return Markup("<ul class='mb-0'>{}</ul>").format(rows)
 
 
-def _payload_type(view, context, model: WebhookDelivery, name: str) -> str:
+def _payload_type(view: Any, context: Any, model: WebhookDelivery, name: str) -> str:
     return json.loads(model.payload).get("type", "")
 
 
@@ -61,7 +62,7 @@ class WebhookEndpointView(RecordView):
     column_default_sort = ("created_at", True)
 
     @action("disable", "Disable", "Stop deliveries to the selected endpoints?")
-    def action_disable(self, ids):
+    def action_disable(self, ids: list) -> None:
         def disable(endpoint: WebhookEndpoint) -> None:
             disable_endpoint(endpoint, reason="disabled by the secretariat")
 

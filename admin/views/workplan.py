@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request
+from flask.typing import ResponseReturnValue
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
@@ -332,7 +333,7 @@ class WorkPlanEditForm(WorkPlanForm):
     code = None
 
 
-def plan_documents(view, context, model, name):
+def plan_documents(view: Any, context: Any, model: WorkPlan, name: str) -> Markup:
     """Links to the committee document and the progress report (the API answers the session)."""
     base = f"/api/v1/work-plans/{model.id}"
     links = [
@@ -454,15 +455,15 @@ class WorkPlanView(WorkPlanRecordView):
         self.run_action(ids, services.archive_work_plan, "Archived")
 
     @action("restore", "Restore", "Restore the selected archived plans?")
-    def action_restore(self, ids):
+    def action_restore(self, ids: list) -> None:
         self.run_action(ids, services.restore_work_plan, "Restored")
 
     @action("new_version", "Make a new version", "Make a new draft version of each selected plan?")
-    def action_new_version(self, ids):
+    def action_new_version(self, ids: list) -> None:
         self.run_action(ids, new_version, "New version made")
 
     @expose("/diff/")
-    def diff_view(self):
+    def diff_view(self) -> str:
         """What changed since the version this one was made from (the same diff as the API)."""
         plan = db.session.get(WorkPlan, request.args.get("id", type=int) or 0)
         if plan is None or plan.predecessor is None:
@@ -505,7 +506,7 @@ class ProgressNoteForm(AdminForm):
     amount_spent = StringField("Amount spent", description="In the activity's currency")
 
 
-def progress_link(view, context, model, name):
+def progress_link(view: Any, context: Any, model: Activity, name: str) -> Markup:
     return Markup('<a href="{}">Add progress note</a>').format(
         view.get_url(".progress_note_view", id=model.id)
     )
@@ -728,11 +729,11 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         self.run_action(ids, services.archive_activity, "Archived")
 
     @action("restore", "Restore", "Restore the selected archived activities?")
-    def action_restore(self, ids):
+    def action_restore(self, ids: list) -> None:
         self.run_action(ids, services.restore_activity, "Restored")
 
     @expose("/progress-note/", methods=("GET", "POST"))
-    def progress_note_view(self):
+    def progress_note_view(self) -> ResponseReturnValue:
         """Adds a dated progress note through the same service as the API."""
         activity = db.session.get(Activity, request.args.get("id", type=int) or 0)
         if activity is None:

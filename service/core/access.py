@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from flask import current_app, g
-from flask_smorest import abort
+from webargs.flaskparser import abort
 
 from service.core.actor import Actor, ActorType
 
@@ -50,6 +50,8 @@ class Person(Protocol):
     def member_state_code(self) -> str | None: ...
     @property
     def is_active(self) -> bool: ...
+    @property
+    def provider(self) -> str | None: ...
 
 
 class PartnerSystem(Protocol):

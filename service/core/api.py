@@ -15,10 +15,10 @@ from flask import request, send_from_directory
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
-from flask_smorest import abort
 from flask_smorest.exceptions import PreconditionFailed, PreconditionRequired
 from flask_smorest.utils import prepare_response
 from swagger_ui_bundle import swagger_ui_path
+from webargs.flaskparser import abort
 from werkzeug.wrappers.response import Response
 
 from service.core.db import db
@@ -85,8 +85,10 @@ def operation_id(path: str, method: str) -> str:
 class OperationIds(BasePlugin):
     """Every API operation gets its operationId and, when it names a resource, its 404."""
 
-    def operation_helper(self, path=None, operations=None, **kwargs):
-        if not path or not path.startswith(API_PREFIX):
+    def operation_helper(
+        self, path: str | None = None, operations: dict | None = None, **kwargs: Any
+    ) -> None:
+        if not path or not path.startswith(API_PREFIX) or operations is None:
             return
         for method, operation in operations.items():
             operation.setdefault("operationId", operation_id(path, method))
@@ -98,12 +100,13 @@ class SchemaDocs(BasePlugin):
     """A schema's own docstring becomes its description and `Meta.example` its example.
     (apispec's `Meta.description` would drop `additionalProperties: false`.)"""
 
-    def schema_helper(self, name, definition, **kwargs):
+    def schema_helper(self, name: str, definition: dict, **kwargs: Any) -> dict:
         schema = kwargs.get("schema")
         cls = schema if isinstance(schema, type) else type(schema)
-        extra = {}
-        if cls.__dict__.get("__doc__"):
-            extra["description"] = inspect.cleandoc(cls.__doc__)
+        extra: dict[str, Any] = {}
+        doc = cls.__dict__.get("__doc__")
+        if doc:
+            extra["description"] = inspect.cleandoc(doc)
         example = getattr(getattr(cls, "Meta", None), "example", None)
         if example is not None:
             extra["example"] = example

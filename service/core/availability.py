@@ -13,9 +13,13 @@ import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
+
+if TYPE_CHECKING:
+    from psycopg.abc import RV, PQGen
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +28,7 @@ RETRY_AFTER_SECONDS = 5
 SERVER_REPORT_MARGIN = 0.5
 
 
-def install_deadlines(engine: sa.Engine, connect_timeout: float, statement_timeout_ms: int):
+def install_deadlines(engine: sa.Engine, connect_timeout: float, statement_timeout_ms: int) -> None:
     """Client-side deadlines on every psycopg wait: statements, commits, rollbacks, pings."""
     if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
         return
@@ -37,7 +41,7 @@ def install_deadlines(engine: sa.Engine, connect_timeout: float, statement_timeo
     class DeadlineConnection(psycopg.Connection):
         io_timeout: float | None = statement_deadline
 
-        def wait(self, gen, interval=0.1, timeout=None):
+        def wait(self, gen: PQGen[RV], interval: float = 0.1, timeout: float | None = None) -> RV:
             if timeout is None:
                 timeout = self.io_timeout
             try:
@@ -50,21 +54,24 @@ def install_deadlines(engine: sa.Engine, connect_timeout: float, statement_timeo
                 ) from None
 
     @sa.event.listens_for(engine, "do_connect")
-    def connect(dialect, connection_record, cargs, cparams):
+    def connect(
+        dialect: sa.Dialect, connection_record: Any, cargs: list[Any], cparams: dict[str, Any]
+    ) -> DeadlineConnection:
         return DeadlineConnection.connect(*cargs, **cparams)
 
     # A ping is one round trip: a database that cannot answer it within the connect
     # timeout is sick, and the request should not wait a whole statement timeout for it.
     ping = engine.dialect.do_ping
 
-    def do_ping(dbapi_connection):
+    def do_ping(dbapi_connection: Any) -> bool:
         dbapi_connection.io_timeout = connect_timeout
         try:
             return ping(dbapi_connection)
         finally:
             dbapi_connection.io_timeout = statement_deadline
 
-    engine.dialect.do_ping = do_ping
+    # Replaces this engine's dialect ping only (an instance attribute, on purpose)
+    engine.dialect.do_ping = do_ping  # type: ignore[method-assign]
 
 
 def is_database_unavailable(error: BaseException) -> bool:
@@ -79,7 +86,7 @@ def is_database_unavailable(error: BaseException) -> bool:
     return False
 
 
-def oauth_unavailable(detail: str, headers: dict | None = None):
+def oauth_unavailable(detail: str, headers: dict[str, str] | None = None) -> Response:
     """The token endpoints answer in OAuth's own error format (RFC 6749 5.2), never HTML."""
     response = jsonify(error="temporarily_unavailable", error_description=detail)
     response.status_code = 503

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -32,6 +32,11 @@ db = SQLAlchemy(model_class=Base)
 
 
 T = TypeVar("T")
+
+
+def rowcount(result: sa.Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed (its result is always a cursor result)."""
+    return cast(sa.CursorResult[Any], result).rowcount
 
 
 def in_transaction(change: Callable[[], T]) -> T:

@@ -19,7 +19,8 @@ def readyz() -> ResponseReturnValue:
 
     probe = current_app.extensions.get("readiness")
     if probe is None:
-        app = current_app._get_current_object()
+        # current_app is a proxy typed as the app itself: the object behind it is what is kept
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
         probe = app.extensions.setdefault("readiness", ReadinessProbe(app))
     checks = probe.check()
     ready = all(value == "ok" for value in checks.values())

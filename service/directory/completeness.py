@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
+from sqlalchemy.orm import InstrumentedAttribute
 
 from service.core.db import db, utcnow
 from service.directory.models import (
@@ -95,12 +96,17 @@ def live_network_contact() -> sa.ColumnElement[bool]:
     )
 
 
-def is_due(model, cutoff: datetime) -> sa.ColumnElement[bool]:
+def is_due(model: type[Authority] | type[ContactPoint], cutoff: datetime) -> sa.ColumnElement[bool]:
     """Never re-confirmed, or not within the freshness window."""
     return sa.or_(model.last_verified_at.is_(None), model.last_verified_at < cutoff)
 
 
-def _has_competence(table, key_column, owner_column, code: str) -> sa.ColumnElement[bool]:
+def _has_competence(
+    table: sa.Table,
+    key_column: sa.Column[int],
+    owner_column: InstrumentedAttribute[int],
+    code: str,
+) -> sa.ColumnElement[bool]:
     return sa.exists().where(key_column == owner_column, table.c.competence_code == code)
 
 
@@ -184,28 +190,28 @@ def completeness(codes: list[str] | None = None) -> list[dict]:
         if row.is_coordinating:
             state.coordinating.append(row.id)
         (state.due_authorities if row.due else state.confirmed_authorities).append(row.id)
-    for row in db.session.execute(contacts.order_by(ContactPoint.id)):
-        state = found[row.member_state_code]
+    for contact in db.session.execute(contacts.order_by(ContactPoint.id)):
+        state = found[contact.member_state_code]
         state.entries += 1
         state.contacts += 1
-        state.contacts_confirmed += 0 if row.due else 1
-        state.changed(row.updated_at)
-        if row.role == ContactRole.FOCAL_POINT:
-            state.focal_points.append(row.id)
-            state.authorities_with_focal.add(row.authority_id)
-        elif row.role == ContactRole.ALTERNATE:
-            state.authorities_with_alternate.add(row.authority_id)
-        elif row.role == ContactRole.OPERATIONAL_24_7:
+        state.contacts_confirmed += 0 if contact.due else 1
+        state.changed(contact.updated_at)
+        if contact.role == ContactRole.FOCAL_POINT:
+            state.focal_points.append(contact.id)
+            state.authorities_with_focal.add(contact.authority_id)
+        elif contact.role == ContactRole.ALTERNATE:
+            state.authorities_with_alternate.add(contact.authority_id)
+        elif contact.role == ContactRole.OPERATIONAL_24_7:
             state.any_24_7 = True
-            if row.investigative:
-                state.investigative_24_7.append(row.id)
-        if row.victim and row.role != ContactRole.PUBLIC_HOTLINE:
-            state.victim.append(row.id)
-        (state.due_contacts if row.due else state.confirmed).append(row.id)
+            if contact.investigative:
+                state.investigative_24_7.append(contact.id)
+        if contact.victim and contact.role != ContactRole.PUBLIC_HOTLINE:
+            state.victim.append(contact.id)
+        (state.due_contacts if contact.due else state.confirmed).append(contact.id)
     return [_report(member, found[member.code]) for member in db.session.scalars(states)]
 
 
-def _criterion(entries: list[int], **extra) -> dict:
+def _criterion(entries: list[int], **extra: object) -> dict:
     return {"met": bool(entries), "entries": entries, **extra}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,12 +63,12 @@ def _time(value: Any) -> str:
     return value.isoformat() if value else ""
 
 
-def contacts_csv(contacts: list[ContactPoint]) -> str:
+def contacts_csv(contacts: Sequence[ContactPoint]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for contact in contacts:
-        channels = {t: [] for t in ChannelType}
+        channels: dict[ChannelType, list[str]] = {t: [] for t in ChannelType}
         for channel in contact.channels:  # preferred first (the relationship's order)
             channels[channel.type].append(channel.value)
         writer.writerow(
@@ -133,7 +134,8 @@ def _fold(line: str) -> str:
     encoded = line.encode("utf-8")
     if len(encoded) <= 75:
         return line
-    parts, current = [], b""
+    parts: list[str] = []
+    current = b""
     for char in line:
         piece = char.encode("utf-8")
         if len(current) + len(piece) > (75 if not parts else 74):
@@ -180,6 +182,6 @@ def contact_vcard(contact: ContactPoint) -> str:
     return "".join(_fold(line) + "\r\n" for line in lines)
 
 
-def contacts_vcard(contacts: list[ContactPoint]) -> str:
+def contacts_vcard(contacts: Sequence[ContactPoint]) -> str:
     # An address book has no "removed" card: archived entries (asked for by a sync) are left out.
     return "".join(contact_vcard(contact) for contact in contacts if not contact.is_archived)

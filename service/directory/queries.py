@@ -33,7 +33,7 @@ def _removal_filter(model: Any, args: dict) -> sa.ColumnElement:
     return model.archived_at.is_(None)
 
 
-def _due(model, due: bool) -> sa.ColumnElement:
+def _due(model: type[Authority] | type[ContactPoint], due: bool) -> sa.ColumnElement:
     """Active entries due for re-confirmation (the completeness report's definition)."""
     condition = sa.and_(
         model.status == EntryStatus.ACTIVE,

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
+from webargs.flaskparser import abort
 
 from service.core.access import (
     Principal,
@@ -279,7 +280,7 @@ def contact_or_404(contact_id: int) -> ContactPoint:
     ).scalar_one_or_none()
     if contact is None:  # secretariat-only entries do not exist for anyone else
         abort(404, message=f"No contact point with id {contact_id}.")
-    return contact  # type: ignore[return-value]  # abort() raised when None
+    return contact
 
 
 EXPORTS = {

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import has_request_context, request
-from flask_smorest import abort
+from webargs.flaskparser import abort
 
 from service.audit.log import Actor, current_actor, record, snapshot
 from service.audit.models import ActorType, AuditAction
@@ -248,7 +248,7 @@ def _mark_verified(entry: Any, by: str | None = None, via: VerifiedVia | None = 
     entry.verified_via = via or _door()
 
 
-def confirm_from_email_link(entry, version: int, recipient: str) -> bool:
+def confirm_from_email_link(entry: Authority | ContactPoint, version: int, recipient: str) -> bool:
     """A reminder's recipient says the entry is still correct. Only when the entry is still
     the version the link was made for (else False, nothing changes); audited as coming from
     that email link."""
@@ -262,7 +262,7 @@ def confirm_from_email_link(entry, version: int, recipient: str) -> bool:
     return True
 
 
-def snapshot_of_entry(entry) -> dict:
+def snapshot_of_entry(entry: Authority | ContactPoint) -> dict:
     return authority_snapshot(entry) if isinstance(entry, Authority) else contact_snapshot(entry)
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, abort, current_app
 from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
+from werkzeug.wrappers import Response
 
 from service.identity.models import User
 
@@ -47,7 +49,7 @@ def label_of(name: str) -> str:
     return current_app.config["OIDC_PROVIDERS"].get(name, {}).get("label") or name
 
 
-def oidc_client(name: str):
+def oidc_client(name: str) -> Any:
     """authlib's client for the provider of that name, or 404."""
     provider_settings(name)
     return current_app.extensions["oidc"].create_client(name)
@@ -63,7 +65,7 @@ def unreachable(name: str) -> SignInError:
     )
 
 
-def checked_metadata(name: str, client) -> dict:
+def checked_metadata(name: str, client: Any) -> dict:
     """The provider's metadata (fetched once, with the timeout), if it presents the pinned issuer.
 
     A provider publishing another issuer is refused outright: it may be claiming to be another
@@ -94,7 +96,7 @@ def checked_metadata(name: str, client) -> dict:
     return metadata
 
 
-def start_sign_in(name: str, redirect_uri: str):
+def start_sign_in(name: str, redirect_uri: str) -> Response:
     """The redirect to the provider (authlib adds state, nonce and the PKCE S256 challenge)."""
     client = oidc_client(name)
     checked_metadata(name, client)

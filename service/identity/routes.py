@@ -42,7 +42,7 @@ identity = Blueprint("identity", __name__, url_prefix="/auth", template_folder="
 
 
 @identity.errorhandler(SignInError)
-def sign_in_problem(problem: SignInError):
+def sign_in_problem(problem: SignInError) -> ResponseReturnValue:
     session.pop("login_next", None)
     return (
         render_template(
@@ -145,7 +145,7 @@ def local_login_form() -> Response | tuple[str, int]:
 
 
 @identity.post("/logout")
-def logout() -> Response:
+def logout() -> ResponseReturnValue:
     user = cast(User | None, signed_in_user())  # the person loader create_app registers
     if user is not None:
         # Every session of this person that began before now ends, not only this cookie.
@@ -154,7 +154,7 @@ def logout() -> Response:
     provider = session.get(SESSION_PROVIDER_KEY)
     id_token = session.get(SESSION_ID_TOKEN_KEY)
     session.clear()
-    if provider in current_app.config["OIDC_PROVIDERS"]:
+    if provider is not None and provider in current_app.config["OIDC_PROVIDERS"]:
         # End the session at the provider too, or the next person at a shared computer is
         # signed straight back in; it sends the browser back to our sign-in page.
         back = url_for("identity.login", _external=True)

@@ -9,7 +9,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from service.core.db import db
+from service.core.db import db, rowcount
 from service.core.errors import RuleError
 from service.oauth.models import ApiClient, OAuthToken
 from service.oauth.services import ClientError, register_client, revoke_client
@@ -66,10 +66,11 @@ def revoke_command(client_id: str) -> None:
 
 def purge_expired_tokens(now: datetime | None = None) -> int:
     """Deletes the tokens that expired before `now`; they can never be used or revived."""
-    result = db.session.execute(
-        sa.delete(OAuthToken).where(OAuthToken.expires_at < (now or datetime.now(UTC)))
+    return rowcount(
+        db.session.execute(
+            sa.delete(OAuthToken).where(OAuthToken.expires_at < (now or datetime.now(UTC)))
+        )
     )
-    return result.rowcount
 
 
 @click.group("tokens")

@@ -13,7 +13,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Blueprint, Flask, Response, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import TooManyRequests
 
@@ -147,7 +147,7 @@ def introspect_token() -> ResponseReturnValue:
 
 
 @oauth_endpoints.errorhandler(TooManyRequests)
-def too_many_requests(error: TooManyRequests):
+def too_many_requests(error: TooManyRequests) -> Response:
     """A client that knocks too often hears it in OAuth's JSON, not in an HTML page."""
     response = jsonify(
         error="temporarily_unavailable",

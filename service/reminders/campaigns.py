@@ -255,6 +255,8 @@ def _send_for_state(code: str, dry_run: bool, outcome: Outcome) -> None:
         outcome.say(f"{code}: skipped, another run is reminding this state")
         return
     state = db.session.get(MemberState, code)
+    if state is None:
+        raise LookupError(f"member state {code} vanished during the campaign")
     entries = due_entries(code)
     if not entries:
         return

@@ -4,6 +4,7 @@ version, so a link for an entry changed since (or already used) changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -41,7 +42,7 @@ def all_token(member_state: str, entries: list[EntryRef], recipient: str) -> str
     )
 
 
-def _load(purpose: str, token: str):
+def _load(purpose: str, token: str) -> Any:
     max_age = current_app.config["REMINDER_LINK_DAYS"] * 86400
     try:
         return _serializer(purpose).loads(token, max_age=max_age)
@@ -51,7 +52,7 @@ def _load(purpose: str, token: str):
         raise LinkInvalidError from error
 
 
-def _entry(raw) -> EntryRef:
+def _entry(raw: Any) -> EntryRef:
     kind, ident, version = raw
     if kind not in {"authority", "contact"} or not isinstance(ident, int):
         raise LinkInvalidError

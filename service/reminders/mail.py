@@ -86,7 +86,7 @@ def deliver(message: EmailMessage) -> str:
     return f"{server}:{current_app.config['MAIL_PORT']}"
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 

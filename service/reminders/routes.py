@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
 
 from service.core.db import db
 from service.directory.models import Authority, ContactPoint, MemberStateStatus
@@ -13,10 +16,15 @@ from service.reminders.campaigns import DueEntry
 
 reconfirm = Blueprint("reconfirm", __name__, url_prefix="/reconfirm", template_folder="templates")
 
-MODELS = {"authority": Authority, "contact": ContactPoint}
+MODELS: dict[str, type[Authority] | type[ContactPoint]] = {
+    "authority": Authority,
+    "contact": ContactPoint,
+}
+
+Page = tuple[str, int, dict[str, str]]
 
 
-def _page(status: int, heading: str, message: str, **context):
+def _page(status: int, heading: str, message: str, **context: Any) -> Page:
     return (
         render_template(
             "reminders/confirm.html",
@@ -30,7 +38,7 @@ def _page(status: int, heading: str, message: str, **context):
     )
 
 
-def _expired():
+def _expired() -> Page:
     return _page(
         410,
         "This link has expired",
@@ -39,7 +47,7 @@ def _expired():
     )
 
 
-def _unknown():
+def _unknown() -> Page:
     return _page(
         404,
         "This link is not valid",
@@ -48,7 +56,7 @@ def _unknown():
     )
 
 
-def _stale():
+def _stale() -> Page:
     return _page(
         409,
         "Nothing to re-confirm",
@@ -58,7 +66,7 @@ def _stale():
 
 
 def _load(ref: links.EntryRef) -> DueEntry | None:
-    entry = db.session.get(MODELS[ref.type], ref.id)
+    entry = cast(Authority | ContactPoint | None, db.session.get(MODELS[ref.type], ref.id))
     if entry is None:
         return None
     return DueEntry(ref.type, entry)
@@ -71,7 +79,7 @@ def _open(due: DueEntry) -> bool:
 
 
 @reconfirm.route("/<token>", methods=["GET", "POST"])
-def one_entry(token: str):
+def one_entry(token: str) -> ResponseReturnValue:
     try:
         ref, recipient = links.read_entry_token(token)
     except links.LinkExpiredError:
@@ -104,7 +112,7 @@ def one_entry(token: str):
 
 
 @reconfirm.route("/all/<token>", methods=["GET", "POST"])
-def all_entries(token: str):
+def all_entries(token: str) -> ResponseReturnValue:
     try:
         _, refs, recipient = links.read_all_token(token)
     except links.LinkExpiredError:

@@ -10,15 +10,27 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 import yaml
 
 from service.audit.log import record, snapshot
 from service.audit.models import AuditAction
-from service.core.db import db, touch
+from service.core.db import Base, db, touch
 from service.seeding.models import SeedRecord
+
+ModelT = TypeVar("ModelT", bound=Base)
+
+
+class Coded(Protocol):
+    """A row with a natural code (documents, responsible bodies, competences)."""
+
+    @property
+    def code(self) -> str: ...
+
+
+CodedT = TypeVar("CodedT", bound=Coded)
 
 
 @dataclass
@@ -69,7 +81,7 @@ def plain(value: Any) -> Any:
 class Loader:
     """Reads the seed files and writes rows; shared by the loaders of each kind of data."""
 
-    def __init__(self, seed_dir: str):
+    def __init__(self, seed_dir: str) -> None:
         self.seed_dir = seed_dir
         self.report = SeedReport()
 
@@ -80,17 +92,17 @@ class Loader:
         with open(os.path.join(self.seed_dir, name), encoding="utf-8") as handle:
             return yaml.safe_load(handle)
 
-    def by_code(self, model) -> dict:
+    def by_code(self, model: type[CodedT]) -> dict[str, CodedT]:
         return {row.code: row for row in db.session.execute(sa.select(model)).scalars()}
 
     def upsert(
         self,
-        model,
+        model: type[ModelT],
         key: dict,
         values: dict,
         relations: dict | None = None,
         parts: dict[str, Part] | None = None,
-    ):
+    ) -> ModelT:
         """Finds the row by its natural key; creates it, or sets the values that differ from
         the file, unless somebody changed what the seed wrote there (then it is reported as
         skipped and left alone). Every change is audited."""
@@ -124,7 +136,7 @@ class Loader:
         self._remember(seeded, table, row_key, self._current(entity, values, relations, parts))
         return entity
 
-    def _current(self, entity, values: dict, relations: dict, parts: dict[str, Part]) -> dict:
+    def _current(self, entity: Base, values: dict, relations: dict, parts: dict[str, Part]) -> dict:
         return {
             **{name: plain(getattr(entity, name)) for name in (*values, *relations)},
             **{name: plain(part.read(entity)) for name, part in parts.items()},
@@ -137,7 +149,16 @@ class Loader:
         hashes = seeded.value_hashes
         return any(name in hashes and hashes[name] != fingerprint(v) for name, v in now.items())
 
-    def _update(self, entity, table, values, relations, parts, now, wanted) -> None:
+    def _update(
+        self,
+        entity: Base,
+        table: str,
+        values: dict,
+        relations: dict,
+        parts: dict[str, Part],
+        now: dict,
+        wanted: dict,
+    ) -> None:
         before = snapshot(entity)
         columns_changed = False
         for name, value in {**values, **relations}.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+from typing import Any
 
 import click
 import sqlalchemy as sa
@@ -39,7 +40,7 @@ def add(client_id: str, url: str, events: str | None, description: str | None) -
     ).scalar_one_or_none()
     if client is None or not client.is_active:
         raise click.ClickException(f"No active API client with id {client_id}.")
-    data = {"url": url, "description": description}
+    data: dict[str, Any] = {"url": url, "description": description}
     if events:
         data["events"] = [e.strip() for e in events.split(",") if e.strip()]
     try:

@@ -13,13 +13,14 @@ import logging
 import random
 import secrets
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 import urllib3
 from flask import current_app
 
-from service.core.db import db
+from service.core.db import db, rowcount
 from service.oauth.models import ApiClient
 from service.webhooks.addresses import ForbiddenURLError, resolve
 from service.webhooks.events import EVENT_TYPES, PING, RESOURCES, event_type_for_partner
@@ -112,12 +113,14 @@ def fan_out(batch: int = 500) -> int:
     endpoints = _active_endpoints()
     stamp = now_utc()
     for event in events:
-        claimed = db.session.execute(
-            sa.update(WebhookEvent)
-            .where(WebhookEvent.id == event.id, WebhookEvent.fanned_out_at.is_(None))
-            .values(fanned_out_at=stamp)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        claimed = rowcount(
+            db.session.execute(
+                sa.update(WebhookEvent)
+                .where(WebhookEvent.id == event.id, WebhookEvent.fanned_out_at.is_(None))
+                .values(fanned_out_at=stamp)
+                .execution_options(synchronize_session=False)
+            )
+        )
         if claimed != 1:
             continue  # another worker took it
         type_ = event_type_for_partner(event)
@@ -194,16 +197,18 @@ def due_deliveries(now: datetime, batch: int) -> list[int]:
 
 def claim(delivery_id: int, now: datetime) -> bool:
     """Takes the delivery for this worker until the lease ends; False if another has it."""
-    claimed = db.session.execute(
-        sa.update(WebhookDelivery)
-        .where(
-            WebhookDelivery.id == delivery_id,
-            WebhookDelivery.status == DeliveryStatus.PENDING,
-            sa.or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until < now),
+    claimed = rowcount(
+        db.session.execute(
+            sa.update(WebhookDelivery)
+            .where(
+                WebhookDelivery.id == delivery_id,
+                WebhookDelivery.status == DeliveryStatus.PENDING,
+                sa.or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until < now),
+            )
+            .values(locked_until=now + LEASE)
+            .execution_options(synchronize_session=False)
         )
-        .values(locked_until=now + LEASE)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.commit()
     return claimed == 1
 
@@ -228,6 +233,7 @@ def post(url: str, headers: dict, body: bytes) -> tuple[int | None, str | None]:
     except ForbiddenURLError as error:
         return None, f"refused: the URL {error}"
     timeout = urllib3.Timeout(connect=SEND_TIMEOUT_SECONDS, read=SEND_TIMEOUT_SECONDS)
+    pool: urllib3.HTTPConnectionPool
     if target.scheme == "https":
         pool = urllib3.HTTPSConnectionPool(
             target.address,
@@ -333,6 +339,8 @@ def deliver_due(now: datetime | None = None, batch: int = 100) -> tuple[int, int
             if not claim(delivery_id, moment):
                 continue
             delivery = db.session.get(WebhookDelivery, delivery_id)
+            if delivery is None:
+                raise LookupError(f"webhook delivery {delivery_id} vanished once claimed")
             sent_any = True
             if send(delivery, moment):
                 delivered += 1
@@ -342,7 +350,7 @@ def deliver_due(now: datetime | None = None, batch: int = 100) -> tuple[int, int
             return delivered, failed
 
 
-def run_worker(poll_seconds: float, should_stop) -> None:
+def run_worker(poll_seconds: float, should_stop: Callable[[], bool]) -> None:
     """The long-running worker: delivers what is due, then waits a little, until stopped."""
     while not should_stop():
         delivered, failed = deliver_due()

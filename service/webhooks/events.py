@@ -46,7 +46,7 @@ EVENT_TYPES: dict[str, str] = {
 PING = "ping"
 
 # Work-plan transitions partners are told about: (status before, status after) -> change
-PLAN_TRANSITIONS = {
+PLAN_TRANSITIONS: dict[tuple[str | None, str | None], str] = {
     ("draft", "submitted"): "submitted",
     ("submitted", "approved"): "approved",
     ("submitted", "draft"): "reopened",
@@ -72,7 +72,9 @@ def change_of(table: str, action: str, before: dict | None, after: dict | None) 
     return {"verify": "verified"}.get(action, "changed")
 
 
-def record_event(action: str, table: str, entity_id: str, before, after) -> None:
+def record_event(
+    action: str, table: str, entity_id: str, before: dict | None, after: dict | None
+) -> None:
     """Adds the outbox row for a recorded change (called from the audit log's `record`)."""
     resource = RESOURCES.get(table)
     if resource is None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
+from webargs.flaskparser import abort
 
 from service.core.access import authenticated
 from service.core.api import API_PREFIX, IF_MATCH_DOC, check_if_match, etag_data, page_of
@@ -48,11 +51,11 @@ def partner_client() -> ApiClient:
     return client
 
 
-def for_partners(view):
+def for_partners(view: Callable[..., Any]) -> Callable[..., Any]:
     """401 without a credential, 403 unless it is a client token (before parsing)."""
 
     @functools.wraps(view)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         partner_client()
         return view(*args, **kwargs)
 
@@ -61,7 +64,7 @@ def for_partners(view):
         **apidoc.get("manual_doc", {}),
         "security": [{"oauth2": ["directory:read"]}, {"oauth2": ["workplan:read"]}],
     }
-    wrapper._apidoc = apidoc
+    wrapper._apidoc = apidoc  # type: ignore[attr-defined]  # where flask-smorest keeps its docs
     return wrapper
 
 
@@ -77,7 +80,7 @@ class WebhookEndpoints(MethodView):
     @for_partners
     @blp.response(200, WebhookEndpointSchema(many=True))
     @paginated_list(blp)
-    def get(self, pagination_parameters):
+    def get(self, pagination_parameters: Any) -> list[WebhookEndpoint]:
         """List this client's webhook endpoints"""
         return page_of(
             sa.select(WebhookEndpoint)
@@ -93,7 +96,7 @@ class WebhookEndpoints(MethodView):
     @blp.etag
     @blp.arguments(WebhookEndpointCreateSchema)
     @blp.response(201, WebhookEndpointCreatedSchema)
-    def post(self, data):
+    def post(self, data: dict) -> tuple[WebhookEndpoint, int, dict[str, str]]:
         """Register a webhook endpoint (the signing secret is in this answer only)"""
         endpoint, secret = services.create_endpoint(partner_client(), data)
         blp.set_etag(etag_data(endpoint))
@@ -106,7 +109,7 @@ class WebhookEndpointById(MethodView):
     @for_partners
     @blp.etag
     @blp.response(200, WebhookEndpointSchema)
-    def get(self, endpoint_id):
+    def get(self, endpoint_id: int) -> WebhookEndpoint:
         """One of this client's webhook endpoints"""
         endpoint = own_endpoint_or_404(endpoint_id)
         blp.set_etag(etag_data(endpoint))
@@ -116,7 +119,7 @@ class WebhookEndpointById(MethodView):
     @blp.etag
     @blp.arguments(WebhookEndpointUpdateSchema)
     @blp.response(200, WebhookEndpointSchema)
-    def patch(self, data, endpoint_id):
+    def patch(self, data: dict, endpoint_id: int) -> WebhookEndpoint:
         """Change an endpoint: url, events, description, or `enabled` (If-Match required)"""
         endpoint = own_endpoint_or_404(endpoint_id)
         blp.check_etag(etag_data(endpoint))
@@ -127,7 +130,7 @@ class WebhookEndpointById(MethodView):
     @for_partners
     @blp.etag
     @blp.response(204)
-    def delete(self, endpoint_id):
+    def delete(self, endpoint_id: int) -> None:
         """Delete an endpoint: nothing more is sent to it (If-Match required)"""
         endpoint = own_endpoint_or_404(endpoint_id)
         blp.check_etag(etag_data(endpoint))
@@ -139,7 +142,7 @@ class RotateSecret(MethodView):
     @for_partners
     @blp.doc(**IF_MATCH_DOC)
     @blp.response(200, SigningSecretSchema)
-    def post(self, endpoint_id):
+    def post(self, endpoint_id: int) -> dict[str, str]:
         """A new signing secret (shown once); the previous one also signs for 24 hours"""
         endpoint = own_endpoint_or_404(endpoint_id)
         check_if_match(etag_data(endpoint))
@@ -150,7 +153,7 @@ class RotateSecret(MethodView):
 class Ping(MethodView):
     @for_partners
     @blp.response(202, WebhookDeliverySchema)
-    def post(self, endpoint_id):
+    def post(self, endpoint_id: int) -> tuple[WebhookDelivery, int]:
         """Send a `ping` event to the endpoint"""
         return services.send_ping(own_endpoint_or_404(endpoint_id)), 202
 
@@ -160,7 +163,7 @@ class Deliveries(MethodView):
     @for_partners
     @blp.response(200, WebhookDeliverySchema(many=True))
     @paginated_list(blp)
-    def get(self, pagination_parameters, endpoint_id):
+    def get(self, pagination_parameters: Any, endpoint_id: int) -> list[WebhookDelivery]:
         """Deliveries to the endpoint, newest first, with every attempt"""
         endpoint = own_endpoint_or_404(endpoint_id)
         return page_of(
@@ -175,7 +178,7 @@ class Deliveries(MethodView):
 class Resend(MethodView):
     @for_partners
     @blp.response(202, WebhookDeliverySchema)
-    def post(self, endpoint_id, delivery_id):
+    def post(self, endpoint_id: int, delivery_id: int) -> tuple[WebhookDelivery, int]:
         """Send a delivery again (same `webhook-id`)"""
         endpoint = own_endpoint_or_404(endpoint_id)
         delivery = db.session.get(WebhookDelivery, delivery_id)

@@ -4,9 +4,10 @@ one commit each. Rule violations are 422s naming the field, like every validatio
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import NoReturn
 
 from flask import current_app
-from flask_smorest import abort
+from webargs.flaskparser import abort
 
 from service.audit.log import record, snapshot
 from service.audit.models import AuditAction
@@ -19,7 +20,7 @@ from service.webhooks.models import WebhookDelivery, WebhookEndpoint
 from service.webhooks.signing import encrypt, new_secret
 
 
-def invalid(field: str, message: str):
+def invalid(field: str, message: str) -> NoReturn:
     abort(422, message=f"{field}: {message}", messages={"json": {field: [message]}})
 
 

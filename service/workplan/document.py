@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from flask import render_template
 
 from service.core.labels import label
 from service.core.text import spreadsheet_safe
-from service.workplan.coverage import Coverage, coverage_for
+from service.workplan.coverage import Coverage, DocumentCoverage, coverage_for
 from service.workplan.models import (
     Activity,
     BodyBasis,
@@ -26,6 +27,7 @@ from service.workplan.models import (
     FundingSource,
     Pillar,
     Recommendation,
+    SourceDocument,
     WorkPlan,
 )
 from service.workplan.resources import FUNDING_LABELS, money, resources_of
@@ -99,7 +101,7 @@ class CommitteeDocument:
 
     def approval_rows(self) -> list[tuple[str, ...]]:
         plan = self.plan
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for step, body, on, meeting, symbol in (
             (
                 "Submitted to",
@@ -177,7 +179,7 @@ class CommitteeDocument:
 
     def resource_totals(self) -> list[tuple[str, ...]]:
         resources = resources_of(self.activities)
-        rows = [
+        rows: list[tuple[str, ...]] = [
             (
                 "Pillar",
                 label(Pillar(t.key)),
@@ -231,7 +233,7 @@ class CommitteeDocument:
         return heading
 
     def mandate_rows(self) -> list[tuple[str, ...]]:
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for mandate in self.coverage.documents:
             t = mandate.totals
             rows.append(
@@ -309,14 +311,14 @@ RESOURCE_COLUMNS = (
 TOTAL_COLUMNS = ("Total per", "", "Estimated cost", "Activities")
 
 
-def _date(document) -> str:
+def _date(document: SourceDocument) -> str:
     if document.date is None:
         return "undated"
     text = document.date.isoformat()
     return f"{text}, inferred: {document.date_note}" if document.date_inferred else text
 
 
-def _mandate_paragraph(mandate) -> str:
+def _mandate_paragraph(mandate: DocumentCoverage) -> str:
     document = mandate.document
     head = f"{document.symbol}, {document.title} ({_date(document)})"
     if not mandate.texts_loaded:
@@ -481,7 +483,7 @@ def _title_page(docx: Any, document: CommitteeDocument) -> None:
     docx.add_page_break()
 
 
-def _docx_table(docx: Any, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def _docx_table(docx: Any, header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
     table = docx.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header, strict=True):

@@ -167,7 +167,7 @@ def _action(name: str, change: Any, summary: str, record: bool = False) -> None:
     With `record`, the optional body carries the decision: body, date, meeting, symbol.
     """
 
-    def post(self: MethodView, data: dict | None = None, plan_id: int | None = None) -> Any:
+    def post(self: MethodView, data: dict | None = None, *, plan_id: int) -> Any:
         plan = plan_or_404(plan_id)
         check_if_match(etag_data(plan))
         if record:
@@ -281,7 +281,7 @@ class WorkPlanOverlaps(MethodView):
 class WorkPlanResources(MethodView):
     @require(Scope.WORKPLAN_READ)
     @work_plans.response(200, ResourcesSchema)
-    def get(self, plan_id):
+    def get(self, plan_id: int) -> dict[str, Any]:
         """Estimated cost per activity; totals per pillar and per funding source, per currency
 
         Execution is subject to the availability of financial resources (AG/RES. 2456, op. 9).
@@ -340,7 +340,7 @@ class WorkPlanProgressReport(MethodView):
             }
         }
     )
-    def get(self, args, plan_id):
+    def get(self, args: dict, plan_id: int) -> Response:
         """Progress report for a period (what the Permanent Council reports under op. 9)
 
         Per pillar and activity: status and the progress notes of the period; per recommendation,
@@ -477,7 +477,7 @@ class ActivityRestore(MethodView):
     @activities.etag
     @activities.doc(**IF_MATCH_DOC)
     @activities.response(200, ActivitySchema)
-    def post(self, activity_id):
+    def post(self, activity_id: int) -> Activity:
         """Restore an archived activity of a draft plan (If-Match)"""
         activity = activity_or_404(activity_id)
         check_if_match(etag_data(activity))

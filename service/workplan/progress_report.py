@@ -112,7 +112,7 @@ class ProgressReport:
         ]
 
     def recommendation_rows(self) -> list[tuple[str, ...]]:
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for recommendation, activities, reason in self.recommendations:
             if activities:
                 advanced = ", ".join(a.code for a in activities)
@@ -125,7 +125,7 @@ class ProgressReport:
         return rows
 
     def not_done_rows(self) -> list[tuple[str, ...]]:
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for activity in self.activities:
             if activity.status not in NOT_DONE:
                 continue

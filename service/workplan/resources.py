@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import cast
 
 import pycountry
 
@@ -22,7 +23,9 @@ FUNDING_LABELS = {
 
 def is_currency(code: str | None) -> bool:
     """An active ISO 4217 alphabetic code (pycountry's list), e.g. USD."""
-    return bool(code) and code.isupper() and pycountry.currencies.get(alpha_3=code) is not None
+    return (
+        code is not None and code.isupper() and pycountry.currencies.get(alpha_3=code) is not None
+    )
 
 
 def spent(activity: Activity, start: date | None = None, end: date | None = None) -> Decimal:
@@ -68,9 +71,9 @@ def resources_of(activities: list[Activity]) -> Resources:
             (pillars, activity.pillar.value),
             (sources, activity.funding_source.value),
         ):
-            total = bucket.setdefault(
-                (key, activity.currency), Total(key=key, currency=activity.currency)
-            )
+            # a cost always has its currency (the `cost_has_currency` constraint)
+            currency = cast(str, activity.currency)
+            total = bucket.setdefault((key, currency), Total(key=key, currency=currency))
             total.estimated += activity.estimated_cost
             total.spent += spent(activity)
             total.activities += 1

@@ -1,5 +1,6 @@
 """Work-plan schemas: what the API shows and accepts for documents, plans and activities."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from service.workplan.models import (
     FundingSource,
     Pillar,
     RecommendationSection,
+    WorkPlan,
     WorkPlanStatus,
 )
 from service.workplan.resources import is_currency
@@ -226,8 +228,10 @@ class DecisionSchema(ma.Schema):
     symbol = ma.fields.String(allow_none=True, metadata={"description": "Document symbol"})
 
 
-def _decision(prefix_body: str, on: str, meeting: str, symbol: str):
-    def dump(plan) -> dict | None:
+def _decision(
+    prefix_body: str, on: str, meeting: str, symbol: str
+) -> Callable[[WorkPlan], dict | None]:
+    def dump(plan: WorkPlan) -> dict | None:
         body = getattr(plan, prefix_body)
         if body is None and getattr(plan, on) is None:
             return None
@@ -296,11 +300,11 @@ class WorkPlanSchema(ma.Schema):
     updated_at = ma.fields.AwareDateTime()
     archived_at = ma.fields.AwareDateTime(allow_none=True)
 
-    def dump_submission(self, plan):
+    def dump_submission(self, plan: WorkPlan) -> dict | None:
         dump = _decision("submitted_to", "submitted_on", "submission_meeting", "submission_symbol")
         return DecisionSchema().dump(dump(plan)) if dump(plan) else None
 
-    def dump_approval(self, plan):
+    def dump_approval(self, plan: WorkPlan) -> dict | None:
         dump = _decision("approved_by", "approved_on", "approval_meeting", "approval_symbol")
         return DecisionSchema().dump(dump(plan)) if dump(plan) else None
 
@@ -814,6 +818,6 @@ class ProgressReportArgs(ma.Schema):
     )
 
     @ma.validates_schema
-    def period_in_order(self, data, **kwargs) -> None:
+    def period_in_order(self, data: dict, **kwargs: Any) -> None:
         if "start" in data and "end" in data and data["start"] > data["end"]:
             raise ma.ValidationError("The period ends before it starts: an empty period.", "to")

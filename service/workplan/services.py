@@ -360,7 +360,7 @@ def restore_work_plan(plan: WorkPlan) -> WorkPlan:
 
 
 def _transition(
-    plan: WorkPlan, allowed_from: WorkPlanStatus, to: WorkPlanStatus, **decision
+    plan: WorkPlan, allowed_from: WorkPlanStatus, to: WorkPlanStatus, **decision: Any
 ) -> WorkPlan:
     if plan.is_archived:
         raise RuleError(f"Work plan {plan.code} v{plan.plan_version} is archived.", code="archived")
