@@ -1,7 +1,10 @@
 """Liveness and readiness probes for the load balancer (no authentication)."""
 
-from flask import Blueprint, current_app, jsonify
+from typing import cast
+
+from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
+from werkzeug.local import LocalProxy
 
 health = Blueprint("health", __name__)
 
@@ -19,8 +22,8 @@ def readyz() -> ResponseReturnValue:
 
     probe = current_app.extensions.get("readiness")
     if probe is None:
-        # current_app is a proxy typed as the app itself: the object behind it is what is kept
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        # current_app is a proxy (flask types it as the app): the app behind it is what is kept
+        app = cast(LocalProxy[Flask], current_app)._get_current_object()
         probe = app.extensions.setdefault("readiness", ReadinessProbe(app))
     checks = probe.check()
     ready = all(value == "ok" for value in checks.values())
