@@ -7,6 +7,7 @@ import schemathesis
 import yaml
 from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
+from schemathesis import checks
 
 from .conftest import PROJECT_ROOT
 
@@ -43,7 +44,14 @@ schema = schemathesis.openapi.from_path(SPEC_FILE)
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_api_honours_its_spec_under_fuzzing(case, app, bearer):
-    case.call_and_validate(app=app, headers=bearer("directory:read workplan:read"))
+    # A period whose `to` precedes its `from` is refused (422 naming `to`): a rule between two
+    # parameters that the spec's JSON Schema cannot state, so schema-valid data may be refused.
+    cross_field = case.operation.path.endswith("/progress-report")
+    case.call_and_validate(
+        app=app,
+        headers=bearer("directory:read workplan:read"),
+        excluded_checks=[checks.positive_data_acceptance] if cross_field else None,
+    )
 
 
 @pytest.mark.parametrize("path", ["/api/v1/member-states", "/api/v1/recommendations"])
