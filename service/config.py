@@ -18,6 +18,15 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _positive_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ConfigurationError(f"{name} must be a whole number of bytes, not {value!r}")
+    return int(value)
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     overrides = overrides or {}
     env = overrides.get("SERVICE_ENV") or os.environ.get("SERVICE_ENV", "production")
@@ -77,6 +86,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             "OIDC_PROVIDERS": _oidc_providers(),
             # Behind a TLS-terminating proxy, trust its X-Forwarded-* headers (count of proxies).
             "PROXY_FIX": int(os.environ.get("PROXY_FIX", "0")),
+            # The largest request body accepted, in bytes (413 above it, before it is read).
+            "MAX_CONTENT_LENGTH": _positive_int("MAX_CONTENT_LENGTH", 1024 * 1024),
         }
     )
     config.update(overrides)

@@ -298,7 +298,7 @@ def test_completeness_reports_the_gaps_of_each_state(api):
     assert argentina["complete"] is True
     assert argentina["has_coordinating_authority"] and argentina["has_focal_point"]
     assert argentina["has_24_7_contact"] is True
-    assert argentina["active_contact_points"] == 5  # secretariat-only ones count, unseen
+    assert argentina["active_contact_points"] == 3  # the two secretariat-only ones: unseen
     assert argentina["verified_last_12_months"] == 0 and argentina["verified_share"] == 0
     assert argentina["last_change"]
     assert reports["BR"]["has_24_7_contact"] is False and reports["BR"]["complete"] is False
@@ -322,12 +322,46 @@ def test_completeness_of_one_state_follows_verification_and_archiving(writer):
     url = f"/api/v1/contacts/{demo_contact('demo-ar-focal').id}"
     writer.post(f"{url}/verify", headers={"If-Match": etag_of(writer, url)})
     report = writer.get("/api/v1/member-states/ar/completeness").get_json()
-    assert report["verified_last_12_months"] == 1 and report["verified_share"] == 0.2
+    assert report["verified_last_12_months"] == 1 and report["verified_share"] == 0.333
     hotline = f"/api/v1/contacts/{demo_contact('demo-ar-24-7').id}"
     writer.delete(hotline, headers={"If-Match": etag_of(writer, hotline)})
     report = writer.get("/api/v1/member-states/AR/completeness").get_json()
-    assert report["has_24_7_contact"] is False and report["active_contact_points"] == 4
+    assert report["has_24_7_contact"] is False and report["active_contact_points"] == 2
     assert writer.get("/api/v1/member-states/ZZ/completeness").status_code == 404
+
+
+def test_completeness_counts_secretariat_only_contacts_for_the_secretariat_alone(api, secretariat):
+    for_partner = api.get("/api/v1/member-states/AR/completeness").get_json()
+    for_secretariat = secretariat.get("/api/v1/member-states/AR/completeness").get_json()
+    assert for_partner["active_contact_points"] == 3
+    assert for_secretariat["active_contact_points"] == 5
+
+
+def test_completeness_leaks_neither_the_role_nor_the_change_of_a_hidden_contact(api, secretariat):
+    """Argentina's only 24/7 contact made secretariat-only: a partner sees the gap, and
+    touching the hidden contact changes nothing in what the partner is shown."""
+    url = f"/api/v1/contacts/{demo_contact('demo-ar-24-7').id}"
+    before = api.get("/api/v1/member-states/AR/completeness").get_json()
+    response = secretariat.patch(
+        url,
+        json={"visibility": "secretariat"},
+        headers={"If-Match": etag_of(secretariat, url), **secretariat.csrf},
+    )
+    assert response.status_code == 200, response.get_json()
+    for_partner = api.get("/api/v1/member-states/AR/completeness").get_json()
+    assert for_partner["has_24_7_contact"] is False and for_partner["complete"] is False
+    assert for_partner["active_contact_points"] == before["active_contact_points"] - 1
+    assert for_partner["last_change"] <= before["last_change"]
+    for_secretariat = secretariat.get("/api/v1/member-states/AR/completeness").get_json()
+    assert for_secretariat["has_24_7_contact"] is True
+    assert for_secretariat["last_change"] > before["last_change"]
+    response = secretariat.patch(
+        url,
+        json={"position": "Changed where partners cannot see"},
+        headers={"If-Match": etag_of(secretariat, url), **secretariat.csrf},
+    )
+    assert response.status_code == 200
+    assert api.get("/api/v1/member-states/AR/completeness").get_json() == for_partner
 
 
 def test_completeness_filters_by_several_states(api):

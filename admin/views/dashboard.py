@@ -33,7 +33,7 @@ class DashboardView(ProtectedView, AdminIndexView):
     @expose("/")
     def index(self):
         principal = self.principal
-        rows = completeness() if principal.has(Scope.DIRECTORY_READ) else []
+        rows = completeness(principal) if principal.has(Scope.DIRECTORY_READ) else []
         plans = []
         if principal.has(Scope.WORKPLAN_READ):
             for plan in current_plans():

@@ -6,6 +6,7 @@ from datetime import UTC, timedelta
 
 import sqlalchemy as sa
 
+from service.core.access import Principal, visible_contacts_clause
 from service.core.db import db, utcnow
 from service.directory.models import (
     Authority,
@@ -31,11 +32,12 @@ def _how_many(condition) -> sa.ColumnElement:
     return sa.func.sum(sa.case((condition, 1), else_=0))
 
 
-def completeness(codes: list[str] | None = None) -> list[dict]:
+def completeness(principal: Principal | None, codes: list[str] | None = None) -> list[dict]:
     """One report per member state (all, or those given), from four statements.
 
-    Counts include secretariat-only contact points: the report shows that a role is filled,
-    never who fills it.
+    Computed only from what this principal may see: contact points hidden from them
+    (secretariat-only) count nowhere, so neither their number, role, state nor last change
+    shows through the report.
     """
     cutoff = database_now() - VERIFICATION_PERIOD
     live_authority = sa.and_(
@@ -68,6 +70,7 @@ def completeness(codes: list[str] | None = None) -> list[dict]:
             sa.func.max(ContactPoint.updated_at).label("last_change"),
         )
         .join(ContactPoint.authority)
+        .where(visible_contacts_clause(principal, ContactPoint.visibility))
         .group_by(Authority.member_state_code)
     )
     if codes is not None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from service.core.access import Scope, current_principal, may_see_secretariat_only, require
 from service.core.api import (
     API_PREFIX,
     IF_MATCH_DOC,
+    Blueprint,
     check_if_match,
     etag_data,
     get_or_404,
@@ -99,14 +100,14 @@ class Completeness(MethodView):
 
         For each state: a national coordinating authority, a focal point and a 24/7
         operational contact present (all active); active contact points; how many were
-        re-confirmed in the last 12 months; the last change. Counts include
-        secretariat-only contact points without showing them.
+        re-confirmed in the last 12 months; the last change. Computed only from the contact
+        points the caller may see.
         """
         codes = [c.upper() for c in args["member_state"]] if args.get("member_state") else None
-        return completeness(codes)
+        return completeness(current_principal(), codes)
 
 
-@member_states.route("/<string:code>")
+@member_states.route("/<string(maxlength=2):code>")
 class MemberStateByCode(MethodView):
     @require(Scope.DIRECTORY_READ)
     @member_states.etag
@@ -116,16 +117,19 @@ class MemberStateByCode(MethodView):
         return member_state_or_404(code)
 
 
-@member_states.route("/<string:code>/completeness")
+@member_states.route("/<string(maxlength=2):code>/completeness")
 class MemberStateCompleteness(MethodView):
     @require(Scope.DIRECTORY_READ)
     @member_states.response(200, CompletenessSchema)
     def get(self, code):
         """Directory completeness of one member state"""
-        return completeness([member_state_or_404(code).code])[0]
+        return completeness(current_principal(), [member_state_or_404(code).code])[0]
 
 
 def member_state_or_404(code: str) -> MemberState:
+    if not (len(code) == 2 and code.isascii() and code.isalpha()):
+        # a code of another shape (a NUL, 5,000 characters) exists nowhere: ask no database
+        abort(404, message="No member state with that code (ISO 3166-1 alpha-2, e.g. AR).")
     return get_or_404(MemberState, code.upper(), "member state", key="code")
 
 

@@ -7,12 +7,12 @@ import os
 import sqlalchemy as sa
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from service.core.access import Scope, require
 from service.core.api import (
     API_PREFIX,
     IF_MATCH_DOC,
+    Blueprint,
     check_if_match,
     etag_data,
     get_or_404,
@@ -20,6 +20,7 @@ from service.core.api import (
     paginated,
 )
 from service.core.db import db, matches_text
+from service.core.fields import partial_update
 from service.workplan import services
 from service.workplan.coverage import coverage_for
 from service.workplan.document import MEDIA_TYPES, committee_document, render
@@ -132,7 +133,7 @@ class WorkPlanById(MethodView):
 
     @require(Scope.WORKPLAN_WRITE)
     @work_plans.etag
-    @work_plans.arguments(WorkPlanPatchSchema(partial=True))
+    @work_plans.arguments(partial_update(WorkPlanPatchSchema))
     @work_plans.response(200, WorkPlanSchema)
     def patch(self, data, plan_id):
         """Change a draft work plan (If-Match; 409 once submitted)"""
@@ -352,7 +353,7 @@ class ActivityById(MethodView):
 
     @require(Scope.WORKPLAN_WRITE)
     @activities.etag
-    @activities.arguments(ActivityPatchSchema(partial=True))
+    @activities.arguments(partial_update(ActivityPatchSchema))
     @activities.response(200, ActivitySchema)
     def patch(self, data, activity_id):
         """Change an activity (If-Match)
