@@ -131,6 +131,17 @@ def test_a_json_body_nested_deeper_than_the_limit_is_a_400_too(directory_writer)
     assert "levels deep" in response.get_json()["detail"]
 
 
+def test_brackets_inside_a_text_are_text_not_nesting(directory_writer, session):
+    contact = demo_contact("demo-ar-focal")
+    url = f"/api/v1/contacts/{contact.id}"
+    position = "[[[[[[[[[[[[[[[[[[[[ {{{{{{{{{{{{{{{{{{{{"
+    response = directory_writer.patch(
+        url, json={"position": position}, headers={"If-Match": etag_of(directory_writer, url)}
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["position"] == position
+
+
 def test_an_array_of_more_than_1000_items_is_a_400_naming_where(directory_writer):
     payload = contact_payload(1, competences=["prevention"] * 5000)
     response = directory_writer.post("/api/v1/contacts", json=payload)
@@ -351,3 +362,65 @@ def test_every_api_blueprint_reads_json_with_the_bounded_parser(app):
     assert api_blueprints
     for blueprint in api_blueprints:
         assert isinstance(blueprint.ARGUMENTS_PARSER, BoundedJSONParser), blueprint.name
+
+
+# -- the near-duplicate check is bounded -----------------------------------------------------
+
+
+def plan_overlaps(client, plan_id: int) -> dict:
+    response = client.get(f"{PLANS}/{plan_id}/overlaps")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_a_long_description_is_compared_as_its_first_distinct_words(plan_writer, session):
+    from service.workplan import overlaps
+    from service.workplan.models import Activity
+
+    words = [f"word{i}" for i in range(5000)]
+    activity = Activity(title="Title", description=" ".join(words * 2))
+    compared = overlaps.comparable_text(activity).split()
+    assert len(compared) == overlaps.COMPARED_WORDS
+    assert "title" in compared and "word0" in compared and "word4999" not in compared
+
+
+def test_a_large_plan_is_compared_over_several_requests_each_bounded(
+    plan_writer, session, monkeypatch
+):
+    from service.workplan import overlaps
+
+    plan_id = seeded_plan_id(plan_writer)
+    original = plan_writer.get(ACTIVITIES, query_string={"work_plan": plan_id}).get_json()[0]
+    copy = {
+        "work_plan": plan_id,
+        "code": "ZZZ-99",
+        "pillar": original["pillar"],
+        "title": original["title"],
+        "description": original["description"] + " Again.",
+        "recommendations": ["RTP-II/R30"],
+        "bodies": [{"body": "SMS", "role": "lead"}],
+    }
+    assert plan_writer.post(ACTIVITIES, json=copy).status_code == 201
+
+    calls = []
+    real_ratio = overlaps.fuzz.token_set_ratio
+    monkeypatch.setattr(
+        overlaps.fuzz, "token_set_ratio", lambda *a, **k: calls.append(1) or real_ratio(*a, **k)
+    )
+    monkeypatch.setattr(overlaps, "PAIRS_PER_REQUEST", 100)
+    monkeypatch.setattr(overlaps, "_scans", type(overlaps._scans)())  # nothing kept before
+    reports = [plan_overlaps(plan_writer, plan_id)]
+    while not reports[-1]["complete"]:
+        assert len(reports) < 20
+        reports.append(plan_overlaps(plan_writer, plan_id))
+    total = reports[-1]["total_pairs"]
+    assert len(reports) == -(-total // 100)  # every request did its bounded share
+    assert [r["compared_pairs"] for r in reports] == [
+        min(100 * n, total) for n in range(1, 1 + len(reports))
+    ]
+    assert len(calls) == total
+    codes = [{p["first"]["code"], p["second"]["code"]} for p in reports[-1]["overlaps"]]
+    assert {original["code"], "ZZZ-99"} in codes
+
+    again = plan_overlaps(plan_writer, plan_id)  # unchanged plan: kept, nothing compared
+    assert again == reports[-1] and len(calls) == total

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 from flask import Flask, request
 from webargs import core
@@ -22,6 +23,9 @@ DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MB: the largest legitimate write i
 MAX_JSON_DEPTH = 16  # the deepest input the API takes (a contact's channels) is 3 levels
 MAX_JSON_ITEMS = 1000  # items of one array, members of one object
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The common attack, "[[[[..." or '{"a":{"a":...', seen before the parser recurses into it.
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_DEEP_OPENING = re.compile(r'(?:[\[{]\s*(?:""\s*:\s*)?){' + str(MAX_JSON_DEPTH + 1) + "}")
 
 
 class JSONShapeError(ValueError):
@@ -48,6 +52,8 @@ def loads_bounded(data: bytes | str):
     """json.loads, refusing NaN/Infinity, overflowing numbers and over-deep or over-wide data."""
     if isinstance(data, bytes):
         data = data.decode("utf-8")  # UnicodeDecodeError: webargs answers "Invalid JSON body."
+    if _DEEP_OPENING.search(_STRING.sub('""', data)):
+        raise JSONShapeError(f"Nested more than {MAX_JSON_DEPTH} levels deep.")
     try:
         document = json.loads(data, parse_constant=_reject_constant, parse_float=_finite_float)
     except RecursionError:

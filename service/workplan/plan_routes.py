@@ -241,13 +241,20 @@ class WorkPlanOverlaps(MethodView):
 
         Reasons: `same_recommendation_and_lead` (both cite a recommendation and share a lead
         body) and `similar_text` (rapidfuzz token_set_ratio of title and description at or
-        above `similarity_threshold`).
+        above `similarity_threshold`; texts compared as their first 80 distinct words). A large
+        plan is compared over several requests: until `complete` is true, ask again for the
+        rest (each request does a bounded share; a finished comparison is kept until an
+        activity changes).
         """
         plan = plan_or_404(plan_id)
+        report = overlaps_among(services.load_activities(plan))
         return {
             "work_plan": plan,
             "similarity_threshold": SIMILARITY_THRESHOLD,
-            "overlaps": overlaps_among(services.load_activities(plan)),
+            "overlaps": report.overlaps,
+            "complete": report.complete,
+            "compared_pairs": report.compared_pairs,
+            "total_pairs": report.total_pairs,
         }
 
 

@@ -416,6 +416,11 @@ class OverlapsSchema(ma.Schema):
     work_plan = ma.fields.Nested(PlanBriefSchema)
     similarity_threshold = ma.fields.Float()
     overlaps = ma.fields.List(ma.fields.Nested(OverlapSchema))
+    complete = ma.fields.Boolean(
+        metadata={"description": "Every pair compared; false: ask again for the rest"}
+    )
+    compared_pairs = ma.fields.Integer()
+    total_pairs = ma.fields.Integer()
 
 
 class FieldChangeSchema(ma.Schema):
