@@ -224,6 +224,14 @@ def test_a_patch_sent_as_text_plain_is_a_415_and_changes_nothing(directory_write
     assert directory_writer.get(url).get_json() == before
 
 
+def test_a_patch_without_a_body_is_refused_not_a_silent_200(directory_writer, session):
+    contact = demo_contact("demo-ar-focal")
+    url = f"/api/v1/contacts/{contact.id}"
+    response = directory_writer.patch(url, headers={"If-Match": etag_of(directory_writer, url)})
+    assert response.status_code == 422
+    assert "A JSON request body is required." in response.get_json()["detail"]
+
+
 def test_a_post_action_without_a_body_needs_no_content_type(directory_writer, session):
     contact = demo_contact("demo-ar-focal")
     url = f"/api/v1/contacts/{contact.id}"

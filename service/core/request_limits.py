@@ -104,11 +104,12 @@ class BoundedJSONParser(FlaskParser):
     """webargs' Flask parser with a bounded JSON reader (the API's blueprints use it)."""
 
     def _raw_load_json(self, req):
-        if not is_json_request(req):
-            return core.missing
         data = req.get_data(cache=True)
         if not data:
-            return core.missing
+            # an operation that reads a body needs one: a bare PATCH must not answer 200
+            abort(422, messages={"json": {"_schema": ["A JSON request body is required."]}})
+        if not is_json_request(req):
+            return core.missing  # refused with 415 before the view (refuse_unreadable_requests)
         try:
             return loads_bounded(data)
         except JSONShapeError as error:
