@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_logging(app)
     configure_database(app)
     configure_request_ids(app)
+    configure_request_limits(app)
     configure_security_headers(app)
     configure_authentication(app)
     configure_api(app)
@@ -85,6 +86,13 @@ def configure_request_ids(app: Flask) -> None:
     def echo_request_id(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         return response
+
+
+def configure_request_limits(app: Flask) -> None:
+    """Body size, JSON shape and content type, checked before anything reads the body."""
+    from service.core.request_limits import configure_request_limits as configure
+
+    configure(app)
 
 
 def configure_security_headers(app: Flask) -> None:

@@ -71,6 +71,15 @@ def data_path(name: str) -> str:
     return os.path.join(os.path.dirname(package), name)
 
 
+def _positive_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ConfigurationError(f"{name} must be a whole number of bytes, not {value!r}")
+    return int(value)
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     overrides = overrides or {}
     env = overrides.get("SERVICE_ENV") or os.environ.get("SERVICE_ENV", "production")
@@ -158,6 +167,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
             "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
             "MAIL_FROM": _mail_from(),
+            # The largest request body accepted, in bytes (413 above it, before it is read).
+            "MAX_CONTENT_LENGTH": _positive_int("MAX_CONTENT_LENGTH", 1024 * 1024),
         }
     )
     config.update(overrides)

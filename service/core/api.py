@@ -24,6 +24,7 @@ from werkzeug.wrappers.response import Response
 from service.core.db import db
 from service.core.errors import PROBLEM_JSON, ProblemSchema, http_error_response
 from service.core.fields import CleanString
+from service.core.request_limits import BoundedJSONParser
 
 API_PREFIX = "/api/v1"
 MAX_PAGE_SIZE = 100
@@ -108,6 +109,15 @@ class SchemaDocs(BasePlugin):
         if example is not None:
             extra["example"] = example
         return extra
+
+
+class Blueprint(SmorestBlueprint):
+    """flask-smorest's Blueprint reading JSON bodies with bounded depth and sizes.
+
+    Every API blueprint must be one of these (the parser is bound when views are decorated).
+    """
+
+    ARGUMENTS_PARSER = BoundedJSONParser()
 
 
 class Api(SmorestApi):

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from service.core.access import (
     Principal,
@@ -18,6 +18,7 @@ from service.core.access import (
 from service.core.api import (
     API_PREFIX,
     IF_MATCH_DOC,
+    Blueprint,
     check_if_match,
     etag_data,
     get_or_404,
@@ -116,10 +117,10 @@ class Completeness(MethodView):
         note and its source, and `complete: null`: they are shown apart, never as gaps.
         """
         codes = [c.upper() for c in args["member_state"]] if args.get("member_state") else None
-        return completeness(codes)
+        return completeness(current_principal(), codes)
 
 
-@member_states.route("/<string:code>")
+@member_states.route("/<string(maxlength=2):code>")
 class MemberStateByCode(MethodView):
     @require(Scope.DIRECTORY_READ)
     @member_states.etag
@@ -129,16 +130,19 @@ class MemberStateByCode(MethodView):
         return member_state_or_404(code)
 
 
-@member_states.route("/<string:code>/completeness")
+@member_states.route("/<string(maxlength=2):code>/completeness")
 class MemberStateCompleteness(MethodView):
     @require(Scope.DIRECTORY_READ)
     @member_states.response(200, CompletenessSchema)
     def get(self, code: str) -> Any:
         """Directory completeness of one member state"""
-        return completeness([member_state_or_404(code).code])[0]
+        return completeness(current_principal(), [member_state_or_404(code).code])[0]
 
 
 def member_state_or_404(code: str) -> MemberState:
+    if not (len(code) == 2 and code.isascii() and code.isalpha()):
+        # a code of another shape (a NUL, 5,000 characters) exists nowhere: ask no database
+        abort(404, message="No member state with that code (ISO 3166-1 alpha-2, e.g. AR).")
     return get_or_404(MemberState, code.upper(), "member state", key="code")
 
 

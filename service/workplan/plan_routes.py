@@ -9,12 +9,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from service.core.access import Scope, require
 from service.core.api import (
     API_PREFIX,
     IF_MATCH_DOC,
+    Blueprint,
     check_if_match,
     etag_data,
     get_or_404,
@@ -22,6 +22,7 @@ from service.core.api import (
     paginated,
 )
 from service.core.db import db, matches_text
+from service.core.fields import partial_update
 from service.workplan import services
 from service.workplan.coverage import Coverage, coverage_for
 from service.workplan.document import FILE_NAMES, MEDIA_TYPES, committee_document, render
@@ -139,7 +140,7 @@ class WorkPlanById(MethodView):
 
     @require(Scope.WORKPLAN_WRITE)
     @work_plans.etag
-    @work_plans.arguments(WorkPlanPatchSchema(partial=True))
+    @work_plans.arguments(partial_update(WorkPlanPatchSchema))
     @work_plans.response(200, WorkPlanSchema)
     def patch(self, data: dict, plan_id: int) -> Any:
         """Change a draft work plan (If-Match; 409 once submitted)"""
@@ -261,14 +262,21 @@ class WorkPlanOverlaps(MethodView):
 
         Reasons: `same_recommendation_and_lead` (both cite a recommendation and share a lead
         body) and `similar_text` (rapidfuzz token_set_ratio of title and description at or
-        above `similarity_threshold`).
+        above `similarity_threshold`; texts compared as their first 80 distinct words). A large
+        plan is compared over several requests: until `complete` is true, ask again for the
+        rest (each request does a bounded share; a finished comparison is kept until an
+        activity changes).
         """
         plan = plan_or_404(plan_id)
         activities = services.load_activities(plan)
+        report = overlaps_among(activities)
         return {
             "work_plan": plan,
             "similarity_threshold": SIMILARITY_THRESHOLD,
-            "overlaps": overlaps_among(activities),
+            "overlaps": report.overlaps,
+            "complete": report.complete,
+            "compared_pairs": report.compared_pairs,
+            "total_pairs": report.total_pairs,
             "other_efforts": [
                 {"activity": a, "other_efforts": a.other_efforts}
                 for a in activities
@@ -427,7 +435,7 @@ class ActivityById(MethodView):
 
     @require(Scope.WORKPLAN_WRITE)
     @activities.etag
-    @activities.arguments(ActivityPatchSchema(partial=True))
+    @activities.arguments(partial_update(ActivityPatchSchema))
     @activities.response(200, ActivitySchema)
     def patch(self, data: dict, activity_id: int) -> Any:
         """Change an activity (If-Match)

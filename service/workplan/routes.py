@@ -4,12 +4,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy.orm import aliased, joinedload
 
 from service.core.access import Scope, require
-from service.core.api import API_PREFIX, get_or_404, page_of, paginated
+from service.core.api import API_PREFIX, Blueprint, get_or_404, page_of, paginated
 from service.core.db import db, matches_text
+from service.core.fields import partial_update
 from service.workplan import services
 from service.workplan.models import Recommendation, ResponsibleBody, SourceDocument
 from service.workplan.plan_routes import activities, work_plans
@@ -84,7 +84,7 @@ class DocumentById(MethodView):
 
     @require(Scope.WORKPLAN_WRITE)
     @documents.etag
-    @documents.arguments(DocumentPatchSchema(partial=True))
+    @documents.arguments(partial_update(DocumentPatchSchema))
     @documents.response(200, DocumentSchema)
     def patch(self, data: dict, document_id: int) -> Any:
         """Correct a source document (If-Match)"""
@@ -152,7 +152,7 @@ class RecommendationById(MethodView):
 
     @require(Scope.WORKPLAN_WRITE)
     @recommendations.etag
-    @recommendations.arguments(RecommendationPatchSchema(partial=True))
+    @recommendations.arguments(partial_update(RecommendationPatchSchema))
     @recommendations.response(200, RecommendationSchema)
     def patch(self, data: dict, recommendation_id: int) -> Any:
         """Correct a recommendation's section or text (If-Match)"""
@@ -216,7 +216,7 @@ class BodyById(MethodView):
 
     @require(Scope.WORKPLAN_WRITE)
     @bodies.etag
-    @bodies.arguments(BodyPatchSchema(partial=True))
+    @bodies.arguments(partial_update(BodyPatchSchema))
     @bodies.response(200, BodySchema)
     def patch(self, data: dict, body_id: int) -> Any:
         """Change a responsible body's name, kind or parent (If-Match)"""
