@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export SERVICE_ENV ?= development
 
-.PHONY: run test install lint openapi migrate seed admin bench
+.PHONY: run test install lint openapi migrate seed admin bench bench-http
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,10 @@ openapi: install
 ## Prints the polling benchmark's figures (SQLite unless DATABASE_URL is set)
 bench: install
 	$(BIN)/python -m tests.benchmarks.bench_polling
+
+## Prints the HTTP benchmark's table: gunicorn + wrk beside a bare Flask endpoint (PostgreSQL
+## when DATABASE_URL is set, else SQLite); installs Debian's wrk when missing
+bench-http: install
+	command -v wrk >/dev/null || apt-get -o DPkg::Lock::Timeout=300 install -y wrk \
+		|| sudo apt-get -o DPkg::Lock::Timeout=300 install -y wrk
+	$(BIN)/python -m tests.benchmarks.bench_http $(BENCH_ARGS)
