@@ -77,10 +77,25 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             "OIDC_PROVIDERS": _oidc_providers(),
             # Behind a TLS-terminating proxy, trust its X-Forwarded-* headers (count of proxies).
             "PROXY_FIX": int(os.environ.get("PROXY_FIX", "0")),
+            # bytes of API answers each worker keeps (0: none); shared through Redis if set
+            "RESPONSE_CACHE_MB": _megabytes("RESPONSE_CACHE_MB", 64),
         }
     )
     config.update(overrides)
     return config
+
+
+def _megabytes(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = -1
+    if not megabytes >= 0 or megabytes == float("inf"):
+        raise ConfigurationError(f"{name} must be a number of megabytes (0 or more), not {value!r}")
+    return megabytes
 
 
 def _oidc_providers() -> dict[str, dict]:

@@ -11,6 +11,7 @@ from flask import g, has_request_context
 
 from service.audit.models import ActorType, AuditAction, AuditEntry
 from service.core.db import db
+from service.core.versions import bump, families_of
 
 
 @dataclass(frozen=True)
@@ -74,4 +75,6 @@ def record(action: AuditAction, entity, before: dict | None, after: dict | None)
         request_id=g.get("request_id") if has_request_context() else None,
     )
     db.session.add(entry)
+    # caches and list ETags key on the family's version: it moves in this same transaction
+    bump(*families_of(entity))
     return entry

@@ -16,6 +16,7 @@ from flask import Blueprint, Flask, current_app
 from service.core.access import ALL_SCOPES
 from service.core.db import db
 from service.core.limits import limiter
+from service.core.versions import Family, bump
 from service.oauth.models import ApiClient, OAuthToken
 from service.oauth.tokens import DEFAULT_TOKEN_LIFETIME, TOKEN_PREFIX, digest, find_token
 
@@ -62,6 +63,7 @@ class TokenRevocation(RevocationEndpoint):
 
     def revoke_token(self, token: OAuthToken, request) -> None:
         token.revoked_at = datetime.now(UTC)
+        bump(Family.ACCOUNTS)  # every worker's cached bearer look-ups end now
         db.session.commit()
 
 

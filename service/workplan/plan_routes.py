@@ -7,12 +7,12 @@ import os
 import sqlalchemy as sa
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from service.core.access import Scope, require
 from service.core.api import (
     API_PREFIX,
     IF_MATCH_DOC,
+    Blueprint,
     check_if_match,
     etag_data,
     get_or_404,

@@ -2,11 +2,10 @@
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy.orm import aliased, joinedload
 
 from service.core.access import Scope, require
-from service.core.api import API_PREFIX, get_or_404, page_of, paginated
+from service.core.api import API_PREFIX, Blueprint, get_or_404, page_of, paginated
 from service.core.db import db, matches_text
 from service.workplan import services
 from service.workplan.api import handle_rule_errors
