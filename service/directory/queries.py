@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, selectinload
 
 from service.core.access import Principal, may_see_secretariat_only, visible_contacts_clause
-from service.core.db import db, matches_text
+from service.core.db import matches_text
 from service.directory.models import (
     Authority,
     ContactPoint,
@@ -104,7 +104,17 @@ def _contact_filters(args: dict) -> list[sa.ColumnElement]:
         filters.append(ContactPoint.available_24_7 == args["available_24_7"])
     if "q" in args:
         # names and positions of the contact, names and acronyms of its authority
-        filters.append(matches_text(args["q"], ContactPoint.search_text, Authority.search_text))
+        # (the authority's side as a sub-select: each side can then use its trigram index)
+        filters.append(
+            sa.or_(
+                matches_text(args["q"], ContactPoint.search_text),
+                ContactPoint.authority_id.in_(
+                    sa.select(Authority.id)
+                    .where(matches_text(args["q"], Authority.search_text))
+                    .correlate(None)
+                ),
+            )
+        )
     return filters
 
 
@@ -154,35 +164,6 @@ def contacts_page_statement(
         selectinload(ContactPoint.channels),
         selectinload(ContactPoint.competences),
     ).order_by(*order, ContactPoint.id)
-
-
-def contacts_version(statement: sa.Select, tombstones: sa.ColumnElement | None = None) -> list:
-    """list_version of a contacts list: a contact shows its authority's name (a tombstone not)."""
-    authority_changed = (
-        Authority.updated_at
-        if tombstones is None
-        else sa.case((tombstones, None), else_=Authority.updated_at)
-    )
-    return list_version(statement, ContactPoint, authority_changed)
-
-
-def list_version(statement: sa.Select, model, *also_max) -> list[str]:
-    """What a list's ETag is computed from, in one statement: how many, and the latest change.
-
-    The version sum catches changes within one clock tick; `also_max` adds the last change of
-    joined rows a listed entry shows (a contact shows its authority's name).
-    """
-    row = db.session.execute(
-        statement.with_only_columns(
-            sa.func.count(),
-            sa.func.max(model.updated_at),
-            sa.func.max(model.archived_at),
-            sa.func.sum(model.version),
-            *(sa.func.max(column) for column in also_max),
-            maintain_column_froms=True,
-        ).order_by(None)
-    ).one()
-    return [value.isoformat() if hasattr(value, "isoformat") else value for value in row]
 
 
 def visible_contact(contact_id: int, principal: Principal | None) -> sa.Select:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from authlib.oauth2.rfc6750 import BearerTokenValidator
+from sqlalchemy.orm import joinedload
 
 from service.core.db import db
 from service.oauth.models import ApiClient, OAuthToken
@@ -53,8 +54,11 @@ def issue_token(
 def find_token(plain: str) -> OAuthToken | None:
     if not plain.startswith(TOKEN_PREFIX):
         return None
+    # the client comes in the same statement: authlib checks its revocation next
     return db.session.execute(
-        sa.select(OAuthToken).where(OAuthToken.token_hash == digest(plain))
+        sa.select(OAuthToken)
+        .options(joinedload(OAuthToken.client))
+        .where(OAuthToken.token_hash == digest(plain))
     ).scalar_one_or_none()
 
 

@@ -20,6 +20,8 @@ from service.core.api import (
     paginated,
 )
 from service.core.db import db, matches_text
+from service.core.response_cache import cached
+from service.core.versions import Family
 from service.workplan import services
 from service.workplan.coverage import coverage_for
 from service.workplan.document import MEDIA_TYPES, committee_document, render
@@ -56,6 +58,11 @@ from service.workplan.versions import diff, new_version
 
 TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 
+# Reads answered from cached bytes keyed by the work plan's version (service/core/
+# response_cache.py): lists and figures get their ETag from it, one entry from its own data.
+WORKPLAN_LIST = cached(Family.WORKPLAN, version_etag=True)
+WORKPLAN_ENTRY = cached(Family.WORKPLAN, version_etag=False)
+
 work_plans = Blueprint(
     "work_plans",
     __name__,
@@ -91,6 +98,7 @@ def activity_or_404(activity_id: int) -> Activity:
 @work_plans.route("")
 class WorkPlans(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_LIST
     @work_plans.arguments(WorkPlanQueryArgs, location="query")
     @work_plans.response(200, WorkPlanSchema(many=True))
     @paginated(work_plans)
@@ -122,6 +130,7 @@ class WorkPlans(MethodView):
 @work_plans.route(PLAN_ID)
 class WorkPlanById(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_ENTRY
     @work_plans.etag
     @work_plans.response(200, WorkPlanSchema)
     def get(self, plan_id):
@@ -203,6 +212,7 @@ class WorkPlanVersions(MethodView):
 @work_plans.route(f"{PLAN_ID}/diff")
 class WorkPlanDiff(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_LIST
     @work_plans.arguments(DiffQueryArgs, location="query")
     @work_plans.response(200, DiffSchema)
     def get(self, args, plan_id):
@@ -214,6 +224,7 @@ class WorkPlanDiff(MethodView):
 @work_plans.route(f"{PLAN_ID}/coverage")
 class WorkPlanCoverage(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_LIST
     @work_plans.arguments(CoverageQueryArgs, location="query")
     @work_plans.response(200, CoverageSchema)
     def get(self, args, plan_id):
@@ -293,6 +304,7 @@ class WorkPlanDocument(MethodView):
 @activities.route("")
 class Activities(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_LIST
     @activities.arguments(ActivityQueryArgs, location="query")
     @activities.response(200, ActivitySchema(many=True))
     @paginated(activities, page_size=50)
@@ -342,6 +354,7 @@ class Activities(MethodView):
 @activities.route(ACTIVITY_ID)
 class ActivityById(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_ENTRY
     @activities.etag
     @activities.response(200, ActivitySchema)
     def get(self, activity_id):
@@ -381,6 +394,7 @@ class ActivityById(MethodView):
 @activities.route(f"{ACTIVITY_ID}/progress-notes")
 class ProgressNotes(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_LIST
     @activities.response(200, ProgressNoteSchema(many=True))
     def get(self, activity_id):
         """An activity's progress notes, oldest first"""
