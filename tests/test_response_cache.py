@@ -426,3 +426,19 @@ def test_the_byte_bounded_lru_keeps_hot_entries_under_a_flood():
     assert cache.get("hot") is hot
     cache.put("huge", CachedResponse(200, (), b"y" * 50_000))  # over an eighth: not kept
     assert cache.get("huge") is None
+
+
+def test_the_json_provider_sorts_keys_when_asked_and_keeps_flask_dates(workers):
+    from datetime import date
+
+    first, _ = workers
+    with first.app_context():
+        assert json.loads(first.json.dumps({"b": 1, "a": [1, 2]}, sort_keys=True)) == {
+            "b": 1,
+            "a": [1, 2],
+        }
+        assert first.json.dumps({"b": 1, "a": 2}, sort_keys=True) == '{"a":2,"b":1}'
+        assert (
+            first.json.dumps({"d": date(2026, 11, 30)}) == '{"d":"Mon, 30 Nov 2026 00:00:00 GMT"}'
+        )
+        assert first.json.dumps({"n": 2**70}) == '{"n": 1180591620717411303424}'

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, selectinload
 
 from service.core.access import Principal, may_see_secretariat_only, visible_contacts_clause
-from service.core.db import matches_text
+from service.core.db import db, matches_text
 from service.directory.models import (
     Authority,
     ContactPoint,
@@ -104,18 +104,26 @@ def _contact_filters(args: dict) -> list[sa.ColumnElement]:
         filters.append(ContactPoint.available_24_7 == args["available_24_7"])
     if "q" in args:
         # names and positions of the contact, names and acronyms of its authority
-        # (the authority's side as a sub-select: each side can then use its trigram index)
-        filters.append(
-            sa.or_(
-                matches_text(args["q"], ContactPoint.search_text),
-                ContactPoint.authority_id.in_(
-                    sa.select(Authority.id)
-                    .where(matches_text(args["q"], Authority.search_text))
-                    .correlate(None)
-                ),
-            )
-        )
+        filters.append(_text_filter(args["q"]))
     return filters
+
+
+def _text_filter(q: str) -> sa.ColumnElement:
+    """`q` in the contact's names and positions, or in its authority's names and acronyms.
+
+    The few matching authorities are looked up first: an OR across two joined tables would
+    keep PostgreSQL from using the contacts' trigram index; with their ids, it combines it
+    with the authority_id index.
+    """
+    authority_ids = list(
+        db.session.execute(
+            sa.select(Authority.id).where(matches_text(q, Authority.search_text))
+        ).scalars()
+    )
+    matches = matches_text(q, ContactPoint.search_text)
+    if authority_ids:
+        matches = sa.or_(matches, ContactPoint.authority_id.in_(authority_ids))
+    return matches
 
 
 def contacts_statement(

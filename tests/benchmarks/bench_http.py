@@ -137,6 +137,9 @@ with app.app_context():
     ).scalar_one()
     total = db.session.execute(sa.select(sa.func.count()).select_from(ContactPoint)).scalar_one()
     db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text("ANALYZE"))  # fresh planner statistics, as in production
+        db.session.commit()
     print(json.dumps({{"token": plain, "contact": contact, "total": total}}))
 """
 
