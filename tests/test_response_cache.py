@@ -442,3 +442,57 @@ def test_the_json_provider_sorts_keys_when_asked_and_keeps_flask_dates(workers):
             first.json.dumps({"d": date(2026, 11, 30)}) == '{"d":"Mon, 30 Nov 2026 00:00:00 GMT"}'
         )
         assert first.json.dumps({"n": 2**70}) == '{"n": 1180591620717411303424}'
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    """A private Redis on loopback for this module (Debian's redis-server), stopped after it."""
+    import shutil
+    import socket
+    import subprocess
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    workdir = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_with_redis_one_worker_answers_from_what_another_built(workers, shared_database, redis_url):
+    first, second = (_app(shared_database, REDIS_URL=redis_url) for _ in range(2))
+    try:
+        reader, _, _ = _token(first)
+        url = "/api/v1/contacts?page_size=100&sort=name"
+        built = first.test_client().get(url, headers=reader)
+        assert built.status_code == 200
+        other = second.test_client()
+        other.get("/api/v1/member-states", headers=reader)  # the token is remembered
+        with _statements(second) as log:
+            shared = other.get(url, headers=reader)
+        assert shared.data == built.data and shared.headers["ETag"] == built.headers["ETag"]
+        assert len(log) == 1, log  # nothing but the versions: the answer came from Redis
+        _in(first, _touch_directory)
+        with _statements(second) as log:
+            assert other.get(url, headers=reader).status_code == 200
+        assert len(log) > 1  # a write: the shared answer is no longer current
+    finally:
+        for app in (first, second):
+            with app.app_context():
+                db.engine.dispose()
