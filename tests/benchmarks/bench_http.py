@@ -291,123 +291,45 @@ def measure(server: Gunicorn, path: str, headers: dict, connections: int, second
     return rps, p50, p99, errors, per_request, made
 
 
-def run_size(size: int, env: dict, seconds: float, workdir: Path, rss: list) -> list[Row]:
+def run_size(size: int, env: dict, seconds: int, servers: dict, workdir: Path) -> list[Row]:
     setup = json.loads(in_app(env, SETUP.format(size=size)))
     auth = {"Authorization": f"Bearer {setup['token']}"}
+    bare, service, cold = servers["bare"], servers["service"], servers["cold"]
+    service.wait("/api/v1/member-states", auth)
+    cold.wait("/api/v1/member-states", auth)
     rows: list[Row] = []
 
-    bare = Gunicorn("tests.benchmarks.bare_app:app", env)
-    try:
-        service = Gunicorn("service:create_app()", env, workdir / f"counters-{size}")
-    except BaseException:
-        bare.stop()
-        raise
-    try:
-        bare.wait("/bare")
-        service.wait("/api/v1/member-states", auth)
-        bare_rps, p50, p99, errors, _, _ = measure(bare, "/bare", {}, 32, seconds)
-        rows.append(
-            Row(
-                size,
-                "bare Flask endpoint, 20 KB JSON",
-                32,
-                bare_rps,
-                p50,
-                p99,
-                errors,
-                None,
-                bare_rps,
-            )
-        )
-        page = "/api/v1/contacts?page_size=100"
-        rss_before = service.worker_rss_mb()
-        cases = [
-            ("GET contacts?page_size=100 (unchanged)", page, {}),
-            (
-                "  the same, If-None-Match -> 304",
-                page,
-                {"If-None-Match": etag_of(service, page, auth)},
-            ),
-            ("GET member-states (unchanged)", "/api/v1/member-states", {}),
-            (
-                "GET member-states/completeness (unchanged)",
-                "/api/v1/member-states/completeness",
-                {},
-            ),
-            ("GET contacts/{id} (unchanged)", f"/api/v1/contacts/{setup['contact']}", {}),
-        ]
-        for label, path, extra in cases:
-            if "If-None-Match" in extra and extra["If-None-Match"] is None:
-                extra = {}
-                label += " (no ETag answered: full responses)"
-            rps, p50, p99, errors, statements, _ = measure(
-                service, path, {**auth, **extra}, 32, seconds
-            )
-            rows.append(Row(size, label, 32, rps, p50, p99, errors, statements, bare_rps))
-        script = workdir / "varied.lua"
-        script.write_text(VARIED_SCRIPT)
-        rps, p50, p99, errors, statements, made = measure(
-            service, "/api/v1/contacts", auth, 32, seconds * 2, script=script
-        )
-        rows.append(
-            Row(
-                size,
-                f"varied keys ({made} requests: random page, random q)",
-                32,
-                rps,
-                p50,
-                p99,
-                errors,
-                statements,
-                bare_rps,
-            )
-        )
-        rss.append((size, "caches as configured", rss_before, service.worker_rss_mb()))
-    except BaseException:
-        bare.stop()
-        raise
-    finally:
-        service.stop()
+    def row(label, result, connections=32, bare_rps=None):
+        rps, p50, p99, errors, statements, _ = result
+        bare_rps = bare_rps or rows[0].rps
+        rows.append(Row(size, label, connections, rps, p50, p99, errors, statements, bare_rps))
 
-    cold = Gunicorn(
-        "service:create_app()", {**env, "RESPONSE_CACHE_MB": "0"}, workdir / f"cold-{size}"
-    )
-    try:
-        cold.wait("/api/v1/member-states", auth)
-        rss_before = cold.worker_rss_mb()
-        rps, p50, p99, errors, statements, _ = measure(cold, page, auth, 32, seconds)
-        rows.append(
-            Row(
-                size,
-                "cold GET contacts?page_size=100 (nothing cached)",
-                32,
-                rps,
-                p50,
-                p99,
-                errors,
-                statements,
-                bare_rps,
-            )
-        )
-        search = "/api/v1/contacts?q=office%2077&page_size=20"
-        rps, p50, p99, errors, statements, _ = measure(cold, search, auth, 1, seconds)
-        rows.append(
-            Row(
-                size,
-                "cold GET contacts?q=office%2077&page_size=20",
-                1,
-                rps,
-                p50,
-                p99,
-                errors,
-                statements,
-                bare_rps,
-            )
-        )
-        rss.append((size, "RESPONSE_CACHE_MB=0", rss_before, cold.worker_rss_mb()))
-    finally:
-        cold.stop()
-        bare.stop()
+    row("bare Flask endpoint, 20 KB JSON", measure(bare, "/bare", {}, 32, seconds), 32, 1)
+    rows[0].bare_rps = rows[0].rps
+    page = "/api/v1/contacts?page_size=100"
+    etag = etag_of(service, page, auth)
+    cases = [
+        ("GET contacts?page_size=100 (unchanged)", page, {}),
+        (
+            "  the same, If-None-Match -> 304"
+            if etag
+            else "  the same, If-None-Match (no ETag answered: full responses)",
+            page,
+            {"If-None-Match": etag} if etag else {},
+        ),
+        ("GET member-states (unchanged)", "/api/v1/member-states", {}),
+        ("GET member-states/completeness (unchanged)", "/api/v1/member-states/completeness", {}),
+        ("GET contacts/{id} (unchanged)", f"/api/v1/contacts/{setup['contact']}", {}),
+    ]
+    for label, path, extra in cases:
+        row(label, measure(service, path, {**auth, **extra}, 32, seconds))
+    script = workdir / "varied.lua"
+    script.write_text(VARIED_SCRIPT)
+    varied = measure(service, "/api/v1/contacts", auth, 32, seconds * 2, script=script)
+    row(f"varied keys ({varied[5]} requests: random page, random q)", varied)
+    row("cold GET contacts?page_size=100 (nothing cached)", measure(cold, page, auth, 32, seconds))
+    search = "/api/v1/contacts?q=office%2077&page_size=20"
+    row("cold GET contacts?q=office%2077&page_size=20", measure(cold, search, auth, 1, seconds), 1)
     return rows
 
 
@@ -452,10 +374,10 @@ def print_table(rows: list[Row], rss: list, database: str, elapsed: float) -> No
         )
         if number == 0:
             print("-+-".join("-" * w for w in widths))
-    print("\nworker RSS (MB), before -> after the runs above:")
-    for size, label, before, after in rss:
+    print("\nworker RSS (MB), before the first run -> after the last (every size):")
+    for label, before, after in rss:
         pairs = ", ".join(f"{b:.0f} -> {a:.0f}" for b, a in zip(before, after, strict=False))
-        print(f"  {size} contacts, {label}: {pairs}")
+        print(f"  {label}: {pairs}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -483,10 +405,27 @@ def main(argv: list[str] | None = None) -> None:
     database = env["DATABASE_URL"].split(":")[0]
     try:
         prepare_database(env, sizes)
-        rows: list[Row] = []
-        rss: list = []
-        for size in sizes:
-            rows += run_size(size, env, args.seconds, workdir, rss)
+        in_app(env, SETUP.format(size=sizes[0]))  # filled before the servers start
+        servers: dict[str, Gunicorn] = {}
+        try:
+            servers["bare"] = Gunicorn("tests.benchmarks.bare_app:app", env)
+            servers["service"] = Gunicorn("service:create_app()", env, workdir / "counters")
+            cold_env = {**env, "RESPONSE_CACHE_MB": "0"}
+            servers["cold"] = Gunicorn("service:create_app()", cold_env, workdir / "cold")
+            servers["bare"].wait("/bare")
+            servers["service"].wait("/healthz")
+            servers["cold"].wait("/healthz")
+            rss_before = {name: servers[name].worker_rss_mb() for name in ("service", "cold")}
+            rows: list[Row] = []
+            for size in sizes:
+                rows += run_size(size, env, args.seconds, servers, workdir)
+            rss = [
+                ("caches as configured", rss_before["service"], servers["service"].worker_rss_mb()),
+                ("RESPONSE_CACHE_MB=0", rss_before["cold"], servers["cold"].worker_rss_mb()),
+            ]
+        finally:
+            for server in servers.values():
+                server.stop()
         print_table(rows, rss, database, time.monotonic() - started)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
