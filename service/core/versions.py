@@ -42,6 +42,7 @@ _PACKAGES = {
 }
 _READ = "oasdir.data_versions"  # request.environ key: the versions this request read
 _BUMPED = "bumped_families"  # Session.info key: families already bumped in this transaction
+_VERSIONS_SQL = "SELECT family, version, stamp FROM data_versions"
 
 
 def families_of(entity) -> tuple[Family, ...]:
@@ -127,7 +128,8 @@ def current_versions() -> dict[str, str]:
     if has_request_context() and _READ in request.environ:
         return request.environ[_READ]
     versions = dict.fromkeys((f.value for f in Family), "0")
-    rows = db.session.execute(sa.select(DataVersion.family, DataVersion.version, DataVersion.stamp))
+    # plain SQL on the session's connection: no ORM work on the path of every request
+    rows = db.session.connection().exec_driver_sql(_VERSIONS_SQL)
     versions.update((family, f"{version}.{stamp}") for family, version, stamp in rows)
     if has_request_context():
         request.environ[_READ] = versions
