@@ -237,7 +237,9 @@ def cached(family: Family, *, version_etag: bool, representations=None, period: 
             if period:
                 parts["period"] = int(time.time() // period)
             list_etag = _signed(etag_key(), parts) if version_etag else None
-            if list_etag is not None and list_etag in request.if_none_match:
+            # answered before the query is checked: only this exact tag, never "*" (which would
+            # let an invalid query pass as unchanged)
+            if list_etag is not None and request.if_none_match.is_strong(list_etag):
                 return not_modified(list_etag)
             key = _signed(cache.key, parts) if cache.enabled else None
             entry = cache.get(key) if key else None
