@@ -70,6 +70,9 @@ class MemberStateNamesSchema(ma.Schema):
     pt = ma.fields.String(attribute="name_pt")
 
 
+_MEMBER_STATE_NAMES = MemberStateNamesSchema()
+
+
 class MemberStateSchema(ma.Schema):
     """An OAS member state, with its names in the four official languages of the OAS"""
 
@@ -87,7 +90,7 @@ class MemberStateSchema(ma.Schema):
     code = ma.fields.String(metadata={"description": "ISO 3166-1 alpha-2"})
     alpha3 = ma.fields.String(metadata={"description": "ISO 3166-1 alpha-3"})
     names = ma.fields.Function(
-        lambda state: MemberStateNamesSchema().dump(state),
+        lambda state: _MEMBER_STATE_NAMES.dump(state),  # one schema for every row
         metadata={"description": "Names in the four official languages of the OAS"},
     )
     status = ma.fields.Enum(MemberStateStatus, by_value=True)

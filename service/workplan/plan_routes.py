@@ -23,6 +23,8 @@ from service.core.api import (
 )
 from service.core.db import db, matches_text
 from service.core.fields import partial_update
+from service.core.response_cache import cached
+from service.core.versions import Family
 from service.workplan import services
 from service.workplan.coverage import Coverage, coverage_for
 from service.workplan.document import FILE_NAMES, MEDIA_TYPES, committee_document, render
@@ -64,6 +66,11 @@ from service.workplan.versions import Diff, diff, new_version
 
 TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 
+# Reads answered from cached bytes keyed by the work plan's version (service/core/
+# response_cache.py): lists and figures get their ETag from it, one entry from its own data.
+WORKPLAN_LIST = cached(Family.WORKPLAN, version_etag=True)
+WORKPLAN_ENTRY = cached(Family.WORKPLAN, version_etag=False)
+
 work_plans = Blueprint(
     "work_plans",
     __name__,
@@ -99,6 +106,7 @@ def activity_or_404(activity_id: int) -> Activity:
 @work_plans.route("")
 class WorkPlans(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_LIST
     @work_plans.arguments(WorkPlanQueryArgs, location="query")
     @work_plans.response(200, WorkPlanSchema(many=True))
     @paginated(work_plans)
@@ -130,6 +138,7 @@ class WorkPlans(MethodView):
 @work_plans.route(PLAN_ID)
 class WorkPlanById(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_ENTRY
     @work_plans.etag
     @work_plans.response(200, WorkPlanSchema)
     def get(self, plan_id: int) -> Any:
@@ -225,6 +234,7 @@ class WorkPlanVersions(MethodView):
 @work_plans.route(f"{PLAN_ID}/diff")
 class WorkPlanDiff(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_LIST
     @work_plans.arguments(DiffQueryArgs, location="query")
     @work_plans.response(200, DiffSchema)
     def get(self, args: dict, plan_id: int) -> Diff:
@@ -236,6 +246,7 @@ class WorkPlanDiff(MethodView):
 @work_plans.route(f"{PLAN_ID}/coverage")
 class WorkPlanCoverage(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_LIST
     @work_plans.arguments(CoverageQueryArgs, location="query")
     @work_plans.response(200, CoverageSchema)
     def get(self, args: dict, plan_id: int) -> Coverage:
@@ -376,6 +387,7 @@ class WorkPlanProgressReport(MethodView):
 @activities.route("")
 class Activities(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_LIST
     @activities.arguments(ActivityQueryArgs, location="query")
     @activities.response(200, ActivitySchema(many=True))
     @paginated(activities, page_size=50)
@@ -425,6 +437,7 @@ class Activities(MethodView):
 @activities.route(ACTIVITY_ID)
 class ActivityById(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_ENTRY
     @activities.etag
     @activities.response(200, ActivitySchema)
     def get(self, activity_id: int) -> Any:
@@ -464,6 +477,7 @@ class ActivityById(MethodView):
 @activities.route(f"{ACTIVITY_ID}/progress-notes")
 class ProgressNotes(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_LIST
     @activities.response(200, ProgressNoteSchema(many=True))
     def get(self, activity_id: int) -> Any:
         """An activity's progress notes, oldest first"""
