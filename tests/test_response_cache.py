@@ -21,7 +21,8 @@ from service import create_app
 from service.core.db import db
 from service.core.response_cache import ByteBoundedLRU, CachedResponse
 from service.seeding import seed_database
-from tests.conftest import PROJECT_ROOT, PostgresDatabase, _postgres_server_url
+from tests.conftest import PROJECT_ROOT
+from tests.fixtures.database import PostgresDatabase, _postgres_server_url
 
 SECRET = "response-cache-tests-" + "s" * 24
 CONTACTS = "/api/v1/contacts?page_size=100"
