@@ -10,7 +10,6 @@ import pytest
 from service.config import ConfigurationError, load_config
 from service.directory.schemas import ContactCreateSchema
 
-from .directory_fixtures import *  # noqa: F403 - the fixtures
 from .directory_fixtures import contact_payload, demo_authority, demo_contact
 from .test_openapi import committed_spec
 from .workplan_fixtures import ACTIVITIES, PLANS, seeded_activity
