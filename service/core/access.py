@@ -182,6 +182,16 @@ def may_see_secretariat_only(principal: Principal | None) -> bool:
     return principal is not None and principal.is_secretariat
 
 
+def visibility_class(principal: Principal | None) -> str:
+    """Who sees the same answers: the secretariat; a member state's focal points and clients;
+    every other partner. Cached answers and list ETags are kept apart per class."""
+    if may_see_secretariat_only(principal):
+        return "secretariat"
+    if principal is not None and principal.member_state_code:
+        return f"state:{principal.member_state_code}"
+    return "partner"
+
+
 def ensure_may_handle_visibility(visibility: Any) -> None:
     """Only the secretariat handles secretariat-only contact points: nobody else may create,
     change or mark one (they could not see it afterwards)."""
@@ -238,10 +248,15 @@ def require(scope: Scope) -> Any:
             **apidoc.get("manual_doc", {}),
             "security": [{"oauth2": [scope.value]}, {"session": []}],
         }
-        wrapper._apidoc = apidoc  # type: ignore[attr-defined]
+        set_apidoc(wrapper, apidoc)
         return wrapper
 
     return decorator
+
+
+def set_apidoc(view: Any, apidoc: dict[str, Any]) -> None:
+    """Gives a view function the OpenAPI details flask-smorest reads from it (`_apidoc`)."""
+    view._apidoc = apidoc
 
 
 def ensure_may_edit_state(member_state_code: str | None) -> None:

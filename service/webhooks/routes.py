@@ -8,11 +8,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from webargs.flaskparser import abort
 
-from service.core.access import authenticated
-from service.core.api import API_PREFIX, IF_MATCH_DOC, check_if_match, etag_data, page_of
+from service.core.access import authenticated, set_apidoc
+from service.core.api import (
+    API_PREFIX,
+    IF_MATCH_DOC,
+    Blueprint,
+    check_if_match,
+    etag_data,
+    page_of,
+)
 from service.core.api import paginated as paginated_list
 from service.core.db import db
 from service.oauth.models import ApiClient
@@ -64,7 +70,7 @@ def for_partners(view: Callable[..., Any]) -> Callable[..., Any]:
         **apidoc.get("manual_doc", {}),
         "security": [{"oauth2": ["directory:read"]}, {"oauth2": ["workplan:read"]}],
     }
-    wrapper._apidoc = apidoc  # type: ignore[attr-defined]  # where flask-smorest keeps its docs
+    set_apidoc(wrapper, apidoc)
     return wrapper
 
 
