@@ -290,12 +290,18 @@ class WorkPlanSchema(ma.Schema):
     submission = ma.fields.Method(
         "dump_submission",
         allow_none=True,
-        metadata={"description": "To whom, when, at which meeting, under which symbol"},
+        metadata={
+            "type": "object",
+            "description": "To whom, when, at which meeting, under which symbol",
+        },
     )
     approval = ma.fields.Method(
         "dump_approval",
         allow_none=True,
-        metadata={"description": "Who approved it, when, at which meeting, under which symbol"},
+        metadata={
+            "type": "object",
+            "description": "Who approved it, when, at which meeting, under which symbol",
+        },
     )
     mandates = ma.fields.Pluck(DocumentSchema, "code", many=True)
     exclusions = ma.fields.List(ma.fields.Nested(ExcludedRecommendationSchema))
