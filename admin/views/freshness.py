@@ -4,6 +4,8 @@ started after a preview of the exact email."""
 
 from __future__ import annotations
 
+import re
+
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from werkzeug.wrappers.response import Response
@@ -14,6 +16,10 @@ from service.directory.models import MemberState, MemberStateStatus
 from service.reminders import mail
 from service.reminders.campaigns import due_entries, message_for, recipients, send_reminders
 from service.reminders.freshness import freshness_by_state
+
+# A preview never carries working links: they would re-confirm in the focal point's name.
+LINK_TOKEN = re.compile(r"(/reconfirm/(?:all/)?)[A-Za-z0-9_.\-]+")
+LINK_PLACEHOLDER = r"\1<signed when sent>"
 
 
 def participating_state(code: str | None) -> MemberState:
@@ -54,7 +60,7 @@ class FreshnessView(ProtectedView, BaseView):
             focal=focal,
             alternates=alternates,
             message=message,
-            text=body.get_content() if body is not None else "",
+            text=LINK_TOKEN.sub(LINK_PLACEHOLDER, body.get_content()) if body is not None else "",
         )
 
     @expose("/send/", methods=("POST",))
