@@ -23,6 +23,7 @@ def configure_admin(app: Flask) -> Admin:
         NetworkAuthorityView,
         NetworkContactView,
     )
+    from admin.views.freshness import FreshnessView
     from admin.views.webhooks import WebhookDeliveryView, WebhookEndpointView
     from admin.views.workplan import (
         ActivityView,
@@ -90,6 +91,7 @@ def configure_admin(app: Flask) -> Admin:
         WebhookEndpointView(WebhookEndpoint, db, name="Webhook endpoints", category=accounts),
         WebhookDeliveryView(WebhookDelivery, db, name="Webhook deliveries", category=accounts),
         AuditLogView(AuditEntry, db, name="Audit log"),
+        FreshnessView(name="Freshness", category=directory, endpoint="freshness"),
     ]
     admin.add_views(*views)
     return admin
