@@ -23,7 +23,8 @@ def today() -> str:
 
 
 def as_of() -> str:
-    return "as of " + datetime.now(UTC).date().strftime("%-d %B %Y")
+    day = datetime.now(UTC).date()
+    return f"as of {day.day} {day:%B %Y}"
 
 
 def pdf_text(data: bytes) -> tuple[int, str]:
@@ -144,3 +145,13 @@ def test_a_focal_point_prints_any_state_from_the_admin(client, login):
     unknown = client.get("/admin/printable_directory/html?member_state=ZZ")
     assert unknown.status_code == 400
     assert "member_state: no member state with the code" in unknown.get_data(as_text=True)
+
+
+def test_the_coordinating_authority_heads_its_state_even_with_only_24_7_contacts(api):
+    page = api.get(
+        "/api/v1/contacts?member_state=AR&role=operational_24_7", headers={"Accept": "text/html"}
+    ).get_data(as_text=True)
+    coordinating = page.index("Coordinating authority</h3>")
+    assert page.index(ACCENTED) > coordinating  # its names and address, before the contacts
+    assert page.index("24/7 operational contacts</h3>") < page.index(NETWORK_24_7)
+    assert "Focal Point Office (demo)" not in page  # the role filter applies

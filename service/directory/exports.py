@@ -259,7 +259,7 @@ class PrintableDirectory:
 
     @property
     def title(self) -> str:
-        return f"{DIRECTORY_TITLE} — as of {self.as_of.strftime('%-d %B %Y')}"
+        return f"{DIRECTORY_TITLE} — as of {self.as_of.day} {self.as_of:%B %Y}"
 
     @property
     def entries(self) -> int:
@@ -276,6 +276,8 @@ def _section(state: MemberState, contacts: list[ContactPoint]) -> StateSection:
     for contact in sorted(contacts, key=_contact_order):
         if contact.role == ContactRole.OPERATIONAL_24_7:
             section.operational.append(contact)
+            if contact.authority.is_coordinating:  # the coordinating authority still heads it
+                blocks.setdefault(contact.authority_id, AuthorityBlock(contact.authority))
             continue
         block = blocks.setdefault(contact.authority_id, AuthorityBlock(contact.authority))
         block.contacts.append(contact)
@@ -354,11 +356,13 @@ def directory_pdf(html: str) -> bytes:
     it loads Pango, which a service that never prints need not have)."""
     try:
         from weasyprint import HTML
+        from weasyprint.urls import URLFetcher
     except OSError as error:  # the Debian libraries are missing: tests/ensure-tools.sh
         raise PdfUnavailableError(
             "PDF is not available on this server (WeasyPrint's libraries are missing); "
             "the same document is offered as text/html."
         ) from error
-    pdf = HTML(string=html).write_pdf()
+    # The document is self-contained: nothing it holds (a name, a website) is ever fetched.
+    pdf = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
     assert pdf is not None  # no target given: the bytes are returned
     return pdf
