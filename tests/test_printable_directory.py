@@ -142,9 +142,10 @@ def test_a_focal_point_prints_any_state_from_the_admin(client, login):
     assert "Coordenação de Demonstração de Enfrentamento ao Tráfico de Pessoas" in text
     whole = client.get("/admin/printable_directory/html").get_data(as_text=True)
     assert ACCENTED in whole and SECRETARIAT_ONLY not in whole
-    unknown = client.get("/admin/printable_directory/html?member_state=ZZ")
-    assert unknown.status_code == 400
-    assert "member_state: no member state with the code" in unknown.get_data(as_text=True)
+    for code in ("ZZ", "A\x00", "AR" * 500):
+        unknown = client.get("/admin/printable_directory/html", query_string={"member_state": code})
+        assert unknown.status_code == 400
+        assert "member_state: no member state with the code" in unknown.get_data(as_text=True)
 
 
 def test_the_coordinating_authority_heads_its_state_even_with_only_24_7_contacts(api):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import marshmallow as ma
@@ -668,7 +669,9 @@ class PrintableDirectoryView(ProtectedView, BaseView):
 
     def _document(self) -> exports.PrintableDirectory:
         code = (request.args.get("member_state") or "").strip().upper()
-        if code and db.session.get(MemberState, code) is None:
+        if code and (
+            not re.fullmatch("[A-Z]{2}", code) or db.session.get(MemberState, code) is None
+        ):
             abort(400, description=f"member_state: no member state with the code {code[:8]!r}.")
         return exports.directory_document({"member_state": [code]} if code else {}, self.principal)
 
