@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import abort
@@ -438,17 +439,15 @@ def printable(
     representation: str, args: dict, principal: Principal | None, pagination_parameters: Any
 ) -> Response:
     """The printable directory of the list's selection, as HTML or as PDF rendered from it."""
+    # (its ETag and cached bytes come from the list's @cached: keyed by the data version, the
+    # viewer's class and the representation)
     statement = queries.printable_statement(args, principal)
-    states = queries.printable_states(args)
     as_of = datetime.now(UTC).date()
-    version = queries.contacts_version(statement)
-    list_etag(
-        contacts,
-        [*version, *queries.states_version(states), as_of.isoformat()],
-        representation,
-    )
-    pagination_parameters.page, pagination_parameters.page_size = 1, max(version[0], 1)
-    pagination_parameters.item_count = version[0]
+    total = db.session.execute(
+        sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+    ).scalar_one()
+    pagination_parameters.page, pagination_parameters.page_size = 1, max(total, 1)
+    pagination_parameters.item_count = total
     document = exports.directory_document(args, principal, as_of)
     html = exports.directory_html(document)
     if representation == exports.HTML_MIMETYPE:
@@ -463,7 +462,11 @@ def printable(
 @contacts.route(f"/{ID.format('contact_id')}")
 class ContactById(MethodView):
     @require(Scope.DIRECTORY_READ)
-    @ENTRY
+    @cached(
+        Family.DIRECTORY,
+        version_etag=False,
+        representations=["application/json", exports.VCARD_MIMETYPE],
+    )
     @contacts.etag
     @contacts.response(200, ContactPointSchema)
     @contacts.alt_response(
