@@ -22,6 +22,7 @@ def configure_admin(app: Flask) -> Admin:
         MemberStateView,
         NetworkAuthorityView,
         NetworkContactView,
+        PrintableDirectoryView,
     )
     from admin.views.freshness import FreshnessView
     from admin.views.webhooks import WebhookDeliveryView, WebhookEndpointView
@@ -79,6 +80,9 @@ def configure_admin(app: Flask) -> Admin:
             name="All states' contacts",
             category=directory,
             endpoint="network_contact",
+        ),
+        PrintableDirectoryView(
+            name="Printable directory", category=directory, endpoint="printable_directory"
         ),
         DocumentView(SourceDocument, db, name="Source documents", category=workplan),
         RecommendationView(Recommendation, db, name="Recommendations", category=workplan),
