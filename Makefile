@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export SERVICE_ENV ?= development
 
-.PHONY: run test install lint openapi migrate seed admin bench bench-webhooks
+.PHONY: run test install lint openapi migrate seed admin bench bench-webhooks messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +53,10 @@ bench: install
 ## Prints what a directory write costs with the webhook outbox, with 0 and 5 endpoints
 bench-webhooks: install
 	$(BIN)/python -m tests.benchmarks.bench_webhooks
+
+## Extracts the translatable strings and merges them into service/translations/{es,fr,pt} (README "Languages")
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg --no-location --omit-header --sort-output \
+		-k _l -k N_ -k TranslatedMessage -o service/translations/messages.pot .
+	$(BIN)/pybabel update -i service/translations/messages.pot -d service/translations \
+		--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date --no-wrap

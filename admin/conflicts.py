@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_admin.model.fields import InlineFieldList
+from flask_babel import gettext as _
 from wtforms import BooleanField, Form, HiddenField, SelectFieldBase, SelectMultipleField
 
 # The hidden field every edit form carries (not "version": that is a column some forms load).
@@ -58,7 +59,7 @@ def _text(value, labels: dict[str, str]) -> str:
     if isinstance(value, enum.Enum):
         value = value.value
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, date):
         return value.isoformat()
     text = str(value).strip()
@@ -84,7 +85,7 @@ def shown(field, labels_from=None) -> str:
                 rows.append(" · ".join(parts))
         return "; ".join(rows)
     if isinstance(field, BooleanField):
-        return "yes" if field.data else "no"
+        return _("yes") if field.data else _("no")
     if isinstance(field.data, list | tuple):
         values = [_text(v, labels) for v in field.data]
         if isinstance(field, SelectMultipleField):

@@ -12,6 +12,9 @@ from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput
 
+from admin.labels import relabel
+from service.vocabularies import label
+
 
 class AdminForm(FlaskForm):
     """Every admin form (and flask-admin's delete and action forms) carries Flask-WTF's token.
@@ -23,15 +26,20 @@ class AdminForm(FlaskForm):
     def __init__(self, formdata=None, obj=None, prefix="", **kwargs):
         self._obj = obj  # flask-admin's form rules read it
         super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
+        relabel(self)
 
 
 class SubForm(BaseForm):
     """A row inside another form (a channel, a body link): the outer form carries the token."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        relabel(self)
+
 
 def enum_options(enum_cls: type[enum.Enum], blank: str | None = None) -> list[tuple[str, str]]:
     """(value, label) pairs: list filters take these."""
-    options = [(member.value, member.value.replace("_", " ")) for member in enum_cls]
+    options = [(member.value, label(member)) for member in enum_cls]
     return [("", blank), *options] if blank is not None else options
 
 

@@ -12,6 +12,8 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.form import FormOpts
 from flask_admin.helpers import get_redirect_target
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
@@ -61,7 +63,7 @@ def role_and_state(form) -> tuple[Role | None, str | None]:
 
 class UserForm(AdminForm):
     role = SelectField(choices=enum_choices(Role, blank="(no access)"))
-    member_state = SelectField("Member state", description="Focal points only")
+    member_state = SelectField(_l("Member state"), description=_l("Focal points only"))
 
 
 class UserView(RecordView):
@@ -78,11 +80,11 @@ class UserView(RecordView):
         "is_active",
         "last_login_at",
     ]
-    column_labels = {"member_state_code": "State", "last_login_at": "Last sign-in"}
+    column_labels = {"member_state_code": _l("State"), "last_login_at": _l("Last sign-in")}
     column_searchable_list = ["email", "name"]
     column_filters = [
-        FilterEqual(User.role, "Role", options=enum_options(Role)),
-        FilterEqual(User.member_state_code, "Member state", options=per_request(every_state)),
+        FilterEqual(User.role, _l("Role"), options=enum_options(Role)),
+        FilterEqual(User.member_state_code, _l("Member state"), options=per_request(every_state)),
     ]
     column_details_exclude_list = ["password_hash"]
     column_export_exclude_list = ["password_hash"]
@@ -116,17 +118,17 @@ class UserView(RecordView):
 class InvitationForm(AdminForm):
     email = StringField(validators=[InputRequired(), Length(max=320)])
     role = SelectField(choices=enum_choices(Role))
-    member_state = SelectField("Member state", description="Required for a focal point")
+    member_state = SelectField(_l("Member state"), description=_l("Required for a focal point"))
 
 
 def invitation_status(view, context, model, name):
     if model.revoked_at:
-        return "revoked"
+        return _("revoked")
     if model.used_at:
-        return f"used by {model.used_by}" if model.used_by else "used"
+        return _("used by %(person)s", person=model.used_by) if model.used_by else _("used")
     if model.expires_at and model.expires_at <= datetime.now(UTC):
-        return "expired"
-    return "open"
+        return _("expired")
+    return _("open")
 
 
 class InvitationView(RecordView):
@@ -135,14 +137,14 @@ class InvitationView(RecordView):
     form = InvitationForm
     can_edit = False
     column_list = ["email", "role", "member_state_code", "status", "invited_by", "created_at"]
-    column_labels = {"member_state_code": "State"}
+    column_labels = {"member_state_code": _l("State")}
     column_formatters = {"status": invitation_status}
     column_searchable_list = ["email"]
     column_filters = [
-        FilterEqual(Invitation.role, "Role", options=enum_options(Role)),
+        FilterEqual(Invitation.role, _l("Role"), options=enum_options(Role)),
         FilterEqual(
             Invitation.member_state_code,
-            "Member state",
+            _l("Member state"),
             options=per_request(every_state),
         ),
     ]
@@ -164,9 +166,9 @@ class InvitationView(RecordView):
         except AccessError as error:
             raise access_error("member_state")(error) from None
 
-    @action("revoke", "Revoke", "Revoke the selected invitations?")
+    @action("revoke", _l("Revoke"), _l("Revoke the selected invitations?"))
     def action_revoke(self, ids):
-        self.run_action(ids, refusal_shown(revoke_invitation, AccessError), "Revoked")
+        self.run_action(ids, refusal_shown(revoke_invitation, AccessError), _("Revoked"))
 
 
 # -- API clients --------------------------------------------------------------------------
@@ -174,14 +176,14 @@ class InvitationView(RecordView):
 
 class ApiClientForm(AdminForm):
     name = StringField(
-        validators=[InputRequired(), Length(max=200)], description="The partner system"
+        validators=[InputRequired(), Length(max=200)], description=_l("The partner system")
     )
     scope = CheckboxesField(
-        "Scopes", choices=select((s.value, s.value) for s in sorted(ALL_SCOPES))
+        _l("Scopes"), choices=select((s.value, s.value) for s in sorted(ALL_SCOPES))
     )
     member_state = SelectField(
-        "Member state",
-        description="Bind the client to one state (required for directory:write)",
+        _l("Member state"),
+        description=_l("Bind the client to one state (required for directory:write)"),
     )
 
 
@@ -191,12 +193,12 @@ class ApiClientView(RecordView):
     form = ApiClientForm
     can_edit = False
     column_list = ["name", "client_id", "scope", "member_state_code", "created_at", "revoked_at"]
-    column_labels = {"member_state_code": "State", "revoked_at": "Revoked"}
+    column_labels = {"member_state_code": _l("State"), "revoked_at": _l("Revoked")}
     column_searchable_list = ["name", "client_id"]
     column_filters = [
         FilterEqual(
             ApiClient.member_state_code,
-            "Member state",
+            _l("Member state"),
             options=per_request(every_state),
         )
     ]
@@ -245,6 +247,6 @@ class ApiClientView(RecordView):
             self.create_template, form=form, form_opts=form_opts, return_url=return_url
         )
 
-    @action("revoke", "Revoke", "Revoke the selected clients and all their tokens?")
+    @action("revoke", _l("Revoke"), _l("Revoke the selected clients and all their tokens?"))
     def action_revoke(self, ids):
-        self.run_action(ids, refusal_shown(revoke_client, ClientError), "Revoked")
+        self.run_action(ids, refusal_shown(revoke_client, ClientError), _("Revoked"))

@@ -10,6 +10,10 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.model.base import FilterGroup
 from flask_admin.model.fields import InlineFieldList
+from flask_admin.model.helpers import prettify_name
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,6 +27,7 @@ from admin.conflicts import (
     with_row_version,
 )
 from admin.forms import AdminForm, raw_value, stored_value
+from admin.labels import field_label
 from service.core.access import Principal, current_principal
 from service.core.db import db, in_transaction
 from service.core.text import spreadsheet_safe
@@ -43,7 +48,9 @@ def signed_in_principal() -> Principal | None:
 def error_page(view: BaseView, error: HTTPException):
     """Our 403/404/400 pages inside the admin layout, never a bare error or a stack trace."""
     if isinstance(error, CSRFError):
-        message = "The form had expired or was not sent from this site. Reload the page and retry."
+        message = _(
+            "The form had expired or was not sent from this site. Reload the page and retry."
+        )
     else:
         message = (getattr(error, "data", None) or {}).get("message") or error.description
     return view.render("oas_admin/error.html", error=error, message=message), error.code
@@ -67,7 +74,7 @@ class ProtectedView:
     def inaccessible_callback(self, name, **kwargs):
         if self.principal is None:
             return redirect(url_for("identity.login", next=request.full_path.rstrip("?")))
-        abort(403, description="Your role does not give you access to this page.")
+        abort(403, description=_("Your role does not give you access to this page."))
 
     def create_blueprint(self, admin):
         blueprint = super().create_blueprint(admin)
@@ -87,7 +94,7 @@ def _flatten(messages) -> list[str]:
     if isinstance(messages, list | tuple):
         return [m for value in messages for m in _flatten(value)]
     text = str(messages)
-    return ["This field is required." if text in REQUIRED_MESSAGES else text]
+    return [_("This field is required.") if text in REQUIRED_MESSAGES else text]
 
 
 def _add_errors(field, messages) -> None:
@@ -102,7 +109,8 @@ def show_errors(form, messages, aliases: dict[str, str] | None = None) -> None:
         field = form._fields.get((aliases or {}).get(str(key), str(key)))
         if field is None:
             for message in _flatten(value):
-                flash(message if key == "_schema" else f"{key}: {message}", "error")
+                named = f"{field_label(str(key)) or key}: {message}"
+                flash(message if key == "_schema" else named, "error")
         elif isinstance(field, InlineFieldList) and isinstance(value, dict):
             rows = [e for e in field.entries if not field.should_delete(e)]
             for index, row_messages in value.items():
@@ -199,6 +207,10 @@ class RecordView(ProtectedView, ModelView):
             principal is not None and self.may_write(principal) and super().is_action_allowed(name)
         )
 
+    def _prettify_name(self, name: str):
+        """A column with no label of its own takes the shared word for it (admin/labels.py)."""
+        return field_label(name) or prettify_name(name)
+
     # -- which rows ----------------------------------------------------------------------------
 
     def scope(self, principal: Principal | None) -> list[sa.ColumnElement]:
@@ -243,7 +255,11 @@ class RecordView(ProtectedView, ModelView):
 
     def get_invalid_value_msg(self, value, filter):
         shown = value.replace("\x00", "")[:80]
-        return f"Filter {filter.name}: {shown!r} is not one of its values; it was not applied."
+        return _(
+            "Filter %(filter)s: %(value)r is not one of its values; it was not applied.",
+            filter=filter.name,
+            value=shown,
+        )
 
     # -- CSV export ----------------------------------------------------------------------------
 
@@ -313,15 +329,18 @@ class RecordView(ProtectedView, ModelView):
             .where(self._key_column() == key, *self.readable(self.principal))
         ).first()
         if readable is not None:
-            abort(403, description="You may not change this entry: it is not your member state's.")
-        abort(404, description="There is no such entry.")
+            abort(
+                403,
+                description=_("You may not change this entry: it is not your member state's."),
+            )
+        abort(404, description=_("There is no such entry."))
 
     def rows_for_action(self, ids: list[str]) -> list:
         """The rows a bulk action names, all in scope or the whole action is refused."""
         keys = {self.typed_id(str(i)) for i in ids}
         rows = self.get_query().filter(self._key_column().in_(keys)).all()
         if len(rows) != len(keys):
-            abort(403, description="The selection includes entries you may not change.")
+            abort(403, description=_("The selection includes entries you may not change."))
         return rows
 
     def run_action(self, ids, change, done: str) -> None:
@@ -340,7 +359,8 @@ class RecordView(ProtectedView, ModelView):
                 for message in _flatten(messages):
                     flash(f"{row}: {message}", "error")
         if count:
-            flash(f"{done}: {count} entr{'y' if count == 1 else 'ies'}.", "success")
+            entries = ngettext("%(num)d entry", "%(num)d entries", count)
+            flash(f"{done}: {entries}.", "success")
 
     # -- forms ----------------------------------------------------------------------------------
 
@@ -469,12 +489,15 @@ def filter_value_ok(view, flt, value: str) -> bool:
     return True
 
 
+MEMBER_STATE = _l("Member state")
+
+
 class MemberStateFilter(BaseSQLAFilter):
     """Filter by member state; asking for a state the view never shows is refused (403)."""
 
     decides_itself = True
 
-    def __init__(self, column, shown_states, in_state, name: str = "Member state"):
+    def __init__(self, column, shown_states, in_state, name=MEMBER_STATE):
         self.shown_states = shown_states  # () -> set of codes, or None for every state
         self.in_state = in_state  # (code) -> condition
         super().__init__(column, name, options=per_request(self._options))
@@ -492,8 +515,8 @@ class MemberStateFilter(BaseSQLAFilter):
     def apply(self, query, value, alias=None):
         shown = self.shown_states()
         if shown is not None and value not in shown:
-            abort(403, description="You may only list your own member state's entries here.")
+            abort(403, description=_("You may only list your own member state's entries here."))
         return query.filter(self.in_state(value))
 
     def operation(self):
-        return "equals"
+        return _("equals")

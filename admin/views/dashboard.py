@@ -9,6 +9,7 @@ from admin.views.base import ProtectedView
 from service.core.access import Scope
 from service.core.db import db
 from service.directory.completeness import completeness
+from service.vocabularies import label
 from service.workplan.coverage import coverage_for
 from service.workplan.models import ActivityStatus, WorkPlan, WorkPlanStatus
 from service.workplan.progress import summary_for
@@ -52,5 +53,6 @@ class DashboardView(ProtectedView, AdminIndexView):
             complete=complete,
             plans=plans,
             statuses=[s.value for s in ActivityStatus],
+            status_labels={s.value: label(s) for s in ActivityStatus},
             own_state=principal.member_state_code,
         )

@@ -9,6 +9,8 @@ from flask import flash
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.model.fields import InlineFieldList, InlineFormField
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 from wtforms import (
@@ -27,6 +29,7 @@ from admin.views.base import RecordView, per_request, rule_messages
 from admin.views.directory import ArchivedFilter, FoldedSearchMixin
 from service.core.access import Scope
 from service.core.db import db, in_transaction
+from service.vocabularies import label
 from service.workplan import services
 from service.workplan.models import (
     Activity,
@@ -152,8 +155,8 @@ class WorkPlanRecordView(RecordView):
 
 
 class DocumentForm(AdminForm):
-    code = StringField(validators=[InputRequired()], description="Short, stable: e.g. RTP-II")
-    symbol = StringField(validators=[InputRequired()], description="As printed on the document")
+    code = StringField(validators=[InputRequired()], description=_l("Short, stable: e.g. RTP-II"))
+    symbol = StringField(validators=[InputRequired()], description=_l("As printed on the document"))
     title = TextAreaField(validators=[InputRequired()])
     date = DateField(validators=[Optional()])
     kind = SelectField(choices=enum_choices(DocumentKind))
@@ -168,7 +171,9 @@ class DocumentView(WorkPlanRecordView):
     deletable = True
     column_list = ["code", "symbol", "title", "date", "kind"]
     column_searchable_list = ["code", "symbol", "title"]
-    column_filters = [FilterEqual(SourceDocument.kind, "Kind", options=enum_options(DocumentKind))]
+    column_filters = [
+        FilterEqual(SourceDocument.kind, _l("Kind"), options=enum_options(DocumentKind))
+    ]
     column_default_sort = "date"
 
     def get_edit_form(self):
@@ -191,13 +196,13 @@ class RecommendationForm(AdminForm):
     document = SelectField(validators=[InputRequired()])
     number = IntegerField(validators=[InputRequired()])
     section = SelectField(choices=enum_choices(RecommendationSection))
-    reference = StringField(description="Leave empty for DOCUMENT/R<number> (or /OP<number>)")
-    text = TextAreaField(validators=[InputRequired()], description="Exactly as adopted")
+    reference = StringField(description=_l("Leave empty for DOCUMENT/R<number> (or /OP<number>)"))
+    text = TextAreaField(validators=[InputRequired()], description=_l("Exactly as adopted"))
 
 
 class RecommendationEditForm(AdminForm):
     section = SelectField(choices=enum_choices(RecommendationSection))
-    text = TextAreaField(validators=[InputRequired()], description="Exactly as adopted")
+    text = TextAreaField(validators=[InputRequired()], description=_l("Exactly as adopted"))
 
 
 class RecommendationView(FoldedSearchMixin, WorkPlanRecordView):
@@ -218,16 +223,16 @@ class RecommendationView(FoldedSearchMixin, WorkPlanRecordView):
         return [
             FilterEqual(
                 Recommendation.document_id,
-                "Document",
+                _l("Document"),
                 options=per_request(document_id_choices),
             ),
             FilterEqual(
-                Recommendation.section, "Section", options=enum_options(RecommendationSection)
+                Recommendation.section, _l("Section"), options=enum_options(RecommendationSection)
             ),
         ]
 
     def search_placeholder(self):
-        return "Search reference or text"
+        return _("Search reference or text")
 
     def get_edit_form(self):
         return RecommendationEditForm
@@ -251,10 +256,10 @@ class RecommendationView(FoldedSearchMixin, WorkPlanRecordView):
 
 
 class BodyForm(AdminForm):
-    code = StringField(validators=[InputRequired()], description="e.g. DPS")
+    code = StringField(validators=[InputRequired()], description=_l("e.g. DPS"))
     name = StringField(validators=[InputRequired()])
     kind = SelectField(choices=enum_choices(BodyKind))
-    parent = SelectField("Within", description="The body this one belongs to")
+    parent = SelectField(_l("Within"), description=_l("The body this one belongs to"))
 
 
 class BodyEditForm(BodyForm):
@@ -266,7 +271,7 @@ class BodyView(WorkPlanRecordView):
     deletable = True
     column_list = ["code", "name", "kind", "parent"]
     column_searchable_list = ["code", "name"]
-    column_filters = [FilterEqual(ResponsibleBody.kind, "Kind", options=enum_options(BodyKind))]
+    column_filters = [FilterEqual(ResponsibleBody.kind, _l("Kind"), options=enum_options(BodyKind))]
     column_default_sort = "code"
 
     def get_edit_form(self):
@@ -305,12 +310,14 @@ class ExclusionForm(SubForm):
 
 
 class WorkPlanForm(AdminForm):
-    code = StringField(validators=[InputRequired()], description="Shared by every version")
+    code = StringField(validators=[InputRequired()], description=_l("Shared by every version"))
     title = StringField(validators=[InputRequired()])
     period_start = DateField(validators=[Optional()])
     period_end = DateField(validators=[Optional()])
     notes = TextAreaField()
-    mandates = SelectMultipleField(description="Documents whose recommendations the plan answers")
+    mandates = SelectMultipleField(
+        description=_l("Documents whose recommendations the plan answers")
+    )
     exclusions = InlineFieldList(InlineFormField(ExclusionForm))
 
 
@@ -336,18 +343,18 @@ class WorkPlanView(WorkPlanRecordView):
         "updated_at",
     ]
     column_labels = {
-        "plan_version": "Version",
-        "archived_at": "Archived",
-        "submitted_on": "Submitted",
-        "approved_by": "Approved by",
-        "approved_on": "Approved",
-        "approval_symbol": "Approval symbol",
-        "superseded_by": "Superseded by",
+        "plan_version": _l("Version"),
+        "archived_at": _l("Archived"),
+        "submitted_on": _l("Submitted"),
+        "approved_by": _l("Approved by"),
+        "approved_on": _l("Approved"),
+        "approval_symbol": _l("Approval symbol"),
+        "superseded_by": _l("Superseded by"),
     }
     column_searchable_list = ["code", "title"]
     column_filters = [
-        FilterEqual(WorkPlan.status, "Status", options=enum_options(WorkPlanStatus)),
-        ArchivedFilter(WorkPlan.archived_at, "Archived"),
+        FilterEqual(WorkPlan.status, _l("Status"), options=enum_options(WorkPlanStatus)),
+        ArchivedFilter(WorkPlan.archived_at, _l("Archived")),
     ]
     column_default_sort = [("code", False), ("plan_version", True)]
 
@@ -390,21 +397,21 @@ class WorkPlanView(WorkPlanRecordView):
     def update_record(self, form, model):
         return services.update_work_plan(model, self.loaded(form, WorkPlanPatchSchema))
 
-    @action("submit", "Submit to the Committee", "Submit the selected plans (they freeze)?")
+    @action("submit", _l("Submit to the Committee"), _l("Submit the selected plans (they freeze)?"))
     def action_submit(self, ids):
-        self.run_action(ids, services.submit_work_plan, "Submitted")
+        self.run_action(ids, services.submit_work_plan, _("Submitted"))
 
-    @action("reopen", "Reopen as draft", "Reopen the selected submitted plans?")
+    @action("reopen", _l("Reopen as draft"), _l("Reopen the selected submitted plans?"))
     def action_reopen(self, ids):
-        self.run_action(ids, services.reopen_work_plan, "Reopened")
+        self.run_action(ids, services.reopen_work_plan, _("Reopened"))
 
-    @action("approve", "Approve", "Record the selected plans as approved?")
+    @action("approve", _l("Approve"), _l("Record the selected plans as approved?"))
     def action_approve(self, ids):
-        self.run_action(ids, services.approve_work_plan, "Approved")
+        self.run_action(ids, services.approve_work_plan, _("Approved"))
 
-    @action("archive", "Archive", "Archive the selected draft plans?")
+    @action("archive", _l("Archive"), _l("Archive the selected draft plans?"))
     def action_archive(self, ids):
-        self.run_action(ids, services.archive_work_plan, "Archived")
+        self.run_action(ids, services.archive_work_plan, _("Archived"))
 
 
 # -- activities ---------------------------------------------------------------------------
@@ -417,48 +424,53 @@ class BodyLinkForm(SubForm):
         choices=enum_choices(BodyBasis),
         validate_choice=False,  # the schema checks it; missing means proposed
         default=BodyBasis.PROPOSED.value,
-        description="named: a cited text names the body; proposed: the secretariat's proposal",
+        description=_l("named: a cited text names the body; proposed: the secretariat's proposal"),
     )
     basis_quote = StringField(
-        "Words naming it", description="For named: the words of a cited text that name the body"
+        _l("Words naming it"),
+        description=_l("For named: the words of a cited text that name the body"),
     )
-    basis_note = StringField("Note", description="For proposed: why the secretariat proposes it")
+    basis_note = StringField(
+        _l("Note"), description=_l("For proposed: why the secretariat proposes it")
+    )
 
 
 class OtherEffortForm(SubForm):
-    organization = StringField(description="Outside the OAS: UNODC, IOM, MERCOSUR...")
+    organization = StringField(description=_l("Outside the OAS: UNODC, IOM, MERCOSUR..."))
     title = StringField()
-    url = StringField("Link")
+    url = StringField(_l("Link"))
     note = StringField()
 
 
 class ActivityForm(AdminForm):
     work_plan = SelectField(coerce=int, validators=[InputRequired()])
-    code = StringField(validators=[InputRequired()], description="Unique within the plan")
+    code = StringField(validators=[InputRequired()], description=_l("Unique within the plan"))
     pillar = SelectField(choices=enum_choices(Pillar))
     title = StringField(validators=[InputRequired()])
     description = TextAreaField(validators=[InputRequired()])
     expected_result = TextAreaField()
-    indicators = LinesListField(description="One indicator a line")
+    indicators = LinesListField(description=_l("One indicator a line"))
     timeline = StringField()
     status = SelectField(choices=enum_choices(ActivityStatus))
     recommendations = SelectMultipleField(
-        "Source recommendations", description="At least one mandate the activity implements"
+        _l("Source recommendations"), description=_l("At least one mandate the activity implements")
     )
     bodies = InlineFieldList(
         InlineFormField(BodyLinkForm),
-        "Responsible bodies",
+        _l("Responsible bodies"),
         min_entries=1,
-        description="At least one body in the lead role; others support",
+        description=_l("At least one body in the lead role; others support"),
     )
-    estimated_cost = StringField("Estimated cost", description="Leave empty if not estimated")
-    currency = StringField(description="ISO 4217, e.g. USD")
+    estimated_cost = StringField(
+        _l("Estimated cost"), description=_l("Leave empty if not estimated")
+    )
+    currency = StringField(description=_l("ISO 4217, e.g. USD"))
     funding_source = SelectField(choices=enum_choices(FundingSource), validate_choice=False)
-    subject_to_resources = BooleanField("Subject to available resources", default=True)
+    subject_to_resources = BooleanField(_l("Subject to available resources"), default=True)
     other_efforts = InlineFieldList(
         InlineFormField(OtherEffortForm),
-        "Other efforts",
-        description="Related initiatives outside the OAS (Recommendation 49)",
+        _l("Other efforts"),
+        description=_l("Related initiatives outside the OAS (Recommendation 49)"),
     )
 
 
@@ -469,8 +481,13 @@ class ActivityEditForm(ActivityForm):
 def body_link_label(link) -> str:
     """DPS (support, proposed) or MS (lead, named: "To urge member states")."""
     if link.basis == BodyBasis.NAMED:
-        return f'{link.body.code} ({link.role.value}, named: "{link.basis_quote}")'
-    return f"{link.body.code} ({link.role.value}, proposed)"
+        return _(
+            '%(body)s (%(role)s, named: "%(quote)s")',
+            body=link.body.code,
+            role=label(link.role),
+            quote=link.basis_quote,
+        )
+    return _("%(body)s (%(role)s, proposed)", body=link.body.code, role=label(link.role))
 
 
 def bodies_list(view, context, model, name):
@@ -508,7 +525,7 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         "funding_source",
         "archived_at",
     ]
-    column_labels = {"archived_at": "Archived"}
+    column_labels = {"archived_at": _l("Archived")}
     column_formatters = {"bodies": bodies_list, "recommendations": recommendations_list}
     column_formatters_detail = column_formatters
     column_formatters_export = {
@@ -549,13 +566,13 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         return [
             FilterEqual(
                 Activity.work_plan_id,
-                "Work plan",
+                _l("Work plan"),
                 options=per_request(work_plan_choices),
             ),
-            FilterEqual(Activity.pillar, "Pillar", options=enum_options(Pillar)),
-            FilterEqual(Activity.status, "Status", options=enum_options(ActivityStatus)),
-            BodyFilter(Activity.id, "Body", options=per_request(body_choices)),
-            ArchivedFilter(Activity.archived_at, "Archived"),
+            FilterEqual(Activity.pillar, _l("Pillar"), options=enum_options(Pillar)),
+            FilterEqual(Activity.status, _l("Status"), options=enum_options(ActivityStatus)),
+            BodyFilter(Activity.id, _l("Body"), options=per_request(body_choices)),
+            ArchivedFilter(Activity.archived_at, _l("Archived")),
         ]
 
     def get_edit_form(self):
@@ -639,6 +656,6 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         data = self.changed_only(model, self.loaded(form, ActivityUpdateSchema))
         return services.update_activity(model, data) if data else model
 
-    @action("archive", "Archive", "Archive the selected activities?")
+    @action("archive", _l("Archive"), _l("Archive the selected activities?"))
     def action_archive(self, ids):
-        self.run_action(ids, services.archive_activity, "Archived")
+        self.run_action(ids, services.archive_activity, _("Archived"))

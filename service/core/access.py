@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app, g
+from flask_babel import gettext as _
 from flask_smorest import abort
 
 from service.audit.log import Actor
@@ -128,7 +129,7 @@ def ensure_may_handle_visibility(visibility) -> None:
     """Only the secretariat handles secretariat-only contact points: nobody else may create,
     change or mark one (they could not see it afterwards)."""
     if str(visibility) == "secretariat" and not may_see_secretariat_only(current_principal()):
-        abort(403, message="Only the secretariat may handle secretariat-only contact points.")
+        abort(403, message=_("Only the secretariat may handle secretariat-only contact points."))
 
 
 def visible_contacts_clause(principal: Principal | None, visibility_column) -> sa.ColumnElement:
@@ -154,7 +155,7 @@ def authenticated() -> Principal:
     if principal is None:
         abort(
             401,
-            message="Authentication required: a bearer token or a signed-in session.",
+            message=_("Authentication required: a bearer token or a signed-in session."),
             headers={"WWW-Authenticate": 'Bearer realm="api"'},
         )
     return principal
@@ -168,7 +169,9 @@ def require(scope: Scope):
         def wrapper(*args, **kwargs):
             principal = authenticated()
             if not principal.has(scope):
-                abort(403, message=f"This credential does not allow {scope.value}.")
+                abort(
+                    403, message=_("This credential does not allow %(scope)s.", scope=scope.value)
+                )
             return view(*args, **kwargs)
 
         # Declared in the OpenAPI description: a token with the scope, or a signed-in session.
@@ -187,7 +190,7 @@ def ensure_may_edit_state(member_state_code: str | None) -> None:
     if not may_edit_state(current_principal(), member_state_code):
         abort(
             403,
-            message="You may only change directory entries of your own member state."
+            message=_("You may only change directory entries of your own member state.")
             if member_state_code
-            else "You may not change directory entries.",
+            else _("You may not change directory entries."),
         )

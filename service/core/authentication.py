@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from authlib.integrations.flask_oauth2 import ResourceProtector
 from authlib.oauth2 import OAuth2Error
 from flask import Flask, current_app, g, request, session
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from service.core.access import principal_for_client, principal_for_user
@@ -61,7 +62,7 @@ def load_principal():
             return problem(
                 401,
                 "Unauthorized",
-                error.description or "The access token is missing, invalid, expired or revoked.",
+                error.description or _("The access token is missing, invalid, expired or revoked."),
                 headers={
                     name: value
                     for name, value in error.get_headers()
@@ -78,12 +79,19 @@ def load_principal():
                 try:
                     csrf.protect()
                 except CSRFError as error:
-                    return problem(400, "Bad Request", f"CSRF check failed: {error.description}")
+                    return problem(
+                        400,
+                        "Bad Request",
+                        _("CSRF check failed: %(reason)s", reason=error.description),
+                        code="csrf_failed",
+                    )
     if g.principal is not None:
         g.actor = g.principal.actor
     if is_api_request() and request.headers.get("If-Match", "").strip() == "*":
         # "*" would match any version: exactly the silent overwrite If-Match is there to stop
-        return problem(428, "Precondition Required", "Send the ETag you read in If-Match, not '*'.")
+        return problem(
+            428, "Precondition Required", _("Send the ETag you read in If-Match, not '*'.")
+        )
     return None
 
 

@@ -82,6 +82,8 @@ def is_database_unavailable(error: BaseException) -> bool:
 
 def database_unavailable_response(error: BaseException):
     """503 with Retry-After, in the format the caller speaks; one log line, no traceback."""
+    from flask_babel import gettext as _
+
     from service.core.db import db
     from service.core.errors import is_api_request, problem
 
@@ -96,7 +98,7 @@ def database_unavailable_response(error: BaseException):
     with contextlib.suppress(sa.exc.SQLAlchemyError):  # gone already: the pool replaces it
         db.session.rollback()
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    detail = "The database is unavailable or too slow right now; try again shortly."
+    detail = _("The database is unavailable or too slow right now; try again shortly.")
     if is_api_request():
         return problem(503, "Service Unavailable", detail, headers=headers)
     if request.blueprint == "oauth":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, jsonify, request
+from flask_babel import gettext as _
 from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -12,11 +13,35 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from service.core.availability import database_unavailable_response, is_database_unavailable
 from service.core.db import db
+from service.i18n import error_page, http_description, http_title
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 API_PREFIX = "/api/"
+
+# The stable machine code of each problem: the same whatever language `title` and `detail` are in.
+PROBLEM_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "content_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    428: "precondition_required",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+def problem_code(status: int) -> str:
+    return PROBLEM_CODES.get(status, "error")
 
 
 class FieldErrorSchema(Schema):
@@ -29,6 +54,14 @@ class ProblemSchema(Schema):
     """RFC 9457 problem details, with the fields that failed validation."""
 
     type = fields.String(dump_default="about:blank")
+    code = fields.String(
+        required=True,
+        metadata={
+            "description": "Stable machine code (e.g. validation_failed, precondition_failed); "
+            "unlike title and detail it does not follow Accept-Language",
+            "enum": sorted(set(PROBLEM_CODES.values())),
+        },
+    )
     title = fields.String(required=True)
     status = fields.Integer(required=True)
     detail = fields.String()
@@ -59,8 +92,22 @@ def _flatten(messages, location: str, prefix: str = ""):
             yield {"field": prefix or "_schema", "location": location, "message": str(message)}
 
 
-def problem(status: int, title: str, detail: str | None = None, errors=None, headers=None):
-    body = {"type": "about:blank", "title": title, "status": status, "instance": request.path}
+def problem(
+    status: int,
+    title: str | None = None,
+    detail: str | None = None,
+    errors=None,
+    headers=None,
+    code: str | None = None,
+):
+    """A problem document; `title` defaults to the status's, in the request's language."""
+    body = {
+        "type": "about:blank",
+        "code": code or problem_code(status),
+        "title": http_title(status, title),
+        "status": status,
+        "instance": request.path,
+    }
     if detail:
         body["detail"] = detail
     if errors:
@@ -79,6 +126,8 @@ def problem(status: int, title: str, detail: str | None = None, errors=None, hea
 def http_error_response(error: HTTPException):
     """flask-smorest's handler, limited to the API: other pages keep Flask's own error page."""
     if not is_api_request():
+        if error.code is not None and error.code >= 400:
+            return error_page(error)
         return error.get_response()
     data = getattr(error, "data", None) or {}
     errors = None
@@ -89,7 +138,7 @@ def http_error_response(error: HTTPException):
             for location, location_messages in messages.items()
             for item in _flatten(location_messages, location)
         ]
-    detail = data.get("message") or error.description
+    detail = data.get("message") or http_description(error)
     if errors:
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     headers = {
@@ -98,7 +147,7 @@ def http_error_response(error: HTTPException):
         if name.lower() not in {"content-type", "content-length"}
     }
     headers.update(data.get("headers") or {})
-    return problem(error.code or 500, error.name, detail, errors, headers)
+    return problem(error.code or 500, None, str(detail), errors, headers)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -107,19 +156,19 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         log.info("integrity error: %s", error.orig)
         if not is_api_request():
-            return "Conflict: the change clashes with an existing record.", 409
+            return _("Conflict: the change clashes with an existing record."), 409
         return problem(
             409,
-            "Conflict",
-            "The change clashes with an existing record (a duplicate or a missing reference).",
+            None,
+            _("The change clashes with an existing record (a duplicate or a missing reference)."),
         )
 
     @app.errorhandler(StaleDataError)
     def stale_data(error: StaleDataError):
         db.session.rollback()
         if not is_api_request():
-            return "The record was changed by someone else; reload it.", 412
-        return problem(412, "Precondition Failed", "The resource was changed by someone else.")
+            return _("The record was changed by someone else; reload it."), 412
+        return problem(412, None, _("The resource was changed by someone else."))
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
@@ -131,4 +180,4 @@ def register_error_handlers(app: Flask) -> None:
         log.exception("unhandled error")
         if not is_api_request():
             return InternalServerError().get_response()
-        return problem(500, "Internal Server Error", "An unexpected error occurred.")
+        return problem(500, None, _("An unexpected error occurred."))

@@ -12,6 +12,7 @@ import pycountry
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import g, has_request_context
+from flask_babel import gettext as _
 from webargs.fields import DelimitedList
 
 from service.core.api import TextSearchArgs
@@ -28,6 +29,7 @@ from service.directory.models import (
     MemberStateStatus,
     Visibility,
 )
+from service.i18n import TranslatedMessage, current_language
 
 PHONE_TYPES = frozenset({ChannelType.PHONE, ChannelType.MOBILE, ChannelType.FAX})
 EMAIL_TYPES = frozenset({ChannelType.EMAIL, ChannelType.SECURE_MAIL})
@@ -41,7 +43,7 @@ def _code_filter(pattern: str, description: str) -> CleanString:
 
     def validate(value: str) -> None:
         if not shape.fullmatch(value):  # fullmatch: a trailing newline must not slip through
-            raise ma.ValidationError(f"Must look like {pattern}.")
+            raise ma.ValidationError(_("Must look like %(pattern)s.", pattern=pattern))
 
     return CleanString(
         validate=validate, metadata={"pattern": f"^{pattern}$", "description": description}
@@ -128,7 +130,7 @@ def _known_codes(model) -> frozenset[str]:
 
 
 class MemberStateCode(CleanString):
-    default_error_messages = {"unknown": "No member state with code {code!r}."}
+    default_error_messages = {"unknown": TranslatedMessage("No member state with code {code!r}.")}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("metadata", {"description": "ISO 3166-1 alpha-2 code"})
@@ -142,7 +144,7 @@ class MemberStateCode(CleanString):
 
 
 class CompetenceCode(CleanString):
-    default_error_messages = {"unknown": "Unknown competence {code!r}."}
+    default_error_messages = {"unknown": TranslatedMessage("Unknown competence {code!r}.")}
 
     def __init__(self, **kwargs):
         super().__init__(
@@ -160,12 +162,12 @@ class CompetenceCode(CleanString):
 
 def validate_language(code: str) -> None:
     if len(code) != 2 or pycountry.languages.get(alpha_2=code) is None:
-        raise ma.ValidationError(f"{code!r} is not an ISO 639-1 language code.")
+        raise ma.ValidationError(_("%(code)r is not an ISO 639-1 language code.", code=code))
 
 
 def validate_time_zone(name: str) -> None:
     if name not in TIME_ZONES:
-        raise ma.ValidationError(f"{name!r} is not an IANA time zone name.")
+        raise ma.ValidationError(_("%(name)r is not an IANA time zone name.", name=name))
 
 
 def _languages_field(**kwargs):
@@ -285,7 +287,7 @@ def _strip_names(data: dict, keys) -> dict:
         if isinstance(data.get(key), str):
             data[key] = data[key].strip()
             if not data[key]:
-                raise ma.ValidationError("Must not be blank.", key)
+                raise ma.ValidationError(_("Must not be blank."), key)
     return data
 
 
@@ -338,7 +340,9 @@ class ChannelInputSchema(ma.Schema):
             try:
                 data["value"] = validate_email(value, check_deliverability=False).normalized
             except EmailNotValidError as error:
-                raise ma.ValidationError(str(error), "value") from None
+                raise ma.ValidationError(
+                    _library_message(error, _("Not a valid email address.")), "value"
+                ) from None
         else:
             try:
                 _url(value)
@@ -348,18 +352,24 @@ class ChannelInputSchema(ma.Schema):
         return data
 
 
+def _library_message(error, translated: str) -> str:
+    """A library's own (English) explanation in English; the translated message otherwise."""
+    return str(error) if current_language() == "en" else translated
+
+
 def _e164(value: str, region: str | None) -> str:
     if region is None and not value.startswith("+"):
         raise ma.ValidationError(
-            "Write the number in international form (+ and country code) or give a region.",
+            _("Write the number in international form (+ and country code) or give a region."),
             "value",
         )
     try:
         number = phonenumbers.parse(value, region.upper() if region else None)
     except phonenumbers.NumberParseException as error:
-        raise ma.ValidationError(f"Not a phone number: {error}.", "value") from None
+        message = _library_message(f"Not a phone number: {error}.", _("Not a phone number."))
+        raise ma.ValidationError(message, "value") from None
     if not phonenumbers.is_valid_number(number):
-        raise ma.ValidationError("Not a valid phone number.", "value")
+        raise ma.ValidationError(_("Not a valid phone number."), "value")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -427,7 +437,7 @@ class ContactCreateSchema(ma.Schema):
     def one_preferred_per_type(self, data, **kwargs):
         types = [c["type"] for c in data.get("channels", []) if c["preferred"]]
         if len(types) != len(set(types)):
-            raise ma.ValidationError("At most one preferred channel of each type.", "channels")
+            raise ma.ValidationError(_("At most one preferred channel of each type."), "channels")
 
     @ma.post_load
     def tidy(self, data, **kwargs):

@@ -7,6 +7,7 @@ each member state it touches, writes the audit entry in the same transaction and
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_smorest import abort
 
 from service.audit.log import current_actor, record, snapshot
@@ -55,7 +56,7 @@ def conflict(message: str):
 
 def _ensure_live(entry, what: str) -> None:
     if entry.is_archived:
-        conflict(f"This {what} is archived: restore it first.")
+        conflict(_("This %(what)s is archived: restore it first.", what=what))
 
 
 def _competences(codes: list[str]) -> list[Competence]:
@@ -94,7 +95,7 @@ def _save(action: AuditAction, entity, before: dict | None, snapshot_of) -> None
 def _ensure_maintains_member_states() -> None:
     principal = current_principal()
     if principal is not None and not principal.is_secretariat:
-        abort(403, message="Only the secretariat maintains the member states.")
+        abort(403, message=_("Only the secretariat maintains the member states."))
 
 
 def _ensure_unique_alpha3(alpha3: str, code: str | None) -> None:
@@ -102,7 +103,10 @@ def _ensure_unique_alpha3(alpha3: str, code: str | None) -> None:
         sa.select(MemberState.code).where(MemberState.alpha3 == alpha3, MemberState.code != code)
     ).scalar_one_or_none()
     if clash is not None:
-        invalid("alpha3", f"{alpha3} is already the alpha-3 code of {clash}.")
+        invalid(
+            "alpha3",
+            _("%(alpha3)s is already the alpha-3 code of %(state)s.", alpha3=alpha3, state=clash),
+        )
 
 
 def create_member_state(data: dict) -> MemberState:
@@ -110,7 +114,7 @@ def create_member_state(data: dict) -> MemberState:
     _ensure_maintains_member_states()
     data = {key: value for key, value in data.items() if value is not None}
     if db.session.get(MemberState, data["code"]) is not None:
-        invalid("code", f"{data['code']} is already a member state.")
+        invalid("code", _("%(code)s is already a member state.", code=data["code"]))
     _ensure_unique_alpha3(data["alpha3"], None)
     state = MemberState(**data)
     db.session.add(state)
@@ -143,8 +147,12 @@ def _ensure_unique_name(member_state_code: str, name: str, authority_id: int | N
     ).first()
     if clash:
         conflict(
-            f"{member_state_code} already has an authority named {name!r} (id {clash.id}, "
-            "possibly archived)."
+            _(
+                "%(state)s already has an authority named %(name)r (id %(id)s, possibly archived).",
+                state=member_state_code,
+                name=name,
+                id=clash.id,
+            )
         )
 
 
@@ -186,7 +194,7 @@ def update_authority(authority: Authority, data: dict) -> Authority:
 def archive_authority(authority: Authority) -> None:
     ensure_may_edit_state(authority.member_state_code)
     if authority.is_archived:
-        conflict("This authority is already archived.")
+        conflict(_("This authority is already archived."))
     live_contacts = db.session.execute(
         sa.select(sa.func.count()).where(
             ContactPoint.authority_id == authority.id, ContactPoint.archived_at.is_(None)
@@ -195,14 +203,19 @@ def archive_authority(authority: Authority) -> None:
     if live_contacts:
         if may_see_secretariat_only(current_principal()):
             conflict(
-                f"This authority still has {live_contacts} contact point(s): archive or move "
-                "them first."
+                _(
+                    "This authority still has %(count)s contact point(s): archive or move them "
+                    "first.",
+                    count=live_contacts,
+                )
             )
         # The count includes secretariat-only contacts: telling it to anyone else would reveal
         # that such contacts exist, and how many.
         conflict(
-            "This authority still has live contact points: archive or move them first. If you "
-            "see none, ask the secretariat for help."
+            _(
+                "This authority still has live contact points: archive or move them first. If "
+                "you see none, ask the secretariat for help."
+            )
         )
     before = authority_snapshot(authority)
     authority.archived_at = utcnow()
@@ -212,7 +225,7 @@ def archive_authority(authority: Authority) -> None:
 def restore_authority(authority: Authority) -> Authority:
     ensure_may_edit_state(authority.member_state_code)
     if not authority.is_archived:
-        conflict("This authority is not archived.")
+        conflict(_("This authority is not archived."))
     before = authority_snapshot(authority)
     authority.archived_at = None
     _save(AuditAction.RESTORE, authority, before, authority_snapshot)
@@ -239,15 +252,15 @@ def _mark_verified(entry) -> None:
 def _live_authority(authority_id: int) -> Authority:
     authority = db.session.get(Authority, authority_id)
     if authority is None:
-        invalid("authority_id", f"No authority with id {authority_id}.")
+        invalid("authority_id", _("No authority with id %(id)s.", id=authority_id))
     if authority.is_archived:
-        invalid("authority_id", f"Authority {authority_id} is archived.")
+        invalid("authority_id", _("Authority %(id)s is archived.", id=authority_id))
     return authority
 
 
 def _check_hours(contact: ContactPoint) -> None:
     if contact.hours and not contact.available_24_7 and not contact.time_zone:
-        invalid("time_zone", "Give the IANA time zone the hours are in.")
+        invalid("time_zone", _("Give the IANA time zone the hours are in."))
 
 
 def _channels(rows: list[dict]) -> list[Channel]:
@@ -316,7 +329,7 @@ def update_contact(contact: ContactPoint, data: dict) -> ContactPoint:
 def archive_contact(contact: ContactPoint) -> None:
     _ensure_may_change(contact)
     if contact.is_archived:
-        conflict("This contact point is already archived.")
+        conflict(_("This contact point is already archived."))
     before = contact_snapshot(contact)
     contact.archived_at = utcnow()
     _save(AuditAction.ARCHIVE, contact, before, contact_snapshot)
@@ -325,9 +338,9 @@ def archive_contact(contact: ContactPoint) -> None:
 def restore_contact(contact: ContactPoint) -> ContactPoint:
     _ensure_may_change(contact)
     if not contact.is_archived:
-        conflict("This contact point is not archived.")
+        conflict(_("This contact point is not archived."))
     if contact.authority.is_archived:
-        conflict("Its authority is archived: restore the authority first.")
+        conflict(_("Its authority is archived: restore the authority first."))
     before = contact_snapshot(contact)
     contact.archived_at = None
     _save(AuditAction.RESTORE, contact, before, contact_snapshot)

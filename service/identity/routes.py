@@ -15,10 +15,12 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 
 from service.core.authentication import SESSION_LOGIN_AT_KEY, SESSION_USER_KEY, signed_in_user
 from service.core.db import db
 from service.core.limits import limiter
+from service.i18n import SESSION_LANGUAGE_KEY
 from service.identity.providers import (
     SignInError,
     end_session_url,
@@ -59,7 +61,10 @@ def _safe_next(target: str | None) -> str:
 
 
 def _begin_session(user, provider: str | None = None, id_token: str | None = None) -> None:
+    language = session.get(SESSION_LANGUAGE_KEY)
     session.clear()  # a fresh session at every login: no fixation
+    if language is not None:  # chosen on the sign-in page: kept
+        session[SESSION_LANGUAGE_KEY] = language
     session.permanent = True
     session[SESSION_USER_KEY] = user.id
     session[SESSION_LOGIN_AT_KEY] = datetime.now(UTC).timestamp()
@@ -101,17 +106,21 @@ def callback(provider: str):
         )
         raise SignInError(
             403,
-            "Access refused",
-            f"This account cannot be used through {label_of(provider)}: a member state's "
-            f"sign-in service can only sign in focal points of {state}. Please sign in with "
-            "the OAS sign-in service, or ask the OAS secretariat.",
+            _("Access refused"),
+            _(
+                "This account cannot be used through %(provider)s: a member state's sign-in "
+                "service can only sign in focal points of %(state)s. Please sign in with the "
+                "OAS sign-in service, or ask the OAS secretariat.",
+                provider=label_of(provider),
+                state=state,
+            ),
         ) from None
     if user.role is None or not user.is_active:
         session.clear()
         return render_template(
             "identity/message.html",
-            heading="Access not granted yet",
-            message=(
+            heading=_("Access not granted yet"),
+            message=_(
                 "You have signed in, but your access has not been granted yet. The OAS "
                 "secretariat must invite your email address before you can use the directory."
             ),
@@ -131,7 +140,7 @@ def local_login_form():
             "identity/login.html",
             providers=current_app.config["OIDC_PROVIDERS"],
             next=request.form.get("next"),
-            error="Wrong email or password.",
+            error=_("Wrong email or password."),
             show_local=True,
         ), 401
     next_url = request.form.get("next")
@@ -159,11 +168,12 @@ def logout():
         except SignInError:
             return render_template(
                 "identity/message.html",
-                heading="Signed out",
-                message=(
+                heading=_("Signed out"),
+                message=_(
                     "You are signed out of the directory, but the sign-in service of "
-                    f"{label_of(provider)} cannot be reached, so you may still be signed in "
-                    "there. On a shared computer, close the browser."
+                    "%(provider)s cannot be reached, so you may still be signed in there. On a "
+                    "shared computer, close the browser.",
+                    provider=label_of(provider),
                 ),
                 error=False,
             )
@@ -178,12 +188,17 @@ def signed_in():
     user = signed_in_user()
     if user is None:
         return redirect(url_for("identity.login"))
-    role = user.role.value if user.role else "no access"
+    role = user.role.value if user.role else _("no access")
     state = f", {user.member_state_code}" if user.member_state_code else ""
     return render_template(
         "identity/message.html",
-        heading="Signed in",
-        message=f"You are signed in as {user.email} ({role}{state}).",
+        heading=_("Signed in"),
+        message=_(
+            "You are signed in as %(email)s (%(role)s%(state)s).",
+            email=user.email,
+            role=role,
+            state=state,
+        ),
         error=False,
     )
 

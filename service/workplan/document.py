@@ -12,30 +12,43 @@ from dataclasses import dataclass
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from flask import render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from service.core.text import spreadsheet_safe
+from service.vocabularies import label
 from service.workplan.coverage import Coverage, coverage_for
 from service.workplan.models import Activity, BodyBasis, BodyRole, Pillar, WorkPlan
 from service.workplan.services import cited_recommendations, load_activities
 
 PILLAR_TITLES = {
-    Pillar.PREVENTION: "Prevention",
-    Pillar.PROTECTION_ASSISTANCE: "Protection and assistance",
-    Pillar.PROSECUTION: "Prosecution",
-    Pillar.COOPERATION_COORDINATION: "Cooperation and coordination",
-    Pillar.FOLLOW_UP: "Follow-up",
+    Pillar.PREVENTION: _l("Prevention"),
+    Pillar.PROTECTION_ASSISTANCE: _l("Protection and assistance"),
+    Pillar.PROSECUTION: _l("Prosecution"),
+    Pillar.COOPERATION_COORDINATION: _l("Cooperation and coordination"),
+    Pillar.FOLLOW_UP: _l("Follow-up"),
 }
 ACTIVITY_COLUMNS = (
-    "Code",
-    "Activity",
-    "Source recommendations",
-    "Lead bodies",
-    "Supporting bodies",
-    "Timeline",
-    "Indicators",
+    _l("Code"),
+    _l("Activity"),
+    _l("Source recommendations"),
+    _l("Lead bodies"),
+    _l("Supporting bodies"),
+    _l("Timeline"),
+    _l("Indicators"),
 )
-COVERAGE_COLUMNS = ("Recommendation", "Document", "Number", "Coverage", "Activities or reason")
-COVERAGE_LABELS = {"covered": "Covered", "excluded": "Out of scope", "uncovered": "Not covered"}
+COVERAGE_COLUMNS = (
+    _l("Recommendation"),
+    _l("Document"),
+    _l("Number"),
+    _l("Coverage"),
+    _l("Activities or reason"),
+)
+COVERAGE_LABELS = {
+    "covered": _l("Covered"),
+    "excluded": _l("Out of scope"),
+    "uncovered": _l("Not covered"),
+}
 MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "html": "text/html",
@@ -83,7 +96,13 @@ class CommitteeDocument:
         if self.plan.period_start and self.plan.period_end:
             period = f", {self.plan.period_start.year}-{self.plan.period_end.year}"
         plan = self.plan
-        return f"{plan.code}, version {plan.plan_version} ({plan.status.value}{period})"
+        return _(
+            "%(code)s, version %(version)s (%(status)s%(period)s)",
+            code=plan.code,
+            version=plan.plan_version,
+            status=label(plan.status),
+            period=period,
+        )
 
     def coverage_rows(self) -> list[tuple[str, ...]]:
         rows = []
@@ -99,7 +118,7 @@ class CommitteeDocument:
                     recommendation.reference,
                     recommendation.document.symbol,
                     str(recommendation.number),
-                    COVERAGE_LABELS[entry.status],
+                    str(COVERAGE_LABELS[entry.status]),
                     detail,
                 )
             )
@@ -108,10 +127,14 @@ class CommitteeDocument:
     @property
     def coverage_summary(self) -> str:
         t = self.coverage.totals
-        return (
-            f"{t.accounted_for} of {t.recommendations} recommendations accounted for: "
-            f"{t.covered} covered by an activity, {t.excluded} out of scope for this plan, "
-            f"{t.uncovered} not covered."
+        return _(
+            "%(accounted)s of %(total)s recommendations accounted for: %(covered)s covered by an "
+            "activity, %(excluded)s out of scope for this plan, %(uncovered)s not covered.",
+            accounted=t.accounted_for,
+            total=t.recommendations,
+            covered=t.covered,
+            excluded=t.excluded,
+            uncovered=t.uncovered,
         )
 
 
@@ -129,16 +152,13 @@ def _row(activity: Activity) -> ActivityRow:
     )
 
 
-PROPOSED_MARK = " (proposed)"
-
-
 def _bodies(activity: Activity, role: BodyRole) -> str:
     """Body codes, each proposal marked: "MS, DPS (proposed)"."""
     links = sorted(
         (link for link in activity.body_links if link.role == role), key=lambda link: link.body.code
     )
     return ", ".join(
-        link.body.code + (PROPOSED_MARK if link.basis == BodyBasis.PROPOSED else "")
+        link.body.code + (_(" (proposed)") if link.basis == BodyBasis.PROPOSED else "")
         for link in links
     )
 
@@ -146,7 +166,7 @@ def _bodies(activity: Activity, role: BodyRole) -> str:
 def committee_document(plan: WorkPlan) -> CommitteeDocument:
     activities = load_activities(plan)
     pillars = [
-        (PILLAR_TITLES[pillar], [_row(a) for a in activities if a.pillar == pillar])
+        (str(PILLAR_TITLES[pillar]), [_row(a) for a in activities if a.pillar == pillar])
         for pillar in Pillar
     ]
     return CommitteeDocument(
@@ -164,8 +184,8 @@ def as_html(document: CommitteeDocument) -> bytes:
     return render_template(
         "workplan/document.html",
         document=document,
-        columns=ACTIVITY_COLUMNS,
-        coverage_columns=COVERAGE_COLUMNS,
+        columns=[str(c) for c in ACTIVITY_COLUMNS],
+        coverage_columns=[str(c) for c in COVERAGE_COLUMNS],
     ).encode("utf-8")
 
 
@@ -177,9 +197,9 @@ def as_csv(document: CommitteeDocument) -> bytes:
     def write(cells) -> None:
         # Every cell is text someone typed (titles, indicators, exclusion reasons): a spreadsheet
         # opening the file must not run any of it as a formula.
-        writer.writerow(spreadsheet_safe(cell) for cell in cells)
+        writer.writerow(spreadsheet_safe(None if cell is None else str(cell)) for cell in cells)
 
-    write(("Pillar", *ACTIVITY_COLUMNS, "Description", "Expected result"))
+    write((_("Pillar"), *ACTIVITY_COLUMNS, _("Description"), _("Expected result")))
     for pillar, rows in document.pillars:
         for row in rows:
             write((pillar, *row.cells(), row.description, row.expected_result))
@@ -199,7 +219,7 @@ def as_docx(document: CommitteeDocument) -> bytes:
     section.page_width, section.page_height = section.page_height, section.page_width
     docx.add_heading(document.title, level=0)
     docx.add_paragraph(document.subtitle)
-    docx.add_heading("Mandates", level=1)
+    docx.add_heading(_("Mandates"), level=1)
     for mandate in document.coverage.documents:
         docx.add_paragraph(f"{mandate.document.symbol}: {mandate.document.title}", "List Bullet")
     if document.plan.notes:
@@ -207,7 +227,7 @@ def as_docx(document: CommitteeDocument) -> bytes:
     for pillar, rows in document.pillars:
         docx.add_heading(pillar, level=1)
         _docx_table(docx, ACTIVITY_COLUMNS, [row.cells() for row in rows])
-    docx.add_heading("Annex: coverage of the recommendations", level=1)
+    docx.add_heading(_("Annex: coverage of the recommendations"), level=1)
     docx.add_paragraph(document.coverage_summary)
     _docx_table(docx, COVERAGE_COLUMNS, document.coverage_rows())
     buffer = io.BytesIO()
@@ -219,7 +239,7 @@ def _docx_table(docx, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> N
     table = docx.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = text
+        cell.text = str(text)
         for run in cell.paragraphs[0].runs:
             run.bold = True
     for row in rows:
