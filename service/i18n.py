@@ -25,7 +25,14 @@ from flask import (
     request,
     session,
 )
-from flask_babel import Babel, format_date, format_decimal, format_percent, get_locale
+from flask_babel import (
+    Babel,
+    format_date,
+    format_decimal,
+    format_percent,
+    get_locale,
+    refresh,
+)
 from flask_babel import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
@@ -204,6 +211,13 @@ def configure_i18n(app: Flask) -> None:
         error_name=lambda error: http_title(error.code, error.name),
     )
     app.register_blueprint(i18n)
+
+    @app.before_request
+    def choose_again():
+        # Flask-Babel keeps the locale on `g`, which an application context shared by several
+        # requests (tests, `app.test_client()` inside `app.app_context()`) would carry over.
+        g.pop("i18n_user_language", None)
+        refresh()
 
     @app.after_request
     def vary_on_language(response):
