@@ -192,6 +192,28 @@ def compile_catalogs(source: str = TRANSLATIONS, target: str | None = None) -> s
     return destination
 
 
+TEXTS_OF_RECORD_LANGUAGE = "en"
+
+
+def original_text(text: str | None, limit: int | None = None):
+    """A text of record (an adopted recommendation): English only, never translated.
+
+    In another language the page shows it as it is, marked as English (`lang="en"`, and a
+    badge saying "original text in English" in the reader's language).
+    """
+    from markupsafe import Markup
+
+    text = text or ""
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + "…"
+    if current_language() == TEXTS_OF_RECORD_LANGUAGE:
+        return text
+    return Markup(
+        '<span lang="en">{}</span> <span class="badge badge-light original-language" '
+        'data-testid="original-language">{}</span>'
+    ).format(text, _l("original text in English"))
+
+
 def configure_i18n(app: Flask) -> None:
     directory = compile_catalogs(TRANSLATIONS, os.path.join(app.instance_path, "translations"))
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", directory)
@@ -209,6 +231,7 @@ def configure_i18n(app: Flask) -> None:
         format_decimal=format_decimal,
         format_date=format_date,
         error_name=lambda error: http_title(error.code, error.name),
+        original_text=original_text,
     )
     app.register_blueprint(i18n)
 

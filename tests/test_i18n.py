@@ -302,3 +302,33 @@ def test_the_committee_document_follows_accept_language(api, session):
     assert '<html lang="es">' in body
     assert "Anexo: cobertura de las recomendaciones" in body and "Mandatos" in body
     assert "Órganos responsables" in body
+
+
+# -- texts of record ------------------------------------------------------------------------
+
+
+def test_adopted_texts_stay_english_and_are_marked_as_such(client, login, api, session):
+    from service.workplan.models import Recommendation
+
+    recommendation = session.query(Recommendation).order_by(Recommendation.id).first()
+    login(client, "secretariat")
+    page = client.get(
+        f"/admin/recommendation/details/?id={recommendation.id}",
+        headers={"Accept-Language": "es"},
+    )
+    document = lxml.html.fromstring(text(page))
+    (shown,) = document.xpath('//span[@lang="en"]')
+    assert shown.text_content() == recommendation.text
+    badge = document.xpath('//*[@data-testid="original-language"]')[0].text_content()
+    assert badge == "texto original en inglés"
+
+    english = client.get(
+        f"/admin/recommendation/details/?id={recommendation.id}",
+        headers={"Accept-Language": "en"},
+    )
+    assert 'data-testid="original-language"' not in text(english)
+
+    served = api.get(
+        f"/api/v1/recommendations/{recommendation.id}", headers={"Accept-Language": "fr"}
+    ).get_json()
+    assert served["text"] == recommendation.text and served["text_language"] == "en"

@@ -29,6 +29,7 @@ from admin.views.base import RecordView, per_request, rule_messages
 from admin.views.directory import ArchivedFilter, FoldedSearchMixin
 from service.core.access import Scope
 from service.core.db import db, in_transaction
+from service.i18n import original_text
 from service.vocabularies import label
 from service.workplan import services
 from service.workplan.models import (
@@ -209,9 +210,9 @@ class RecommendationView(FoldedSearchMixin, WorkPlanRecordView):
     form = RecommendationForm
     deletable = True
     column_list = ["reference", "document", "number", "section", "text"]
-    column_formatters = {
-        "text": lambda v, c, m, n: (m.text[:160] + "…") if len(m.text) > 160 else m.text
-    }
+    # Adopted texts are English only: in another language they are shown marked as such.
+    column_formatters = {"text": lambda v, c, m, n: original_text(m.text, 160)}
+    column_formatters_detail = {"text": lambda v, c, m, n: original_text(m.text)}
     column_formatters_export = {}  # the list shortens texts; an export carries them whole
     column_sortable_list = ["reference", "number"]
     column_default_sort = "reference"

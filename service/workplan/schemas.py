@@ -51,6 +51,15 @@ class RecommendationSchema(ma.Schema):
     item = ma.fields.String(metadata={"description": "Lettered item of the paragraph, or empty"})
     section = ma.fields.Enum(RecommendationSection, by_value=True)
     text = ma.fields.String(metadata={"description": "Full text exactly as adopted"})
+    text_language = ma.fields.Constant(
+        "en",
+        metadata={
+            "description": "The language of `text`: adopted texts are English only and never "
+            "translated, whatever Accept-Language asks",
+            "type": "string",
+            "enum": ["en"],
+        },
+    )
     citation = ma.fields.String(metadata={"description": "How a document cites it"})
 
 
