@@ -4,8 +4,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export SERVICE_ENV ?= development
+# where `make run` serves: make run PORT=8080 HOST=0.0.0.0
+HOST ?= 127.0.0.1
+PORT ?= 5000
 
-.PHONY: run test install lint openapi migrate seed admin bench bench-webhooks messages
+.PHONY: run test install lint openapi migrate seed admin client check-port bench bench-webhooks messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,20 +26,31 @@ migrate: install
 seed: migrate
 	$(BIN)/flask --app service seed --demo
 
-## Installs, migrates, seeds (with demo data) and serves on http://127.0.0.1:5000
-run: seed
-	@echo "Sign in: run 'make admin EMAIL=you@example.org' once, then open http://127.0.0.1:5000/auth/login"
-	$(BIN)/flask --app service run --host 127.0.0.1 --port 5000
+## Installs, migrates, seeds (with demo data) and serves on http://$(HOST):$(PORT) (default 127.0.0.1:5000)
+run: check-port seed
+	@echo "Sign in: run 'make admin EMAIL=you@example.org' once, then open http://$(HOST):$(PORT)/auth/login"
+	$(BIN)/flask --app service run --host "$(HOST)" --port "$(PORT)"
+
+## Says clearly, before anything else, when PORT is not a number or is taken
+check-port: install
+	@$(BIN)/python -m service.portcheck "$(HOST)" "$(PORT)"
 
 ## The first administrator: make admin EMAIL=you@example.org (asks for the password)
 admin: migrate
 	$(BIN)/flask --app service users create-admin "$(EMAIL)"
 
-## Installs and runs the whole test suite (SQLite, and PostgreSQL when reachable) and lint
+## A partner system's API client: make client NAME="My system" SCOPE="directory:read workplan:read"
+## (prints its id and secret once, as JSON; add MEMBER_STATE=XX to bind it to one member state)
+client: migrate
+	@$(BIN)/flask --app service clients create "$(NAME)" --scope "$(SCOPE)" $(if $(MEMBER_STATE),--member-state "$(MEMBER_STATE)")
+
+## Installs and runs lint, the layer contracts and the whole test suite (SQLite, and PostgreSQL when reachable)
 test: install
 	bash tests/ensure-tools.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

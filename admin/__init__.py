@@ -1,4 +1,4 @@
-"""The flask-admin UI for the secretariat and the member-state focal points."""
+"""The flask-admin UI for the secretariat and the member-state focal points (over the features)."""
 
 from __future__ import annotations
 
@@ -34,10 +34,12 @@ def configure_admin(app: Flask) -> Admin:
     )
     from service.core.authentication import signed_in_user
     from service.core.db import db
+    from service.core.labels import label
 
     # Our templates (layout, dashboard, error pages) come from this package.
     app.register_blueprint(Blueprint("admin_templates", __name__, template_folder=TEMPLATES))
     app.context_processor(lambda: {"signed_in_person": signed_in_user})
+    app.jinja_env.globals["vocabulary_label"] = label  # the words of an enum, as the API says
     admin = Admin(
         app,
         name=_l("OAS Directory"),

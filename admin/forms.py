@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date
+from typing import Any
 
 from flask_admin.form import BaseForm
 from flask_wtf import FlaskForm
@@ -13,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput
 
 from admin.labels import relabel
-from service.vocabularies import label
+from service.core import labels
 
 
 class AdminForm(FlaskForm):
@@ -23,7 +24,9 @@ class AdminForm(FlaskForm):
     that CSRFProtect would reject, so the admin uses Flask-WTF's instead.
     """
 
-    def __init__(self, formdata=None, obj=None, prefix="", **kwargs):
+    def __init__(
+        self, formdata: Any = None, obj: Any = None, prefix: str = "", **kwargs: Any
+    ) -> None:
         self._obj = obj  # flask-admin's form rules read it
         super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
         relabel(self)
@@ -39,11 +42,11 @@ class SubForm(BaseForm):
 
 def enum_options(enum_cls: type[enum.Enum], blank: str | None = None) -> list[tuple[str, str]]:
     """(value, label) pairs: list filters take these."""
-    options = [(member.value, label(member)) for member in enum_cls]
+    options = labels.options(enum_cls)
     return [("", blank), *options] if blank is not None else options
 
 
-def select(options) -> list[SelectChoice]:
+def select(options: Any) -> list[SelectChoice]:
     """(value, label) pairs as a form's select choices (WTForms 3.3 retires plain tuples)."""
     return [SelectChoice(value, label) for value, label in options]
 
@@ -55,7 +58,7 @@ def enum_choices(enum_cls: type[enum.Enum], blank: str | None = None) -> list[Se
 class CheckboxListWidget:
     """A column of Bootstrap 4 checkboxes (wtforms' bare <ul> sits under the next field's label)."""
 
-    def __call__(self, field, **kwargs):
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
         return Markup("").join(
             Markup('<div class="form-check">{} {}</div>').format(
                 option(class_="form-check-input"), option.label(class_="form-check-label")
@@ -72,10 +75,10 @@ class CheckboxesField(SelectMultipleField):
 class CommaListField(StringField):
     """A short list typed on one line, e.g. languages "es, en"."""
 
-    def _value(self):
+    def _value(self) -> str:
         return ", ".join(self.data or []) if isinstance(self.data, list) else (self.data or "")
 
-    def process_formdata(self, valuelist):
+    def process_formdata(self, valuelist: Any) -> None:
         text = valuelist[0] if valuelist else ""
         self.data = [part.strip() for part in text.split(",") if part.strip()]
 
@@ -83,15 +86,15 @@ class CommaListField(StringField):
 class LinesListField(TextAreaField):
     """A list of longer items, one a line (activity indicators)."""
 
-    def _value(self):
+    def _value(self) -> str:
         return "\n".join(self.data or []) if isinstance(self.data, list) else (self.data or "")
 
-    def process_formdata(self, valuelist):
+    def process_formdata(self, valuelist: Any) -> None:
         text = valuelist[0] if valuelist else ""
         self.data = [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def raw_value(value):
+def raw_value(value: Any) -> Any:
     """A form value as the API's input schemas read it: enums by value, dates in ISO 8601."""
     if isinstance(value, enum.Enum):
         return value.value

@@ -1,16 +1,20 @@
-"""Directory of National Authorities and Work Plan service (OAS, trafficking in persons)."""
+"""Directory of National Authorities and Work Plan service (OAS, trafficking in persons).
+
+The top layer: `create_app` wires the core, the features, the API, the admin and the commands.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from flask_migrate import Migrate
 
-from service.config import load_config
+from service.config import data_path, load_config
 
 migrate = Migrate()
 
@@ -29,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_admin(app)
     configure_cli(app)
     configure_webhooks(app)
+    configure_access_rules(app)
     return app
 
 
@@ -55,39 +60,40 @@ def configure_database(app: Flask) -> None:
             app.config["DATABASE_STATEMENT_TIMEOUT_MS"],
         )
     # Migrations are a step of their own (`flask db upgrade`), never run here.
-    migrate.init_app(app, db, directory=_project_path("migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=data_path("migrations"), render_as_batch=True)
 
 
-def configure_sqlite(engine) -> None:
+def configure_sqlite(engine: Any) -> None:
     """Foreign keys on, and real transactions (SAVEPOINT included) with Python's sqlite3."""
 
     @sa.event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, connection_record):
+    def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         dbapi_connection.isolation_level = None  # let SQLAlchemy emit BEGIN itself
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
     @sa.event.listens_for(engine, "begin")
-    def on_begin(connection):
+    def on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
 def configure_request_ids(app: Flask) -> None:
     @app.before_request
-    def assign_request_id():
+    def assign_request_id() -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _safe_request_id(incoming) else uuid.uuid4().hex
 
     @app.after_request
-    def echo_request_id(response):
+    def echo_request_id(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         return response
 
 
 def configure_i18n(app: Flask) -> None:
     """English, Spanish, French and Portuguese (Flask-Babel; catalogs in service/translations)."""
-    from service.i18n import configure_i18n as configure
+    from service.core.authentication import signed_in_user
+    from service.core.i18n import configure_i18n as configure
 
-    configure(app)
+    configure(app, saved_preference=lambda: getattr(signed_in_user(), "locale", None))
 
 
 def configure_security_headers(app: Flask) -> None:
@@ -95,7 +101,7 @@ def configure_security_headers(app: Flask) -> None:
     hsts = app.config["SERVICE_ENV"] == "production"
 
     @app.after_request
-    def add_security_headers(response):
+    def add_security_headers(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -111,14 +117,24 @@ def _safe_request_id(value: str) -> bool:
 
 def configure_authentication(app: Flask) -> None:
     from service.core.authentication import configure_authentication as configure
+    from service.core.db import db
     from service.core.limits import configure_limits
+    from service.identity.models import User
+    from service.oauth.tokens import HashedBearerTokenValidator
 
     if app.config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = app.config["PROXY_FIX"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    configure(app)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
+    # The core asks the features through these two, never by importing them.
+    configure(
+        app,
+        load_person=lambda user_id: db.session.get(User, user_id),
+        token_validator=HashedBearerTokenValidator(),
+    )
     configure_limits(app)
 
 
@@ -129,6 +145,9 @@ def configure_identity(app: Flask) -> None:
     from service.oauth.server import configure_oauth_server
 
     configure_people(app)
+    from service.reminders.routes import reconfirm
+
+    app.register_blueprint(reconfirm)  # reminders' one-click links (CSRF-protected forms)
     # The token endpoints authenticate clients by their secret, not by a browser session.
     csrf.exempt(configure_oauth_server(app))
 
@@ -139,7 +158,7 @@ def configure_api(app: Flask) -> None:
     from service.core.errors import register_error_handlers
     from service.core.health import health
     from service.directory.routes import blueprints as directory_blueprints
-    from service.vocabulary_routes import blueprints as vocabulary_blueprints
+    from service.vocabularies import blueprints as vocabulary_blueprints
     from service.webhooks.routes import blueprints as webhook_blueprints
     from service.workplan.routes import blueprints as workplan_blueprints
 
@@ -197,6 +216,7 @@ def configure_admin(app: Flask) -> None:
 def configure_cli(app: Flask) -> None:
     from service.identity.cli import users
     from service.oauth.cli import clients, tokens
+    from service.reminders.cli import reminders
     from service.seeding import seed_command
     from service.webhooks.cli import webhooks
 
@@ -205,6 +225,7 @@ def configure_cli(app: Flask) -> None:
     app.cli.add_command(clients)
     app.cli.add_command(tokens)
     app.cli.add_command(webhooks)
+    app.cli.add_command(reminders)
 
 
 def configure_webhooks(app: Flask) -> None:
@@ -219,5 +240,8 @@ def configure_webhooks(app: Flask) -> None:
         )
 
 
-def _project_path(*parts: str) -> str:
-    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), *parts)
+def configure_access_rules(app: Flask) -> None:
+    """What the access rule learns from the features: which states are read-only."""
+    from service.directory.services import register_read_only_states
+
+    register_read_only_states()

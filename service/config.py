@@ -6,6 +6,8 @@ import os
 import re
 import secrets
 from datetime import timedelta
+from email.utils import parseaddr
+from urllib.parse import urlsplit
 
 import click
 from limits import parse_many
@@ -59,6 +61,16 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def data_path(name: str) -> str:
+    """`migrations` or `seed`: inside the package once installed from a wheel (setup.py copies
+    them to service/_bundled/), else beside the package in the checkout."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    bundled = os.path.join(package, "_bundled", name)
+    if os.path.isdir(bundled):
+        return bundled
+    return os.path.join(os.path.dirname(package), name)
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     overrides = overrides or {}
     env = overrides.get("SERVICE_ENV") or os.environ.get("SERVICE_ENV", "production")
@@ -99,9 +111,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "DATABASE_STATEMENT_TIMEOUT_MS": _integer(
             "DATABASE_STATEMENT_TIMEOUT_MS", 5000, minimum=0, unit=" of milliseconds"
         ),
-        "SEED_DIR": os.environ.get(
-            "SEED_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "seed")
-        ),
+        "SEED_DIR": os.environ.get("SEED_DIR") or data_path("seed"),
         # API description (flask-smorest)
         "API_TITLE": "Directory of National Authorities and Work Plan",
         "API_VERSION": "1.0.0",
@@ -135,12 +145,51 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             # SECRET_KEY); http and private addresses only for development and tests.
             "WEBHOOK_SECRET_KEY": os.environ.get("WEBHOOK_SECRET_KEY"),
             "WEBHOOK_ALLOW_PRIVATE": _flag("WEBHOOK_ALLOW_PRIVATE", False),
+            # The living directory: re-confirmation window and reminder campaigns.
+            "FRESHNESS_MONTHS": _integer("FRESHNESS_MONTHS", 12, minimum=1, unit=" of months"),
+            "REMINDER_INTERVAL_DAYS": _integer(
+                "REMINDER_INTERVAL_DAYS", 30, minimum=1, unit=" of days"
+            ),
+            "REMINDER_LINK_DAYS": _integer("REMINDER_LINK_DAYS", 14, minimum=1, unit=" of days"),
+            "PUBLIC_BASE_URL": _public_base_url(env),
+            "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+            "MAIL_PORT": _integer("MAIL_PORT", 25, minimum=1, unit=" (a TCP port)"),
+            "MAIL_USE_TLS": _flag("MAIL_USE_TLS", False),
+            "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+            "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+            "MAIL_FROM": _mail_from(),
         }
     )
     config.update(overrides)
     check_oidc_providers(config["OIDC_PROVIDERS"])
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(config))
     return config
+
+
+def _public_base_url(env: str) -> str:
+    """Where links in emails point: https in production, unless it is a loopback address."""
+    value = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigurationError(
+            f"PUBLIC_BASE_URL must be an http(s) URL like https://directory.example.org, "
+            f"not {value!r}"
+        )
+    loopback = parts.hostname in {"localhost", "127.0.0.1", "::1"}
+    if env == "production" and parts.scheme != "https" and not loopback:
+        raise ConfigurationError(
+            f"PUBLIC_BASE_URL must use https in production (links in emails), not {value!r}"
+        )
+    return value
+
+
+def _mail_from() -> str:
+    """MAIL_FROM: an address, or `Name <address>`."""
+    value = os.environ.get("MAIL_FROM", "OAS Directory <directory@localhost>")
+    _, address = parseaddr(value)
+    if "@" not in address:
+        raise ConfigurationError(f"MAIL_FROM must be an address or 'Name <address>', not {value!r}")
+    return value
 
 
 def engine_options(config: dict) -> dict:

@@ -6,5 +6,7 @@ def import_all_models() -> None:
     import service.directory.models
     import service.identity.models
     import service.oauth.models
+    import service.reminders.models
+    import service.seeding.models
     import service.webhooks.models
     import service.workplan.models  # noqa: F401

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 
-import pytest
 import sqlalchemy as sa
 
 from service.audit.models import AuditEntry
 from service.core.db import db
 from service.directory.models import Authority, ContactPoint
-
-__all__ = ["secretariat", "statements", "writer"]  # the fixtures, for `import *`
 
 WRITE = "directory:read directory:write"
 # Statements that only identify the caller (token or session look-up), not directory work.
@@ -92,42 +88,3 @@ class StatementLog(list):
             if not s.lstrip().upper().startswith(TRANSACTION_CONTROL)
             and not any(f"FROM {t}" in s for t in AUTH_TABLES)
         ]
-
-
-@pytest.fixture
-def statements(app):
-    """Context manager recording every SQL statement sent to the database inside it."""
-
-    @contextlib.contextmanager
-    def record():
-        log = StatementLog()
-
-        def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-            log.append(statement)
-
-        engine = db.engine
-        sa.event.listen(engine, "before_cursor_execute", before_cursor_execute)
-        try:
-            yield log
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", before_cursor_execute)
-
-    return record
-
-
-@pytest.fixture
-def writer(app, session, bearer):
-    """A partner system bound to Argentina, allowed to write its entries."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_AUTHORIZATION"] = bearer(WRITE, member_state="AR")[
-        "Authorization"
-    ]
-    return test_client
-
-
-@pytest.fixture
-def secretariat(app, session, login):
-    """A signed-in secretariat officer; `.csrf` holds the headers their writes need."""
-    test_client = app.test_client()
-    test_client.csrf = login(test_client, "secretariat")
-    return test_client

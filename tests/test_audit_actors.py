@@ -285,9 +285,14 @@ def test_an_account_made_by_a_first_sign_in_is_made_by_that_person(app, session)
 
     invite("first.login@example.org", Role.FOCAL_POINT, "AR", None)
     session.commit()
-    claims = {"sub": "first-1", "email": "first.login@example.org", "email_verified": True}
+    claims = {
+        "iss": "https://idp.example.org",
+        "sub": "first-1",
+        "email": "first.login@example.org",
+        "email_verified": True,
+    }
     with app.test_request_context("/auth/callback/test"):
-        user = user_from_login("https://idp.example.org", "first-1", claims)
+        user = user_from_login("test", "first-1", claims)
     entries = entries_for(session, "users", user.id)
     assert [e.action.value for e in entries] == ["create", "update"]
     for entry in entries:

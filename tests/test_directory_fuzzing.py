@@ -4,7 +4,6 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import missing_required_header, positive_data_acceptance
 
-from .directory_fixtures import *  # noqa: F403 - the fixtures
 from .directory_fixtures import WRITE
 from .test_openapi import SPEC_FILE
 

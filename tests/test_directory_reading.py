@@ -5,7 +5,6 @@ import pytest
 from service.core.db import db
 from service.directory.models import Authority, Channel, ContactPoint
 
-from .directory_fixtures import *  # noqa: F403 - the fixtures
 from .directory_fixtures import (
     authority_payload,
     demo_authority,
@@ -36,7 +35,7 @@ def test_partner_lists_network_contacts_with_channels_and_authority(api):
     assert hotline["authority"]["acronym"] == "DEMO-CNT"
     assert hotline["channels"][0] == {
         "type": "mobile",
-        "value": "+5491155550102",
+        "value": "+12025550102",
         "label": "Duty mobile",
         "preferred": True,
     }

@@ -9,7 +9,6 @@ import vobject
 
 from service.directory.completeness import database_now
 
-from .directory_fixtures import *  # noqa: F403 - the fixtures
 from .directory_fixtures import (
     contact_payload,
     demo_authority,
@@ -295,39 +294,64 @@ def test_completeness_reports_the_gaps_of_each_state(api):
     reports = {r["member_state"]: r for r in response.get_json()}
     assert len(reports) == 35
     argentina = reports["AR"]
-    assert argentina["complete"] is True
+    # its 24/7 contact is at the national committee, not an investigative authority, and
+    # nothing in the demo was ever re-confirmed
+    assert argentina["gaps"] == ["investigative_24_7", "freshness"]
+    assert argentina["complete"] is False
     assert argentina["has_coordinating_authority"] and argentina["has_focal_point"]
     assert argentina["has_24_7_contact"] is True
-    assert argentina["active_contact_points"] == 5  # secretariat-only ones count, unseen
+    assert argentina["active_contact_points"] == 3  # the two secretariat-only ones: unseen
     assert argentina["verified_last_12_months"] == 0 and argentina["verified_share"] == 0
     assert argentina["last_change"]
-    assert reports["BR"]["has_24_7_contact"] is False and reports["BR"]["complete"] is False
-    assert {code for code, r in reports.items() if r["complete"]} == {"AR", "CA", "MX"}
-    assert reports["US"] == {
-        "member_state": "US",
-        "name": "United States",
-        "status": "active",
-        "has_coordinating_authority": False,
-        "has_focal_point": False,
-        "has_24_7_contact": False,
-        "active_contact_points": 0,
-        "verified_last_12_months": 0,
-        "verified_share": None,
-        "last_change": None,
-        "complete": False,
-    }
+    assert reports["BR"]["has_24_7_contact"] is False
+    assert "investigative_24_7" in reports["BR"]["gaps"]
+    assert {code for code, r in reports.items() if r["complete"]} == set()
+    assert reports["US"]["gaps"] == [
+        "coordinating_authority",
+        "focal_point",
+        "victim_assistance",
+        "investigative_24_7",
+        "freshness",
+    ]
+    assert reports["US"]["active_contact_points"] == 0
+    assert reports["US"]["verified_share"] is None and reports["US"]["last_change"] is None
+    assert reports["NI"]["participating"] is False and reports["NI"]["complete"] is None
 
 
 def test_completeness_of_one_state_follows_verification_and_archiving(writer):
     url = f"/api/v1/contacts/{demo_contact('demo-ar-focal').id}"
     writer.post(f"{url}/verify", headers={"If-Match": etag_of(writer, url)})
     report = writer.get("/api/v1/member-states/ar/completeness").get_json()
-    assert report["verified_last_12_months"] == 1 and report["verified_share"] == 0.2
+    assert report["verified_last_12_months"] == 1 and report["verified_share"] == 0.333
     hotline = f"/api/v1/contacts/{demo_contact('demo-ar-24-7').id}"
     writer.delete(hotline, headers={"If-Match": etag_of(writer, hotline)})
     report = writer.get("/api/v1/member-states/AR/completeness").get_json()
-    assert report["has_24_7_contact"] is False and report["active_contact_points"] == 4
+    assert report["has_24_7_contact"] is False and report["active_contact_points"] == 2
     assert writer.get("/api/v1/member-states/ZZ/completeness").status_code == 404
+
+
+def test_completeness_is_the_same_for_every_viewer_and_leaks_nothing_hidden(api, secretariat):
+    """Computed among entries visible to the network: a secretariat-only contact counts for
+    nobody, and changing it changes nothing a partner is shown."""
+    url = f"/api/v1/contacts/{demo_contact('demo-ar-24-7').id}"
+    before = api.get("/api/v1/member-states/AR/completeness").get_json()
+    assert secretariat.get("/api/v1/member-states/AR/completeness").get_json() == before
+    response = secretariat.patch(
+        url,
+        json={"visibility": "secretariat"},
+        headers={"If-Match": etag_of(secretariat, url), **secretariat.csrf},
+    )
+    assert response.status_code == 200, response.get_json()
+    hidden = api.get("/api/v1/member-states/AR/completeness").get_json()
+    assert hidden["has_24_7_contact"] is False
+    assert hidden["active_contact_points"] == before["active_contact_points"] - 1
+    response = secretariat.patch(
+        url,
+        json={"position": "Changed where partners cannot see"},
+        headers={"If-Match": etag_of(secretariat, url), **secretariat.csrf},
+    )
+    assert response.status_code == 200
+    assert api.get("/api/v1/member-states/AR/completeness").get_json() == hidden
 
 
 def test_completeness_filters_by_several_states(api):

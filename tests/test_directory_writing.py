@@ -7,7 +7,6 @@ import pytest
 from service.audit.models import AuditEntry
 from service.core.db import db
 
-from .directory_fixtures import *  # noqa: F403 - the fixtures
 from .directory_fixtures import (
     WRITE,
     audit_entries,

@@ -13,9 +13,9 @@ import pytest
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 
+from service.core.i18n import TRANSLATED, compile_catalogs, marshmallow_messages
+from service.core.marshmallow_messages import MESSAGES
 from service.directory.models import ContactPoint
-from service.i18n import TRANSLATED, compile_catalogs, marshmallow_messages
-from service.marshmallow_messages import MESSAGES
 from tests.test_admin import contact_of, text
 from tests.test_admin_conflicts import edit_form_values
 
@@ -155,11 +155,11 @@ def test_the_switcher_saves_a_signed_in_persons_choice_over_the_browsers(
     headers = login(client, "focal_point", "AR")
     page = client.get("/admin/", headers={"Accept-Language": "en"})
     assert 'data-testid="language-switcher"' in text(page)
-    refused = client.post("/language", data={"language": "pt", "next": "/admin/"})
+    refused = client.post("/auth/language", data={"language": "pt", "next": "/admin/"})
     assert refused.status_code == 400  # no CSRF token: nothing saved
 
     chosen = client.post(
-        "/language",
+        "/auth/language",
         data={"language": "pt", "next": "/admin/", "csrf_token": headers["X-CSRFToken"]},
     )
     assert chosen.status_code == 303 and chosen.headers["Location"] == "/admin/"
@@ -171,7 +171,7 @@ def test_the_switcher_saves_a_signed_in_persons_choice_over_the_browsers(
     assert "Sair" in plain(dashboard)
 
     unknown = client.post(
-        "/language",
+        "/auth/language",
         data={"language": "xx", "csrf_token": headers["X-CSRFToken"]},
         headers={"Accept-Language": "es"},
     )
@@ -280,7 +280,7 @@ def test_vocabularies_give_every_code_in_four_languages(api):
         "pt": "ponto focal",
     }
     pillars = {t["code"]: t["labels"] for t in vocabularies["pillars"]}
-    assert pillars["prosecution"]["pt"] == "persecução penal"
+    assert pillars["prosecution"]["pt"] == "Persecução penal"
     competences = {t["code"]: t["labels"] for t in vocabularies["competences"]}
     assert competences["victim_assistance"]["es"] == "Asistencia a víctimas"
 

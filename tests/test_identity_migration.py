@@ -14,7 +14,8 @@ from service.core.db import db
 from service.identity.models import Role, User
 from service.identity.services import user_from_login
 
-from .conftest import PROJECT_ROOT, PostgresDatabase, _postgres_server_url, _require_postgres
+from .conftest import PROJECT_ROOT
+from .fixtures.database import PostgresDatabase, _postgres_server_url, _require_postgres
 
 BEFORE = "c2282ff31e18"  # accounts keyed by issuer + subject
 OAS = "https://id.oas.example"

@@ -19,8 +19,7 @@ from service.core.authentication import SESSION_LOGIN_AT_KEY, SESSION_USER_KEY
 from service.identity.models import Invitation, Role, User
 from service.identity.services import AccessError, invite, set_access
 
-from .identity_fixtures import *  # noqa: F403 - the fixtures
-from .identity_fixtures import CRAFTED_CLIENT_ID, at_provider, query_of, relative
+from .fixtures.identity import CRAFTED_CLIENT_ID, at_provider, query_of, relative
 
 FRIENDLY_CALLBACK = "http://localhost/auth/callback/test"
 HOSTILE_CALLBACK = "http://localhost/auth/callback/hostile"

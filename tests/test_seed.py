@@ -11,7 +11,13 @@ import yaml
 from service.audit.models import AuditEntry
 from service.directory.models import Authority, ContactPoint, MemberState
 from service.seeding import seed_database
-from service.workplan.models import Recommendation, RecommendationSection, SourceDocument
+from service.workplan.models import (
+    Activity,
+    Recommendation,
+    RecommendationSection,
+    ResponsibleBody,
+    SourceDocument,
+)
 
 from .conftest import PROJECT_ROOT, SOURCE_DOCUMENTS
 
@@ -143,3 +149,54 @@ def test_demo_rows_are_not_loaded_without_the_flag(app, session):
     seed_database(app.config["SEED_DIR"], demo=False)
     assert count(session, Authority) == 0
     assert count(session, ContactPoint) == 0
+
+
+def test_a_row_changed_after_seeding_is_kept_and_reported_and_others_still_follow_the_file(
+    app, session, tmp_path
+):
+    activity = session.execute(sa.select(Activity).order_by(Activity.id).limit(1)).scalar_one()
+    activity.timeline = "Edited by the secretariat: second half of 2027"
+    dps = session.execute(sa.select(ResponsibleBody).filter_by(code="DPS")).scalar_one()
+    dps.name = "Department of Public Security (edited)"
+    session.flush()
+    seed_dir = tmp_path / "seed"
+    shutil.copytree(app.config["SEED_DIR"], seed_dir)
+    bodies_file = seed_dir / "bodies.yaml"
+    bodies = yaml.safe_load(bodies_file.read_text("utf-8"))
+    for body in bodies:
+        if body["code"] in {"IOM", "DPS"}:
+            body["name"] += " (file changed)"
+    bodies_file.write_text(yaml.safe_dump(bodies, allow_unicode=True), "utf-8")
+    audit_before = count(session, AuditEntry)
+
+    report = seed_database(str(seed_dir), demo=True)
+
+    session.refresh(activity)
+    session.refresh(dps)
+    assert activity.timeline == "Edited by the secretariat: second half of 2027"
+    assert dps.name == "Department of Public Security (edited)"
+    iom = session.execute(sa.select(ResponsibleBody).filter_by(code="IOM")).scalar_one()
+    assert iom.name == "International Organization for Migration (file changed)"
+    assert report.updated == {"responsible_bodies": 1}
+    assert report.skipped == {
+        "activities": [f'{{"code": "{activity.code}", "work_plan_id": {activity.work_plan_id}}}'],
+        "responsible_bodies": ['{"code": "DPS"}'],
+    }
+    assert count(session, AuditEntry) == audit_before + 1  # IOM's change only
+
+
+def test_an_edited_demo_contact_and_its_channels_survive_a_second_seed(app, session):
+    contact = session.execute(
+        sa.select(ContactPoint).filter_by(demo_key="demo-ar-24-7")
+    ).scalar_one()
+    contact.channels = contact.channels[:1]
+    contact.hours = "Only on weekdays now"
+    session.flush()
+
+    report = seed_database(app.config["SEED_DIR"], demo=True)
+
+    session.refresh(contact)
+    assert contact.hours == "Only on weekdays now"
+    assert len(contact.channels) == 1
+    assert report.skipped == {"contact_points": ['{"demo_key": "demo-ar-24-7"}']}
+    assert not report.changed

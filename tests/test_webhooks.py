@@ -24,7 +24,6 @@ from service.webhooks import delivery
 from service.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from service.webhooks.signing import encrypt, new_secret
 
-from .directory_fixtures import *  # noqa: F403 - the fixtures
 from .directory_fixtures import demo_contact
 
 URL = "/api/v1/webhook-endpoints"

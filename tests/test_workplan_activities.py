@@ -2,7 +2,6 @@
 
 import pytest
 
-from .workplan_fixtures import *  # noqa: F403 - the fixtures
 from .workplan_fixtures import (
     ACTIVITIES,
     PLANS,
@@ -38,8 +37,10 @@ def test_activities_filter_by_plan_pillar_recommendation_and_lead_body(api, seed
     assert "PREV-02" in [a["code"] for a in searched.get_json()]
 
 
-def test_secretariat_system_creates_an_activity_traced_to_a_recommendation(writer, seeded_plan):
-    response = writer.post(ACTIVITIES, json=activity_payload(seeded_plan.id))
+def test_secretariat_system_creates_an_activity_traced_to_a_recommendation(
+    workplan_writer, seeded_plan
+):
+    response = workplan_writer.post(ACTIVITIES, json=activity_payload(seeded_plan.id))
     assert response.status_code == 201, response.get_json()
     created = response.get_json()
     assert created["code"] == "PREV-99"
@@ -80,8 +81,10 @@ def test_secretariat_person_creates_an_activity_from_a_session(client, login, se
         ({"work_plan": 999999}, "work_plan", "No work plan"),
     ],
 )
-def test_invalid_activity_is_422_naming_the_field(writer, seeded_plan, overrides, field, message):
-    response = writer.post(ACTIVITIES, json=activity_payload(seeded_plan.id, **overrides))
+def test_invalid_activity_is_422_naming_the_field(
+    workplan_writer, seeded_plan, overrides, field, message
+):
+    response = workplan_writer.post(ACTIVITIES, json=activity_payload(seeded_plan.id, **overrides))
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
     errors = field_errors(response)
@@ -89,27 +92,31 @@ def test_invalid_activity_is_422_naming_the_field(writer, seeded_plan, overrides
     assert message in errors[field]
 
 
-def test_an_activity_without_recommendation_or_lead_is_refused_naming_both(writer, seeded_plan):
+def test_an_activity_without_recommendation_or_lead_is_refused_naming_both(
+    workplan_writer, seeded_plan
+):
     payload = activity_payload(seeded_plan.id)
     del payload["recommendations"]
     payload["bodies"] = [{"body": "DPS", "role": "support"}]
-    response = writer.post(ACTIVITIES, json=payload)
+    response = workplan_writer.post(ACTIVITIES, json=payload)
     assert response.status_code == 422
     assert {"recommendations", "bodies"} <= field_errors(response).keys()
 
 
-def test_a_duplicate_code_in_the_plan_is_a_conflict(writer, seeded_plan):
-    response = writer.post(ACTIVITIES, json=activity_payload(seeded_plan.id, code="PREV-01"))
+def test_a_duplicate_code_in_the_plan_is_a_conflict(workplan_writer, seeded_plan):
+    response = workplan_writer.post(
+        ACTIVITIES, json=activity_payload(seeded_plan.id, code="PREV-01")
+    )
     assert response.status_code == 409
     assert "PREV-01" in response.get_json()["detail"]
 
 
-def test_patch_changes_fields_and_links_and_audits_before_and_after(writer, seeded_plan):
+def test_patch_changes_fields_and_links_and_audits_before_and_after(workplan_writer, seeded_plan):
     activity = seeded_activity(seeded_plan, "PREV-02")
     url = f"{ACTIVITIES}/{activity.id}"
-    old_etag = if_match(writer, url)["If-Match"]
+    old_etag = if_match(workplan_writer, url)["If-Match"]
     response = patch(
-        writer,
+        workplan_writer,
         url,
         {"timeline": "2010-2012", "bodies": [{"body": "DPS", "role": "lead"}]},
     )
@@ -126,58 +133,64 @@ def test_patch_changes_fields_and_links_and_audits_before_and_after(writer, seed
     assert entry.actor_type.value == "client"
 
 
-def test_patch_cannot_remove_the_last_lead_body(writer, seeded_plan):
+def test_patch_cannot_remove_the_last_lead_body(workplan_writer, seeded_plan):
     activity = seeded_activity(seeded_plan, "PREV-02")
     response = patch(
-        writer, f"{ACTIVITIES}/{activity.id}", {"bodies": [{"body": "DPS", "role": "support"}]}
+        workplan_writer,
+        f"{ACTIVITIES}/{activity.id}",
+        {"bodies": [{"body": "DPS", "role": "support"}]},
     )
     assert response.status_code == 422
     assert "lead role" in field_errors(response)["bodies"]
 
 
-def test_patch_without_if_match_is_428_and_with_a_stale_one_412(writer, seeded_plan):
+def test_patch_without_if_match_is_428_and_with_a_stale_one_412(workplan_writer, seeded_plan):
     activity = seeded_activity(seeded_plan, "PREV-03")
     url = f"{ACTIVITIES}/{activity.id}"
-    assert writer.patch(url, json={"timeline": "2011"}).status_code == 428
-    stale = if_match(writer, url)
-    assert patch(writer, url, {"timeline": "2011"}).status_code == 200
-    response = writer.patch(url, json={"timeline": "2012"}, headers=stale)
+    assert workplan_writer.patch(url, json={"timeline": "2011"}).status_code == 428
+    stale = if_match(workplan_writer, url)
+    assert patch(workplan_writer, url, {"timeline": "2011"}).status_code == 200
+    response = workplan_writer.patch(url, json={"timeline": "2012"}, headers=stale)
     assert response.status_code == 412
-    assert writer.get(url).get_json()["timeline"] == "2011"
+    assert workplan_writer.get(url).get_json()["timeline"] == "2011"
 
 
-def test_delete_archives_the_activity_which_stays_readable(writer, seeded_plan):
+def test_delete_archives_the_activity_which_stays_readable(workplan_writer, seeded_plan):
     activity = seeded_activity(seeded_plan, "PREV-03")
     url = f"{ACTIVITIES}/{activity.id}"
-    assert writer.delete(url).status_code == 428
-    response = writer.delete(url, headers=if_match(writer, url))
+    assert workplan_writer.delete(url).status_code == 428
+    response = workplan_writer.delete(url, headers=if_match(workplan_writer, url))
     assert response.status_code == 204
-    assert writer.get(url).get_json()["archived_at"] is not None
-    listed = writer.get(f"{ACTIVITIES}?work_plan={seeded_plan.id}&page_size=100").get_json()
+    assert workplan_writer.get(url).get_json()["archived_at"] is not None
+    listed = workplan_writer.get(
+        f"{ACTIVITIES}?work_plan={seeded_plan.id}&page_size=100"
+    ).get_json()
     assert "PREV-03" not in [a["code"] for a in listed]
-    with_archived = writer.get(
+    with_archived = workplan_writer.get(
         f"{ACTIVITIES}?work_plan={seeded_plan.id}&page_size=100&include_archived=true"
     )
     assert "PREV-03" in [a["code"] for a in with_archived.get_json()]
     assert audit_trail("activities", activity.id)[-1].action.value == "archive"
 
 
-def test_progress_note_is_dated_signed_and_listed(writer, seeded_plan):
+def test_progress_note_is_dated_signed_and_listed(workplan_writer, seeded_plan):
     activity = seeded_activity(seeded_plan, "COOP-01")
     url = f"{ACTIVITIES}/{activity.id}/progress-notes"
-    response = writer.post(url, json={"noted_on": "2010-03-01", "text": "Questionnaire sent."})
+    response = workplan_writer.post(
+        url, json={"noted_on": "2010-03-01", "text": "Questionnaire sent."}
+    )
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["author"] == "Partner"
-    notes = writer.get(url).get_json()
+    notes = workplan_writer.get(url).get_json()
     assert [(n["noted_on"], n["text"]) for n in notes] == [("2010-03-01", "Questionnaire sent.")]
-    shown = writer.get(f"{ACTIVITIES}/{activity.id}").get_json()
+    shown = workplan_writer.get(f"{ACTIVITIES}/{activity.id}").get_json()
     assert shown["progress_notes"][0]["text"] == "Questionnaire sent."
     assert audit_trail("progress_notes", notes[0]["id"])[0].after["text"] == "Questionnaire sent."
 
 
-def test_progress_note_in_the_future_is_422(writer, seeded_plan):
+def test_progress_note_in_the_future_is_422(workplan_writer, seeded_plan):
     activity = seeded_activity(seeded_plan, "COOP-01")
-    response = writer.post(
+    response = workplan_writer.post(
         f"{ACTIVITIES}/{activity.id}/progress-notes",
         json={"noted_on": "2999-01-01", "text": "Later."},
     )
@@ -185,12 +198,13 @@ def test_progress_note_in_the_future_is_422(writer, seeded_plan):
     assert "future" in field_errors(response)["noted_on"]
 
 
-def test_summary_counts_statuses_per_pillar_and_per_body(writer, seeded_plan):
+def test_summary_counts_statuses_per_pillar_and_per_body(workplan_writer, seeded_plan):
     activity = seeded_activity(seeded_plan, "COOP-01")
     assert (
-        patch(writer, f"{ACTIVITIES}/{activity.id}", {"status": "in_progress"}).status_code == 200
+        patch(workplan_writer, f"{ACTIVITIES}/{activity.id}", {"status": "in_progress"}).status_code
+        == 200
     )
-    summary = writer.get(f"{PLANS}/{seeded_plan.id}/summary").get_json()
+    summary = workplan_writer.get(f"{PLANS}/{seeded_plan.id}/summary").get_json()
     assert summary["overall"]["total"] == 30
     assert summary["overall"]["in_progress"] == 1
     assert summary["overall"]["planned"] == 29

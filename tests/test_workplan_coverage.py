@@ -4,7 +4,6 @@ import pytest
 
 from service.workplan.overlaps import SIMILARITY_THRESHOLD
 
-from .workplan_fixtures import *  # noqa: F403 - the fixtures
 from .workplan_fixtures import (
     ACTIVITIES,
     PLANS,
@@ -75,12 +74,12 @@ def test_each_entry_names_its_activities_or_its_exclusion_reason(api, seeded_pla
 
 
 def test_archiving_the_only_covering_activity_shows_its_recommendations_uncovered(
-    writer, seeded_plan
+    workplan_writer, seeded_plan
 ):
     activity = seeded_activity(seeded_plan, "PREV-02")  # the only one citing R28 and R29
     url = f"{ACTIVITIES}/{activity.id}"
-    assert writer.delete(url, headers=if_match(writer, url)).status_code == 204
-    report = coverage(writer, seeded_plan.id, "?uncovered_only=true")
+    assert workplan_writer.delete(url, headers=if_match(workplan_writer, url)).status_code == 204
+    report = coverage(workplan_writer, seeded_plan.id, "?uncovered_only=true")
     assert [e["recommendation"]["reference"] for e in report["recommendations"]] == [
         "RTP-II/R28",
         "RTP-II/R29",
@@ -111,8 +110,10 @@ def test_the_seeded_plan_has_no_overlaps(api, seeded_plan):
     assert report["similarity_threshold"] == SIMILARITY_THRESHOLD == 85
 
 
-def test_a_planted_near_duplicate_shows_up_with_its_similarity(writer, seeded_plan):
-    original = writer.get(f"{ACTIVITIES}/{seeded_activity(seeded_plan, 'PREV-02').id}").get_json()
+def test_a_planted_near_duplicate_shows_up_with_its_similarity(workplan_writer, seeded_plan):
+    original = workplan_writer.get(
+        f"{ACTIVITIES}/{seeded_activity(seeded_plan, 'PREV-02').id}"
+    ).get_json()
     planted = activity_payload(
         seeded_plan.id,
         code="COOP-99",
@@ -122,14 +123,14 @@ def test_a_planted_near_duplicate_shows_up_with_its_similarity(writer, seeded_pl
         recommendations=["RTP-II/R30"],
         bodies=[{"body": "SMS", "role": "lead"}],
     )
-    assert writer.post(ACTIVITIES, json=planted).status_code == 201
-    (pair,) = overlaps(writer, seeded_plan.id)["overlaps"]
+    assert workplan_writer.post(ACTIVITIES, json=planted).status_code == 201
+    (pair,) = overlaps(workplan_writer, seeded_plan.id)["overlaps"]
     assert {pair["first"]["code"], pair["second"]["code"]} == {"PREV-02", "COOP-99"}
     assert pair["reasons"] == ["similar_text"]
     assert pair["similarity"] >= 90
 
 
-def test_same_recommendation_with_the_same_lead_body_is_an_overlap(writer, seeded_plan):
+def test_same_recommendation_with_the_same_lead_body_is_an_overlap(workplan_writer, seeded_plan):
     planted = activity_payload(
         seeded_plan.id,
         code="FUP-99",
@@ -139,8 +140,8 @@ def test_same_recommendation_with_the_same_lead_body_is_an_overlap(writer, seede
         recommendations=["RTP-II/R47"],
         bodies=[{"body": "DPS", "role": "lead"}],
     )
-    assert writer.post(ACTIVITIES, json=planted).status_code == 201
-    (pair,) = overlaps(writer, seeded_plan.id)["overlaps"]
+    assert workplan_writer.post(ACTIVITIES, json=planted).status_code == 201
+    (pair,) = overlaps(workplan_writer, seeded_plan.id)["overlaps"]
     assert {pair["first"]["code"], pair["second"]["code"]} == {"COOP-01", "FUP-99"}
     assert pair["reasons"] == ["same_recommendation_and_lead"]
     assert pair["shared_recommendations"] == ["RTP-II/R47"]

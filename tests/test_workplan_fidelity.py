@@ -15,7 +15,6 @@ from service.workplan.models import (
 )
 
 from .conftest import SOURCE_DOCUMENTS
-from .workplan_fixtures import *  # noqa: F403 - the fixtures
 from .workplan_fixtures import ACTIVITIES, PLANS, activity_payload, field_errors, seeded_activity
 
 

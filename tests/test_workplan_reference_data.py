@@ -1,6 +1,5 @@
 """Documents, recommendations and bodies: the secretariat maintains them; partners only read."""
 
-from .workplan_fixtures import *  # noqa: F403 - the fixtures
 from .workplan_fixtures import (
     ACTIVITIES,
     activity_payload,
@@ -23,10 +22,10 @@ NEW_DOCUMENT = {
 }
 
 
-def test_secretariat_adds_a_document_and_its_operative_paragraph(writer):
-    document = writer.post(DOCUMENTS, json=NEW_DOCUMENT)
+def test_secretariat_adds_a_document_and_its_operative_paragraph(workplan_writer):
+    document = workplan_writer.post(DOCUMENTS, json=NEW_DOCUMENT)
     assert document.status_code == 201, document.get_json()
-    recommendation = writer.post(
+    recommendation = workplan_writer.post(
         RECOMMENDATIONS,
         json={
             "document": "AG-RES-2551",
@@ -40,30 +39,32 @@ def test_secretariat_adds_a_document_and_its_operative_paragraph(writer):
     assert audit_trail("source_documents", document.get_json()["id"])[0].action.value == "create"
 
 
-def test_recommendation_text_is_corrected_with_if_match_and_audited(writer):
-    found = writer.get(f"{RECOMMENDATIONS}?reference=RTP-II/R47").get_json()[0]
+def test_recommendation_text_is_corrected_with_if_match_and_audited(workplan_writer):
+    found = workplan_writer.get(f"{RECOMMENDATIONS}?reference=RTP-II/R47").get_json()[0]
     url = f"{RECOMMENDATIONS}/{found['id']}"
-    assert writer.patch(url, json={"text": "x"}).status_code == 428
-    corrected = patch(writer, url, {"text": found["text"] + " (corrected)"})
+    assert workplan_writer.patch(url, json={"text": "x"}).status_code == 428
+    corrected = patch(workplan_writer, url, {"text": found["text"] + " (corrected)"})
     assert corrected.status_code == 200
     entry = audit_trail("recommendations", found["id"])[-1]
     assert entry.after["text"].endswith("(corrected)")
     assert (
-        writer.patch(url, json={"reference": "X/R1"}, headers=if_match(writer, url)).status_code
+        workplan_writer.patch(
+            url, json={"reference": "X/R1"}, headers=if_match(workplan_writer, url)
+        ).status_code
         == 422
     )
 
 
-def test_a_body_cannot_be_placed_inside_itself(writer):
-    dps = writer.get(f"{BODIES}?kind=secretariat&page_size=50").get_json()
+def test_a_body_cannot_be_placed_inside_itself(workplan_writer):
+    dps = workplan_writer.get(f"{BODIES}?kind=secretariat&page_size=50").get_json()
     sms = next(b for b in dps if b["code"] == "SMS")
-    response = patch(writer, f"{BODIES}/{sms['id']}", {"parent": "DPS"})
+    response = patch(workplan_writer, f"{BODIES}/{sms['id']}", {"parent": "DPS"})
     assert response.status_code == 422
     assert "parent" in field_errors(response)
 
 
-def test_a_new_body_can_lead_an_activity(writer, seeded_plan):
-    response = writer.post(
+def test_a_new_body_can_lead_an_activity(workplan_writer, seeded_plan):
+    response = workplan_writer.post(
         BODIES,
         json={
             "code": "ECLAC-TEST",
@@ -74,33 +75,35 @@ def test_a_new_body_can_lead_an_activity(writer, seeded_plan):
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["parent"] is None
     payload = activity_payload(seeded_plan.id, bodies=[{"body": "ECLAC-TEST", "role": "lead"}])
-    assert writer.post(ACTIVITIES, json=payload).status_code == 201
-    listed = writer.get(f"{ACTIVITIES}?body=ECLAC-TEST&role=lead").get_json()
+    assert workplan_writer.post(ACTIVITIES, json=payload).status_code == 201
+    listed = workplan_writer.get(f"{ACTIVITIES}?body=ECLAC-TEST&role=lead").get_json()
     assert [a["code"] for a in listed] == ["PREV-99"]
 
 
-def test_referenced_reference_data_cannot_be_deleted(writer):
-    dps = next(b for b in writer.get(f"{BODIES}?page_size=50").get_json() if b["code"] == "DPS")
+def test_referenced_reference_data_cannot_be_deleted(workplan_writer):
+    dps = next(
+        b for b in workplan_writer.get(f"{BODIES}?page_size=50").get_json() if b["code"] == "DPS"
+    )
     url = f"{BODIES}/{dps['id']}"
-    response = writer.delete(url, headers=if_match(writer, url))
+    response = workplan_writer.delete(url, headers=if_match(workplan_writer, url))
     assert response.status_code == 409
-    r47 = writer.get(f"{RECOMMENDATIONS}?reference=RTP-II/R47").get_json()[0]
+    r47 = workplan_writer.get(f"{RECOMMENDATIONS}?reference=RTP-II/R47").get_json()[0]
     url = f"{RECOMMENDATIONS}/{r47['id']}"
-    assert writer.delete(url, headers=if_match(writer, url)).status_code == 409
+    assert workplan_writer.delete(url, headers=if_match(workplan_writer, url)).status_code == 409
 
 
-def test_an_unused_document_is_deleted_and_the_deletion_audited(writer):
-    created = writer.post(DOCUMENTS, json=NEW_DOCUMENT).get_json()
+def test_an_unused_document_is_deleted_and_the_deletion_audited(workplan_writer):
+    created = workplan_writer.post(DOCUMENTS, json=NEW_DOCUMENT).get_json()
     url = f"{DOCUMENTS}/{created['id']}"
-    assert writer.delete(url, headers=if_match(writer, url)).status_code == 204
-    assert writer.get(url).status_code == 404
+    assert workplan_writer.delete(url, headers=if_match(workplan_writer, url)).status_code == 204
+    assert workplan_writer.get(url).status_code == 404
     assert audit_trail("source_documents", created["id"])[-1].action.value == "delete"
 
 
-def test_duplicates_and_unknown_fields_are_refused(writer):
-    clash = writer.post(DOCUMENTS, json={**NEW_DOCUMENT, "code": "RTP-II"})
+def test_duplicates_and_unknown_fields_are_refused(workplan_writer):
+    clash = workplan_writer.post(DOCUMENTS, json={**NEW_DOCUMENT, "code": "RTP-II"})
     assert clash.status_code == 409
-    unknown = writer.post(DOCUMENTS, json={**NEW_DOCUMENT, "author": "me"})
+    unknown = workplan_writer.post(DOCUMENTS, json={**NEW_DOCUMENT, "author": "me"})
     assert unknown.status_code == 422
     assert "author" in field_errors(unknown)
 

@@ -2,7 +2,6 @@
 
 import pytest
 
-from .workplan_fixtures import *  # noqa: F403 - the fixtures
 from .workplan_fixtures import (
     ACTIVITIES,
     PLANS,

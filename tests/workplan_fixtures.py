@@ -1,8 +1,7 @@
-"""Shared helpers for the work-plan tests: a writer client, the seeded plan, ETag round trips."""
+"""Shared helpers for the work-plan tests: the seeded activities, ETag round trips, payloads."""
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from service.audit.models import AuditEntry
@@ -12,23 +11,6 @@ from service.workplan.models import Activity, WorkPlan
 WRITE = "workplan:read workplan:write"
 PLANS = "/api/v1/work-plans"
 ACTIVITIES = "/api/v1/activities"
-
-
-@pytest.fixture
-def writer(app, session, bearer):
-    """A partner system holding workplan:write (the secretariat's level for systems)."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_AUTHORIZATION"] = bearer(WRITE)["Authorization"]
-    # Committed (a SAVEPOINT released), so a refused change rolling back keeps the token.
-    session.commit()
-    return test_client
-
-
-@pytest.fixture
-def seeded_plan(session) -> WorkPlan:
-    return session.execute(
-        sa.select(WorkPlan).filter_by(code="WP-TIP", plan_version=1)
-    ).scalar_one()
 
 
 def seeded_activity(plan: WorkPlan, code: str) -> Activity:

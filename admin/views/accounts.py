@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import marshmallow as ma
 from email_validator import EmailNotValidError, validate_email
@@ -14,46 +15,26 @@ from flask_admin.form import FormOpts
 from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers.response import Response
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
 from admin.forms import AdminForm, CheckboxesField, enum_choices, enum_options, select
 from admin.views.base import RecordView, per_request
 from admin.views.directory import state_choices
-from service.core.access import ALL_SCOPES
+from service.core.access import ALL_SCOPES, Principal
 from service.core.authentication import signed_in_user
 from service.identity.models import Invitation, Role, User
-from service.identity.services import AccessError, invite, revoke_invitation, set_access
+from service.identity.services import invite, revoke_invitation, set_access
 from service.oauth.models import ApiClient
-from service.oauth.services import ClientError, register_client, revoke_client
+from service.oauth.services import register_client, revoke_client
 
 
-def access_error(field: str):
-    """identity/oauth refusals carry only a message: put it next to the field it is about."""
-
-    def convert(error: Exception) -> ma.ValidationError:
-        return ma.ValidationError({field: [str(error)]})
-
-    return convert
-
-
-def refusal_shown(change, refusal: type[Exception]):
-    """A bulk action's service call whose refusal is told next to the row, not as an error page."""
-
-    def run(row):
-        try:
-            return change(row)
-        except refusal as error:
-            raise ma.ValidationError({"_schema": [str(error)]}) from None
-
-    return run
-
-
-def every_state():
+def every_state() -> list[tuple[str, str]]:
     return state_choices(None)
 
 
-def role_and_state(form) -> tuple[Role | None, str | None]:
+def role_and_state(form: Any) -> tuple[Role | None, str | None]:
     role = Role(form.role.data) if form.role.data else None
     return role, form.member_state.data or None
 
@@ -70,6 +51,7 @@ class UserView(RecordView):
     """Accounts come from sign-ins; the secretariat sets or revokes their role and state."""
 
     form = UserForm
+    field_aliases = {"member_state_code": "member_state"}  # RuleError fields -> form
     column_list = [
         "email",
         "name",
@@ -90,26 +72,23 @@ class UserView(RecordView):
     column_export_exclude_list = ["password_hash"]
     column_default_sort = "email"
 
-    def may_create(self, principal):
+    def may_create(self, principal: Principal) -> bool:
         return False  # accounts are made by signing in after an invitation
 
-    def edit_form(self, obj=None):
+    def edit_form(self, obj: Any = None) -> Any:
         form = super().edit_form(obj)
         form.member_state.choices = select([("", "(none)"), *state_choices(None)])
         return form
 
-    def prefill(self, model):
+    def prefill(self, model: Any) -> dict[str, str]:
         return {
             "role": model.role.value if model.role else "",
             "member_state": model.member_state_code or "",
         }
 
-    def update_record(self, form, model):
+    def update_record(self, form: Any, model: Any) -> Any:
         role, state = role_and_state(form)
-        try:
-            return set_access(model, role, state)
-        except AccessError as error:
-            raise access_error("member_state")(error) from None
+        return set_access(model, role, state)
 
 
 # -- invitations -------------------------------------------------------------------------
@@ -121,7 +100,7 @@ class InvitationForm(AdminForm):
     member_state = SelectField(_l("Member state"), description=_l("Required for a focal point"))
 
 
-def invitation_status(view, context, model, name):
+def invitation_status(view: Any, context: Any, model: Any, name: str) -> str:
     if model.revoked_at:
         return _("revoked")
     if model.used_at:
@@ -135,6 +114,7 @@ class InvitationView(RecordView):
     """Invite a person's email to a role; the first verified sign-in with it binds the account."""
 
     form = InvitationForm
+    field_aliases = {"member_state_code": "member_state"}  # RuleError fields -> form
     can_edit = False
     column_list = ["email", "role", "member_state_code", "status", "invited_by", "created_at"]
     column_labels = {"member_state_code": _l("State")}
@@ -150,25 +130,22 @@ class InvitationView(RecordView):
     ]
     column_default_sort = ("created_at", True)
 
-    def create_form(self, obj=None):
+    def create_form(self, obj: Any = None) -> Any:
         form = super().create_form(obj)
         form.member_state.choices = select([("", "(none)"), *state_choices(None)])
         return form
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> Any:
         try:
             email = validate_email(form.email.data, check_deliverability=False).normalized
         except EmailNotValidError as error:
             raise ma.ValidationError({"email": [str(error)]}) from None
         role, state = role_and_state(form)
-        try:
-            return invite(email, role, state, signed_in_user())
-        except AccessError as error:
-            raise access_error("member_state")(error) from None
+        return invite(email, role, state, signed_in_user())  # type: ignore[arg-type]
 
     @action("revoke", _l("Revoke"), _l("Revoke the selected invitations?"))
-    def action_revoke(self, ids):
-        self.run_action(ids, refusal_shown(revoke_invitation, AccessError), _("Revoked"))
+    def action_revoke(self, ids: list) -> None:
+        self.run_action(ids, revoke_invitation, _("Revoked"))
 
 
 # -- API clients --------------------------------------------------------------------------
@@ -191,6 +168,7 @@ class ApiClientView(RecordView):
     """Partner systems' credentials: the secret is shown once at creation; only a hash is kept."""
 
     form = ApiClientForm
+    field_aliases = {"member_state_code": "member_state"}  # RuleError fields -> form
     can_edit = False
     column_list = ["name", "client_id", "scope", "member_state_code", "created_at", "revoked_at"]
     column_labels = {"member_state_code": _l("State"), "revoked_at": _l("Revoked")}
@@ -206,25 +184,21 @@ class ApiClientView(RecordView):
     column_export_exclude_list = ["client_secret_hash"]
     column_default_sort = ("created_at", True)
 
-    def create_form(self, obj=None):
+    def create_form(self, obj: Any = None) -> Any:
         form = super().create_form(obj)
         form.member_state.choices = select([("", "(none)"), *state_choices(None)])
         return form
 
-    def create_record(self, form):
-        try:
-            return register_client(
-                form.name.data,
-                " ".join(form.scope.data or []),
-                form.member_state.data or None,
-                created_by=signed_in_user(),
-            )
-        except ClientError as error:
-            field = "member_state" if "state" in str(error) else "scope"
-            raise ma.ValidationError({field: [str(error)]}) from None
+    def create_record(self, form: Any) -> tuple:
+        return register_client(
+            form.name.data,
+            " ".join(form.scope.data or []),
+            form.member_state.data or None,
+            created_by=signed_in_user(),
+        )
 
     @expose("/new/", methods=("GET", "POST"))
-    def create_view(self):
+    def create_view(self) -> tuple | Response:
         """Like flask-admin's, but answers the creation with the one page that shows the secret."""
         if request.method != "POST" or not self.can_create:
             return super().create_view()
@@ -248,5 +222,5 @@ class ApiClientView(RecordView):
         )
 
     @action("revoke", _l("Revoke"), _l("Revoke the selected clients and all their tokens?"))
-    def action_revoke(self, ids):
-        self.run_action(ids, refusal_shown(revoke_client, ClientError), _("Revoked"))
+    def action_revoke(self, ids: list) -> None:
+        self.run_action(ids, revoke_client, _("Revoked"))

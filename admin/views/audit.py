@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, time
+from typing import Any
 
 import sqlalchemy as sa
 from flask import abort
@@ -15,10 +16,11 @@ from markupsafe import Markup
 from admin.forms import enum_options
 from admin.views.base import RecordView, per_request
 from service.audit.models import AuditAction, AuditEntry
+from service.core.access import Principal
 from service.core.db import db
 
 
-def entity_types():
+def entity_types() -> list:
     statement = sa.select(AuditEntry.entity_type).distinct().order_by(AuditEntry.entity_type)
     return [(t, t) for t in db.session.scalars(statement)]
 
@@ -26,30 +28,30 @@ def entity_types():
 class DateFilter(FilterEqual):
     """Entries on or after / before a day (UTC), typed as YYYY-MM-DD."""
 
-    def __init__(self, column, name, on_or_after: bool):
+    def __init__(self, column: Any, name: str, on_or_after: bool) -> None:
         self.on_or_after = on_or_after
         super().__init__(column, name, data_type="datepicker")
 
-    def validate(self, value):
+    def validate(self, value: Any) -> bool:
         try:
             self.clean(value)
         except ValueError:
             return False
         return True
 
-    def clean(self, value):
+    def clean(self, value: Any) -> Any:
         return datetime.combine(datetime.strptime(value.strip(), "%Y-%m-%d").date(), time(), UTC)
 
-    def apply(self, query, value, alias=None):
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
         if self.on_or_after:
             return query.filter(self.column >= value)
         return query.filter(self.column < value.replace(hour=23, minute=59, second=59))
 
-    def operation(self):
+    def operation(self) -> Any:
         return _("on or after") if self.on_or_after else _("on or before")
 
 
-def changes(view, context, model, name):
+def changes(view: Any, context: Any, model: Any, name: str) -> Markup | str:
     """The fields that changed, side by side; a creation or deletion shows the whole record."""
     before, after = model.before or {}, model.after or {}
     keys = [k for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
@@ -66,11 +68,11 @@ def changes(view, context, model, name):
     return Markup("<table class='table table-sm table-bordered'>{}{}</table>").format(head, rows)
 
 
-def _show(value) -> str:
+def _show(value: Any) -> str:
     return "—" if value is None else json.dumps(value, ensure_ascii=False, indent=1)
 
 
-def changed_fields(view, context, model, name):
+def changed_fields(view: Any, context: Any, model: Any, name: str) -> str:
     before, after = model.before or {}, model.after or {}
     keys = [k for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
     return ", ".join(k for k in keys if k not in {"version", "updated_at"})[:120]
@@ -129,11 +131,11 @@ class AuditLogView(RecordView):
         DateFilter(AuditEntry.at, _l("Date"), on_or_after=False),
     ]
 
-    def may_write(self, principal):
+    def may_write(self, principal: Principal) -> bool:
         return False
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> None:
         abort(403)
 
-    def update_record(self, form, model):
+    def update_record(self, form: Any, model: Any) -> None:
         abort(403)

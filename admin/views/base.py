@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import abort, flash, g, has_request_context, redirect, request, url_for
@@ -18,6 +20,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers.response import Response
 
 from admin.conflicts import (
     ROW_VERSION,
@@ -30,6 +33,7 @@ from admin.forms import AdminForm, raw_value, stored_value
 from admin.labels import field_label
 from service.core.access import Principal, current_principal
 from service.core.db import db, in_transaction
+from service.core.errors import RuleError
 from service.core.text import spreadsheet_safe
 from service.directory.models import MemberState
 
@@ -45,8 +49,9 @@ def signed_in_principal() -> Principal | None:
     return principal if principal is not None and principal.from_session else None
 
 
-def error_page(view: BaseView, error: HTTPException):
+def error_page(view: BaseView, error: HTTPException) -> tuple:
     """Our 403/404/400 pages inside the admin layout, never a bare error or a stack trace."""
+    message: str | None
     if isinstance(error, CSRFError):
         message = _(
             "The form had expired or was not sent from this site. Reload the page and retry."
@@ -71,13 +76,13 @@ class ProtectedView:
         principal = self.principal
         return principal is not None and principal.role is not None and self.may_read(principal)
 
-    def inaccessible_callback(self, name, **kwargs):
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
         if self.principal is None:
             return redirect(url_for("identity.login", next=request.full_path.rstrip("?")))
         abort(403, description=_("Your role does not give you access to this page."))
 
-    def create_blueprint(self, admin):
-        blueprint = super().create_blueprint(admin)
+    def create_blueprint(self, admin: Any) -> Any:
+        blueprint = super().create_blueprint(admin)  # type: ignore[misc]  # a mixin
         for code in (400, 403, 404, 409):
             blueprint.register_error_handler(code, lambda error: error_page(self, error))
         return blueprint
@@ -88,7 +93,7 @@ class ProtectedView:
 REQUIRED_MESSAGES = {"Field may not be null.", "Missing data for required field."}
 
 
-def _flatten(messages) -> list[str]:
+def _flatten(messages: Any) -> list[str]:
     if isinstance(messages, dict):
         return [m for value in messages.values() for m in _flatten(value)]
     if isinstance(messages, list | tuple):
@@ -97,11 +102,11 @@ def _flatten(messages) -> list[str]:
     return [_("This field is required.") if text in REQUIRED_MESSAGES else text]
 
 
-def _add_errors(field, messages) -> None:
+def _add_errors(field: Any, messages: Any) -> None:
     field.errors = [*field.errors, *_flatten(messages)]
 
 
-def show_errors(form, messages, aliases: dict[str, str] | None = None) -> None:
+def show_errors(form: Any, messages: Any, aliases: dict[str, str] | None = None) -> None:
     """Puts each message on the form field it is about; the rest goes to the page's flash."""
     if not isinstance(messages, dict):
         messages = {"_schema": messages}
@@ -126,12 +131,11 @@ def show_errors(form, messages, aliases: dict[str, str] | None = None) -> None:
 
 
 def rule_messages(error: Exception) -> dict | None:
-    """The field messages of a rejected change, whichever layer rejected it."""
-    from service.workplan.services import WorkPlanRuleError
-
+    """The field messages of a rejected change, whichever layer rejected it: the input schema
+    (ValidationError), a service (RuleError, by its field) or the access rule (HTTPException)."""
     if isinstance(error, ma.ValidationError):
         return error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
-    if isinstance(error, WorkPlanRuleError):
+    if isinstance(error, RuleError):
         field = (error.field or "_schema").split(".")[0]
         return {field: [error.message]}
     if isinstance(error, HTTPException):
@@ -146,7 +150,7 @@ def rule_messages(error: Exception) -> dict | None:
 # -- model views ----------------------------------------------------------------------------
 
 
-def per_request(options):
+def per_request(options: Any) -> Any:
     """Filter options read when a page is drawn: flask-admin would read them once, at start-up."""
     return lambda: options() if has_request_context() else []
 
@@ -154,7 +158,7 @@ def per_request(options):
 class ExportRow:
     """One row of a CSV export, its cells already read (see RecordView._export_data)."""
 
-    def __init__(self, values: dict):
+    def __init__(self, values: dict) -> None:
         self.values = values
 
 
@@ -221,7 +225,7 @@ class RecordView(ProtectedView, ModelView):
         """Rows the principal may read anywhere: outside `scope` but inside this, it's a 403."""
         return self.scope(principal)
 
-    def get_query(self):
+    def get_query(self) -> Any:
         return super().get_query().filter(*self.scope(self.principal))
 
     # -- list arguments: whatever the address says, never a database error ------------------
@@ -263,7 +267,7 @@ class RecordView(ProtectedView, ModelView):
 
     # -- CSV export ----------------------------------------------------------------------------
 
-    def _export_data(self):
+    def _export_data(self) -> tuple:
         # flask-admin writes the CSV while the response streams, after the request's database
         # session has closed: a value read then from a relationship fails, and the download
         # stops after its header. Every cell is therefore read here, while the session is open.
@@ -273,7 +277,7 @@ class RecordView(ProtectedView, ModelView):
             ExportRow({name: self.get_export_value(row, name) for name in columns}) for row in rows
         ]
 
-    def get_export_value(self, model, name):
+    def get_export_value(self, model: Any, name: str) -> Any:
         if isinstance(model, ExportRow):
             return model.values[name]
         value = super().get_export_value(model, name)
@@ -284,7 +288,7 @@ class RecordView(ProtectedView, ModelView):
         # Whatever someone typed must open in a spreadsheet as text, never run as a formula.
         return spreadsheet_safe(text)
 
-    def _get_filter_groups(self):
+    def _get_filter_groups(self) -> dict | None:
         """The filters' options, asked again on every page (they depend on data and on who asks)."""
         if not self._filters:
             return None
@@ -302,14 +306,14 @@ class RecordView(ProtectedView, ModelView):
             )
         return dict(group.non_lazy() for group in groups.values())
 
-    def get_count_query(self):
+    def get_count_query(self) -> Any:
         # Scoped like get_query, or the pager tells how many rows another state has (#2298).
         return super().get_count_query().filter(*self.scope(self.principal))
 
-    def _key_column(self):
+    def _key_column(self) -> Any:
         return self.model.__mapper__.primary_key[0]
 
-    def typed_id(self, value: str):
+    def typed_id(self, value: str) -> str | int:
         column = self._key_column()
         if column.type.python_type is int:
             if not value.isdigit() or len(value) > MAX_ID_DIGITS:
@@ -317,7 +321,7 @@ class RecordView(ProtectedView, ModelView):
             return int(value)
         return value
 
-    def get_one(self, id):
+    def get_one(self, id: str) -> Any:
         """Details and edit pages reached by typing an id: scoped too (#1739)."""
         key = self.typed_id(str(id))
         found = self.get_query().filter(self._key_column() == key).one_or_none()
@@ -343,7 +347,7 @@ class RecordView(ProtectedView, ModelView):
             abort(403, description=_("The selection includes entries you may not change."))
         return rows
 
-    def run_action(self, ids, change, done: str) -> None:
+    def run_action(self, ids: list, change: Any, done: str) -> None:
         """Applies one service function to each selected row; stops at the first refusal."""
         count = 0
         for row in self.rows_for_action(ids):
@@ -364,7 +368,7 @@ class RecordView(ProtectedView, ModelView):
 
     # -- forms ----------------------------------------------------------------------------------
 
-    def prefill(self, model) -> dict:
+    def prefill(self, model: Any) -> dict:
         """The edit form's values for a stored row (field name -> value)."""
         form_class = self._edit_form_class
         return {
@@ -373,7 +377,7 @@ class RecordView(ProtectedView, ModelView):
             if name != "csrf_token" and hasattr(model, name)
         }
 
-    def edit_form(self, obj=None):
+    def edit_form(self, obj: Any = None) -> Any:
         from flask_admin.helpers import get_form_data
 
         formdata = get_form_data()
@@ -437,12 +441,12 @@ class RecordView(ProtectedView, ModelView):
             return response, 409
         return response
 
-    def create_form(self, obj=None):
+    def create_form(self, obj: Any = None) -> Any:
         from flask_admin.helpers import get_form_data
 
         return self._create_form_class(get_form_data())
 
-    def form_input(self, form) -> dict:
+    def form_input(self, form: Any) -> dict:
         """The form's values as the API's input schema reads them."""
         return {
             name: raw_value(field.data)
@@ -450,16 +454,16 @@ class RecordView(ProtectedView, ModelView):
             if name not in {"csrf_token", ROW_VERSION}
         }
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> Any:
         raise NotImplementedError
 
-    def update_record(self, form, model):
+    def update_record(self, form: Any, model: Any) -> Any:
         raise NotImplementedError
 
-    def create_model(self, form):
+    def create_model(self, form: Any) -> Any:
         return self._write(form, lambda: self.create_record(form))
 
-    def _write(self, form, change):
+    def _write(self, form: Any, change: Any) -> Any:
         """Runs a change through the shared rules; a refusal lands on the form, not in a 500."""
         try:
             result = in_transaction(change)
@@ -485,7 +489,7 @@ def filter_value_ok(view, flt, value: str) -> bool:
         return True  # the member-state filter answers 403 for a state it never shows
     options = flt.get_options(view)
     if options:
-        return str(flt.clean(value)) in {str(option) for option, _ in options}
+        return value in {str(option) for option, _ in options}
     return True
 
 
@@ -497,26 +501,28 @@ class MemberStateFilter(BaseSQLAFilter):
 
     decides_itself = True
 
-    def __init__(self, column, shown_states, in_state, name=MEMBER_STATE):
+    def __init__(
+        self, column: Any, shown_states: Any, in_state: Any, name: Any = MEMBER_STATE
+    ) -> None:
         self.shown_states = shown_states  # () -> set of codes, or None for every state
         self.in_state = in_state  # (code) -> condition
         super().__init__(column, name, options=per_request(self._options))
 
-    def _options(self):
+    def _options(self) -> Any:
         shown = self.shown_states()
         statement = sa.select(MemberState.code, MemberState.name_en).order_by(MemberState.code)
         if shown is not None:
             statement = statement.where(MemberState.code.in_(shown))
         return [(code, f"{code} · {name}") for code, name in db.session.execute(statement)]
 
-    def clean(self, value):
+    def clean(self, value: Any) -> Any:
         return value.strip().upper()
 
-    def apply(self, query, value, alias=None):
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
         shown = self.shown_states()
         if shown is not None and value not in shown:
             abort(403, description=_("You may only list your own member state's entries here."))
         return query.filter(self.in_state(value))
 
-    def operation(self):
+    def operation(self) -> str:
         return _("equals")

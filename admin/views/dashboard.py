@@ -6,10 +6,9 @@ import sqlalchemy as sa
 from flask_admin import AdminIndexView, expose
 
 from admin.views.base import ProtectedView
-from service.core.access import Scope
+from service.core.access import Principal, Scope
 from service.core.db import db
 from service.directory.completeness import completeness
-from service.vocabularies import label
 from service.workplan.coverage import coverage_for
 from service.workplan.models import ActivityStatus, WorkPlan, WorkPlanStatus
 from service.workplan.progress import summary_for
@@ -28,12 +27,13 @@ def current_plans() -> list[WorkPlan]:
 
 
 class DashboardView(ProtectedView, AdminIndexView):
-    def may_read(self, principal):
+    def may_read(self, principal: Principal) -> bool:
         return principal.has(Scope.DIRECTORY_READ) or principal.has(Scope.WORKPLAN_READ)
 
     @expose("/")
-    def index(self):
+    def index(self) -> str:
         principal = self.principal
+        assert principal is not None  # is_accessible let only a signed-in person in
         rows = completeness() if principal.has(Scope.DIRECTORY_READ) else []
         plans = []
         if principal.has(Scope.WORKPLAN_READ):
@@ -52,7 +52,6 @@ class DashboardView(ProtectedView, AdminIndexView):
             rows=rows,
             complete=complete,
             plans=plans,
-            statuses=[s.value for s in ActivityStatus],
-            status_labels={s.value: label(s) for s in ActivityStatus},
+            statuses=list(ActivityStatus),
             own_state=principal.member_state_code,
         )

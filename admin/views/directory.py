@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 import sqlalchemy as sa
 from flask_admin.actions import action
@@ -41,8 +43,9 @@ from service.core.access import (
     visible_contacts_clause,
 )
 from service.core.db import db
+from service.core.labels import label
 from service.core.text import fold
-from service.directory import services
+from service.directory import exports, services
 from service.directory.models import (
     Authority,
     AuthorityKind,
@@ -59,18 +62,18 @@ from service.directory.models import (
     contact_point_competences,
 )
 from service.directory.schemas import AuthorityCreateSchema, ContactCreateSchema
-from service.vocabularies import competence_label, label
+from service.vocabularies import competence_label
 
 # -- forms ----------------------------------------------------------------------------------
 
 
 class MemberStateForm(AdminForm):
     code = StringField(
-        "ISO 3166-1 alpha-2",
+        _l("ISO 3166-1 alpha-2"),
         validators=[InputRequired(), Regexp(r"^[A-Z]{2}$", message=_l("Two capital letters."))],
     )
     alpha3 = StringField(
-        "ISO 3166-1 alpha-3",
+        _l("ISO 3166-1 alpha-3"),
         validators=[InputRequired(), Regexp(r"^[A-Z]{3}$", message=_l("Three capital letters."))],
     )
     name_en = StringField(_l("Name (English)"), validators=[InputRequired(), Length(max=200)])
@@ -140,7 +143,7 @@ def state_choices(codes: set[str] | None) -> list[tuple[str, str]]:
     return [(code, f"{code} · {name}") for code, name in db.session.execute(statement)]
 
 
-def in_states(column, codes: set[str] | None) -> list[sa.ColumnElement]:
+def in_states(column: Any, codes: set[str] | None) -> list[sa.ColumnElement]:
     return [] if codes is None else [column.in_(codes)]
 
 
@@ -158,17 +161,19 @@ COMPETENCE = _l("Competence")
 class CompetenceFilter(FilterEqual):
     """Entries with this competence (a link table, so not a plain column filter)."""
 
-    def __init__(self, column, link_table, link_column, name=COMPETENCE):
+    def __init__(
+        self, column: Any, link_table: Any, link_column: Any, name: Any = COMPETENCE
+    ) -> None:
         self.link_table, self.link_column = link_table, link_column
         super().__init__(column, name, options=per_request(competence_choices))
 
-    def apply(self, query, value, alias=None):
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
         linked = sa.select(self.link_column).where(self.link_table.c.competence_code == value)
         return query.filter(self.column.in_(linked))
 
 
 class ArchivedFilter(BooleanEqualFilter):
-    def apply(self, query, value, alias=None):
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
         archived = self.column.is_not(None)
         return query.filter(archived if value == "1" else sa.not_(archived))
 
@@ -178,14 +183,19 @@ class FoldedSearchMixin:
 
     column_searchable_list = ["search_text"]
 
-    def _apply_search(self, query, count_query, joins, count_joins, search):
-        return super()._apply_search(query, count_query, joins, count_joins, fold(search))
+    def _apply_search(
+        self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: Any
+    ) -> Any:
+        search = fold(search)
+        return super()._apply_search(  # type: ignore[misc]  # a mixin
+            query, count_query, joins, count_joins, search
+        )
 
-    def search_placeholder(self):
+    def search_placeholder(self) -> str:
         return _("Search names")
 
 
-def verified_text(view, context, model, name):
+def verified_text(view: Any, context: Any, model: Any, name: str) -> str:
     when = model.last_verified_at
     if when is None:
         return _("never")
@@ -196,13 +206,13 @@ def verified_text(view, context, model, name):
     )
 
 
-def verified(view, context, model, name):
+def verified(view: Any, context: Any, model: Any, name: str) -> str | Markup:
     if model.last_verified_at is None:
         return Markup('<span class="badge badge-warning">{}</span>').format(_("never"))
     return verified_text(view, context, model, name)
 
 
-def archived(view, context, model, name):
+def archived(view: Any, context: Any, model: Any, name: str) -> Markup | str:
     if model.archived_at is None:
         return ""
     return Markup('<span class="badge badge-secondary">{}</span>').format(
@@ -224,26 +234,29 @@ class MemberStateView(RecordView):
         "alpha3": _l("Alpha-3"),
     }
     column_searchable_list = ["code", "name_en", "name_es", "name_fr", "name_pt"]
-    column_filters = ["status"]
+    # flask-admin's own enum filters look values up by name while offering values: a 500
+    column_filters = [
+        FilterEqual(MemberState.status, _l("Status"), options=enum_options(MemberStateStatus))
+    ]
     column_default_sort = "code"
-    column_details_exclude_list = []
+    column_details_exclude_list: list[str] = []
 
-    def may_read(self, principal):
+    def may_read(self, principal: Principal) -> bool:
         return reads_directory(principal)
 
-    def may_export(self, principal):
+    def may_export(self, principal: Principal) -> bool:
         return reads_directory(principal)
 
-    def get_edit_form(self):
+    def get_edit_form(self) -> type:
         return MemberStateEditForm
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> Any:
         return services.create_member_state(self.form_input(form))
 
-    def update_record(self, form, model):
+    def update_record(self, form: Any, model: Any) -> Any:
         return services.update_member_state(model, self.form_input(form))
 
-    def form_input(self, form):
+    def form_input(self, form: Any) -> dict:
         data = super().form_input(form)
         data["status"] = MemberStateStatus(data["status"])
         if data.get("status_date"):
@@ -283,7 +296,11 @@ class AuthorityView(FoldedSearchMixin, RecordView):
     column_export_exclude_list = ["search_text"]
 
     @property
-    def column_filters(self):
+    def column_filters(
+        self,
+    ) -> list[
+        MemberStateFilter | CompetenceFilter | FilterEqual | BooleanEqualFilter | ArchivedFilter
+    ]:
         return [
             MemberStateFilter(
                 Authority.member_state_code,
@@ -299,38 +316,38 @@ class AuthorityView(FoldedSearchMixin, RecordView):
             ArchivedFilter(Authority.archived_at, _l("Archived")),
         ]
 
-    def shown_states(self, principal) -> set[str] | None:
+    def shown_states(self, principal: Principal | None) -> set[str] | None:
         return editable_states(principal)
 
-    def may_read(self, principal):
+    def may_read(self, principal: Principal) -> bool:
         return reads_directory(principal) and writes_directory(principal)
 
-    def may_write(self, principal):
+    def may_write(self, principal: Principal) -> bool:
         return writes_directory(principal)
 
-    def may_export(self, principal):
+    def may_export(self, principal: Principal) -> bool:
         return reads_directory(principal)
 
-    def scope(self, principal):
+    def scope(self, principal: Principal | None) -> list:
         return in_states(Authority.member_state_code, self.shown_states(principal))
 
-    def readable(self, principal):
+    def readable(self, principal: Principal | None) -> list:
         return []  # every authority is readable by whoever reads the directory
 
     # -- forms --------------------------------------------------------------------------
 
-    def _choices(self, form):
+    def _choices(self, form: Any) -> Any:
         form.member_state.choices = select(state_choices(editable_states(self.principal)))
         form.competences.choices = select(competence_choices())
         return form
 
-    def create_form(self, obj=None):
+    def create_form(self, obj: Any = None) -> Any:
         return self._choices(super().create_form(obj))
 
-    def edit_form(self, obj=None):
+    def edit_form(self, obj: Any = None) -> Any:
         return self._choices(super().edit_form(obj))
 
-    def prefill(self, model):
+    def prefill(self, model: Any) -> dict:
         return {
             **super().prefill(model),
             "member_state": model.member_state_code,
@@ -340,24 +357,24 @@ class AuthorityView(FoldedSearchMixin, RecordView):
 
     field_aliases = {"member_state_code": "member_state"}
 
-    def form_input(self, form):
+    def form_input(self, form: Any) -> dict:
         data = super().form_input(form)
         data["competences"] = form.competences.data or []
         data["languages"] = form.languages.data or []
         data["is_coordinating"] = bool(form.is_coordinating.data)
         return AuthorityCreateSchema().load(data)
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> Any:
         data = self.form_input(form)
         self.ensure_state(form, data["member_state_code"])
         return services.create_authority(data)
 
-    def update_record(self, form, model):
+    def update_record(self, form: Any, model: Any) -> Any:
         data = self.form_input(form)
         self.ensure_state(form, data["member_state_code"])
         return services.update_authority(model, data)
 
-    def ensure_state(self, form, code: str) -> None:
+    def ensure_state(self, form: Any, code: str) -> None:
         # Also checked by the service; said here so the refusal lands next to the field.
         if not may_edit_state(self.principal, code):
             raise ma.ValidationError(
@@ -371,45 +388,45 @@ class AuthorityView(FoldedSearchMixin, RecordView):
         _l("Re-confirm as accurate"),
         _l("Re-confirm the selected authorities as accurate?"),
     )
-    def action_verify(self, ids):
+    def action_verify(self, ids: list) -> None:
         self.run_action(ids, services.verify_authority, _("Re-confirmed"))
 
     @action("archive", _l("Archive"), _l("Archive the selected authorities? They can be restored."))
-    def action_archive(self, ids):
+    def action_archive(self, ids: list) -> None:
         self.run_action(ids, services.archive_authority, _("Archived"))
 
     @action("restore", _l("Restore"), _l("Restore the selected authorities?"))
-    def action_restore(self, ids):
+    def action_restore(self, ids: list) -> None:
         self.run_action(ids, services.restore_authority, _("Restored"))
 
 
 class NetworkAuthorityView(AuthorityView):
     """Focal points read every state's authorities here; nothing is editable."""
 
-    def may_read(self, principal):
+    def may_read(self, principal: Principal) -> bool:
         return reads_directory(principal) and not principal.is_secretariat
 
-    def may_write(self, principal):
+    def may_write(self, principal: Principal) -> bool:
         return False
 
-    def may_export(self, principal):
+    def may_export(self, principal: Principal) -> bool:
         return False
 
-    def shown_states(self, principal):
+    def shown_states(self, principal: Principal | None) -> set[str] | None:
         return None
 
 
 # -- contact points ------------------------------------------------------------------------
 
 
-def channels_list(view, context, model, name):
+def channels_list(view: Any, context: Any, model: Any, name: str) -> Markup:
     return Markup("<br>").join(
         Markup("{}: {}{}").format(label(ch.type), ch.value, " ★" if ch.preferred else "")
         for ch in model.channels
     )
 
 
-def authority_with_state(view, context, model, name):
+def authority_with_state(view: Any, context: Any, model: Any, name: str) -> str:
     return f"{model.authority.member_state_code} · {model.authority.name}"
 
 
@@ -484,7 +501,11 @@ class ContactPointView(FoldedSearchMixin, RecordView):
     ]
 
     @property
-    def column_filters(self):
+    def column_filters(
+        self,
+    ) -> list[
+        MemberStateFilter | FilterEqual | CompetenceFilter | BooleanEqualFilter | ArchivedFilter
+    ]:
         return [
             MemberStateFilter(
                 ContactPoint.authority_id,
@@ -504,24 +525,30 @@ class ContactPointView(FoldedSearchMixin, RecordView):
             ArchivedFilter(ContactPoint.archived_at, _l("Archived")),
         ]
 
-    def shown_states(self, principal) -> set[str] | None:
+    def shown_states(self, principal: Principal | None) -> set[str] | None:
         return editable_states(principal)
 
-    def may_read(self, principal):
+    def may_read(self, principal: Principal) -> bool:
         return reads_directory(principal) and writes_directory(principal)
 
-    def may_write(self, principal):
+    def may_write(self, principal: Principal) -> bool:
         return writes_directory(principal)
 
-    def may_export(self, principal):
+    def may_export(self, principal: Principal) -> bool:
         return reads_directory(principal)
 
-    def get_query(self):
+    def _export_csv(self, return_url: Any) -> Any:
+        # One CSV writer for contact points, the API's: the same columns, formula guard and
+        # file name wherever they are exported. The rows are the list's (scoped, filtered).
+        _, rows = super(RecordView, self)._export_data()
+        return exports.as_download(exports.contacts_csv(rows), exports.CSV_MIMETYPE, "contacts")
+
+    def get_query(self) -> Any:
         # The list and the export show every row's channels: one query for all, not one per row
         # (flask-admin itself joins the authority, a column of the list).
         return super().get_query().options(selectinload(ContactPoint.channels))
 
-    def scope(self, principal):
+    def scope(self, principal: Principal | None) -> list:
         states = self.shown_states(principal)
         clauses = [visible_contacts_clause(principal, ContactPoint.visibility)]
         if states is not None:
@@ -532,7 +559,7 @@ class ContactPointView(FoldedSearchMixin, RecordView):
             )
         return clauses
 
-    def readable(self, principal):
+    def readable(self, principal: Principal | None) -> list:
         return [visible_contacts_clause(principal, ContactPoint.visibility)]
 
     # -- forms --------------------------------------------------------------------------
@@ -549,20 +576,20 @@ class ContactPointView(FoldedSearchMixin, RecordView):
         )
         return [(a.id, f"{a.member_state_code} · {a.name}") for a in db.session.scalars(statement)]
 
-    def _choices(self, form):
+    def _choices(self, form: Any) -> Any:
         form.authority_id.choices = select(self.authority_choices())
         form.competences.choices = select(competence_choices())
         if not may_see_secretariat_only(self.principal):
             form.visibility.choices = enum_choices(Visibility)[:1]  # network only
         return form
 
-    def create_form(self, obj=None):
+    def create_form(self, obj: Any = None) -> Any:
         return self._choices(super().create_form(obj))
 
-    def edit_form(self, obj=None):
+    def edit_form(self, obj: Any = None) -> Any:
         return self._choices(super().edit_form(obj))
 
-    def prefill(self, model):
+    def prefill(self, model: Any) -> dict:
         return {
             **super().prefill(model),
             "competences": [c.code for c in model.competences],
@@ -578,7 +605,7 @@ class ContactPointView(FoldedSearchMixin, RecordView):
             ],
         }
 
-    def form_input(self, form):
+    def form_input(self, form: Any) -> dict:
         data = {
             name: raw_value(field.data)
             for name, field in form._fields.items()
@@ -606,12 +633,12 @@ class ContactPointView(FoldedSearchMixin, RecordView):
                 {"authority_id": [_("Choose an authority of your own member state.")]}
             )
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> Any:
         data = self.form_input(form)
         self.ensure_authority(data["authority_id"])
         return services.create_contact(data)
 
-    def update_record(self, form, model):
+    def update_record(self, form: Any, model: Any) -> Any:
         data = self.form_input(form)
         self.ensure_authority(data["authority_id"])
         return services.update_contact(model, data)
@@ -619,31 +646,31 @@ class ContactPointView(FoldedSearchMixin, RecordView):
     # -- actions ----------------------------------------------------------------------------
 
     @action("verify", _l("Re-confirm as accurate"), _l("Re-confirm the selected contact points?"))
-    def action_verify(self, ids):
+    def action_verify(self, ids: list) -> None:
         self.run_action(ids, services.verify_contact, _("Re-confirmed"))
 
     @action(
         "archive", _l("Archive"), _l("Archive the selected contact points? They can be restored.")
     )
-    def action_archive(self, ids):
+    def action_archive(self, ids: list) -> None:
         self.run_action(ids, services.archive_contact, _("Archived"))
 
     @action("restore", _l("Restore"), _l("Restore the selected contact points?"))
-    def action_restore(self, ids):
+    def action_restore(self, ids: list) -> None:
         self.run_action(ids, services.restore_contact, _("Restored"))
 
 
 class NetworkContactView(ContactPointView):
     """Focal points read the network's contacts of every state here; nothing is editable."""
 
-    def may_read(self, principal):
+    def may_read(self, principal: Principal) -> bool:
         return reads_directory(principal) and not principal.is_secretariat
 
-    def may_write(self, principal):
+    def may_write(self, principal: Principal) -> bool:
         return False
 
-    def may_export(self, principal):
+    def may_export(self, principal: Principal) -> bool:
         return False
 
-    def shown_states(self, principal):
+    def shown_states(self, principal: Principal | None) -> set[str] | None:
         return None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 import sqlalchemy as sa
-from flask import flash
+from flask import abort, flash, redirect, request
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.model.fields import InlineFieldList, InlineFormField
@@ -24,13 +26,22 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Optional
 
-from admin.forms import AdminForm, LinesListField, SubForm, enum_choices, enum_options, select
+from admin.forms import (
+    AdminForm,
+    LinesListField,
+    SubForm,
+    enum_choices,
+    enum_options,
+    raw_value,
+    select,
+)
+from admin.labels import field_label
 from admin.views.base import RecordView, per_request, rule_messages
 from admin.views.directory import ArchivedFilter, FoldedSearchMixin
-from service.core.access import Scope
+from service.core.access import Principal, Scope
 from service.core.db import db, in_transaction
-from service.i18n import original_text
-from service.vocabularies import label
+from service.core.i18n import original_text
+from service.core.labels import label
 from service.workplan import services
 from service.workplan.models import (
     Activity,
@@ -57,14 +68,16 @@ from service.workplan.schemas import (
     BodyPatchSchema,
     DocumentCreateSchema,
     DocumentPatchSchema,
+    ProgressNoteInputSchema,
     RecommendationCreateSchema,
     RecommendationPatchSchema,
     WorkPlanCreateSchema,
     WorkPlanPatchSchema,
 )
+from service.workplan.versions import diff, new_version
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """Loaded input and stored values, compared alike (enums by value, nested lists too)."""
     if isinstance(value, enum.Enum):
         return value.value
@@ -75,14 +88,14 @@ def _plain(value):
     return value
 
 
-def document_choices():
+def document_choices() -> list:
     return [
         (d.code, d.symbol)
         for d in db.session.scalars(sa.select(SourceDocument).order_by(SourceDocument.code))
     ]
 
 
-def body_choices(blank: bool = False):
+def body_choices(blank: bool = False) -> Any:
     bodies = [
         (b.code, f"{b.code} · {b.name}")
         for b in db.session.scalars(sa.select(ResponsibleBody).order_by(ResponsibleBody.code))
@@ -90,17 +103,17 @@ def body_choices(blank: bool = False):
     return [("", "(none)"), *bodies] if blank else bodies
 
 
-def document_id_choices():
+def document_id_choices() -> list:
     statement = sa.select(SourceDocument).order_by(SourceDocument.code)
     return [(str(d.id), d.symbol) for d in db.session.scalars(statement)]
 
 
-def work_plan_choices():
+def work_plan_choices() -> list:
     statement = sa.select(WorkPlan).order_by(WorkPlan.code, WorkPlan.plan_version)
     return [(str(p.id), str(p)) for p in db.session.scalars(statement)]
 
 
-def recommendation_choices():
+def recommendation_choices() -> list:
     statement = sa.select(Recommendation.reference).order_by(Recommendation.reference)
     return [(r, r) for r in db.session.scalars(statement)]
 
@@ -111,23 +124,23 @@ class WorkPlanRecordView(RecordView):
     create_schema = None
     update_schema = None
 
-    def may_read(self, principal):
+    def may_read(self, principal: Principal) -> bool:
         return principal.has(Scope.WORKPLAN_READ)
 
-    def may_write(self, principal):
+    def may_write(self, principal: Principal) -> bool:
         return principal.has(Scope.WORKPLAN_WRITE)
 
-    def may_export(self, principal):
+    def may_export(self, principal: Principal) -> bool:
         return principal.has(Scope.WORKPLAN_READ)
 
     @property
-    def can_delete(self):
+    def can_delete(self) -> bool:  # type: ignore[override]  # flask-admin: a plain attribute
         principal = self.principal
         return self.deletable and principal is not None and self.may_write(principal)
 
     deletable = False
 
-    def delete_model(self, model):
+    def delete_model(self, model: Any) -> bool:
         try:
             in_transaction(lambda: self.delete_record(model))
             return True
@@ -140,13 +153,13 @@ class WorkPlanRecordView(RecordView):
                     flash(str(message), "error")
             return False
 
-    def delete_record(self, model):
+    def delete_record(self, model: Any) -> Any:
         raise NotImplementedError
 
-    def loaded(self, form, schema):
+    def loaded(self, form: Any, schema: Any) -> Any:
         return schema().load(self.form_input(form))
 
-    def changed_only(self, model, data: dict) -> dict:
+    def changed_only(self, model: Any, data: dict) -> dict:
         """Only what the form changed: an approved plan still takes progress (status) alone."""
         stored = self.prefill(model)
         return {k: v for k, v in data.items() if _plain(v) != _plain(stored.get(k))}
@@ -177,16 +190,16 @@ class DocumentView(WorkPlanRecordView):
     ]
     column_default_sort = "date"
 
-    def get_edit_form(self):
+    def get_edit_form(self) -> type:
         return DocumentEditForm
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> Any:
         return services.create_document(self.loaded(form, DocumentCreateSchema))
 
-    def update_record(self, form, model):
+    def update_record(self, form: Any, model: Any) -> Any:
         return services.update_document(model, self.loaded(form, DocumentPatchSchema))
 
-    def delete_record(self, model):
+    def delete_record(self, model: Any) -> None:
         services.delete_document(model)
 
 
@@ -213,14 +226,16 @@ class RecommendationView(FoldedSearchMixin, WorkPlanRecordView):
     # Adopted texts are English only: in another language they are shown marked as such.
     column_formatters = {"text": lambda v, c, m, n: original_text(m.text, 160)}
     column_formatters_detail = {"text": lambda v, c, m, n: original_text(m.text)}
-    column_formatters_export = {}  # the list shortens texts; an export carries them whole
+    column_formatters_export: dict[
+        str, Any
+    ] = {}  # the list shortens texts; an export carries them whole
     column_sortable_list = ["reference", "number"]
     column_default_sort = "reference"
     column_details_exclude_list = ["search_text"]
     column_export_exclude_list = ["search_text"]
 
     @property
-    def column_filters(self):
+    def column_filters(self) -> list[FilterEqual]:
         return [
             FilterEqual(
                 Recommendation.document_id,
@@ -232,24 +247,24 @@ class RecommendationView(FoldedSearchMixin, WorkPlanRecordView):
             ),
         ]
 
-    def search_placeholder(self):
+    def search_placeholder(self) -> str:
         return _("Search reference or text")
 
-    def get_edit_form(self):
+    def get_edit_form(self) -> type:
         return RecommendationEditForm
 
-    def create_form(self, obj=None):
+    def create_form(self, obj: Any = None) -> Any:
         form = super().create_form(obj)
         form.document.choices = select(document_choices())
         return form
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> Any:
         return services.create_recommendation(self.loaded(form, RecommendationCreateSchema))
 
-    def update_record(self, form, model):
+    def update_record(self, form: Any, model: Any) -> Any:
         return services.update_recommendation(model, self.loaded(form, RecommendationPatchSchema))
 
-    def delete_record(self, model):
+    def delete_record(self, model: Any) -> None:
         services.delete_recommendation(model)
 
 
@@ -275,29 +290,29 @@ class BodyView(WorkPlanRecordView):
     column_filters = [FilterEqual(ResponsibleBody.kind, _l("Kind"), options=enum_options(BodyKind))]
     column_default_sort = "code"
 
-    def get_edit_form(self):
+    def get_edit_form(self) -> type:
         return BodyEditForm
 
-    def _choices(self, form):
+    def _choices(self, form: Any) -> Any:
         form.parent.choices = select(body_choices(blank=True))
         return form
 
-    def create_form(self, obj=None):
+    def create_form(self, obj: Any = None) -> Any:
         return self._choices(super().create_form(obj))
 
-    def edit_form(self, obj=None):
+    def edit_form(self, obj: Any = None) -> Any:
         return self._choices(super().edit_form(obj))
 
-    def prefill(self, model):
+    def prefill(self, model: Any) -> dict:
         return {**super().prefill(model), "parent": model.parent.code if model.parent else ""}
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> Any:
         return services.create_body(self.loaded(form, BodyCreateSchema))
 
-    def update_record(self, form, model):
+    def update_record(self, form: Any, model: Any) -> Any:
         return services.update_body(model, self.loaded(form, BodyPatchSchema))
 
-    def delete_record(self, model):
+    def delete_record(self, model: Any) -> None:
         services.delete_body(model)
 
 
@@ -326,6 +341,22 @@ class WorkPlanEditForm(WorkPlanForm):
     code = None
 
 
+def plan_documents(view, context, model, name):
+    """Links to the committee document and the progress report (the API answers the session)."""
+    base = f"/api/v1/work-plans/{model.id}"
+    links = [
+        (_("Committee document (DOCX)"), f"{base}/document?format=docx"),
+        ("(HTML)", f"{base}/document?format=html"),
+        (_("Progress report (DOCX)"), f"{base}/progress-report?format=docx"),
+        ("(HTML)", f"{base}/progress-report?format=html"),
+    ]
+    if model.predecessor_id:
+        links.append((_("Diff with previous version"), view.get_url(".diff_view", id=model.id)))
+    return Markup(" ").join(
+        Markup('<a href="{}">{}</a>').format(url, label) for label, url in links
+    )
+
+
 class WorkPlanView(WorkPlanRecordView):
     form = WorkPlanForm
     column_list = [
@@ -342,6 +373,23 @@ class WorkPlanView(WorkPlanRecordView):
         "superseded_by",
         "archived_at",
         "updated_at",
+        "documents",
+    ]
+    column_formatters = {"documents": plan_documents}
+    column_export_list = [
+        "id",
+        "code",
+        "plan_version",
+        "title",
+        "status",
+        "period_start",
+        "period_end",
+        "submitted_on",
+        "submission_symbol",
+        "approved_on",
+        "approval_symbol",
+        "superseded_by",
+        "archived_at",
     ]
     column_labels = {
         "plan_version": _l("Version"),
@@ -359,20 +407,20 @@ class WorkPlanView(WorkPlanRecordView):
     ]
     column_default_sort = [("code", False), ("plan_version", True)]
 
-    def get_edit_form(self):
+    def get_edit_form(self) -> type:
         return WorkPlanEditForm
 
-    def _choices(self, form):
+    def _choices(self, form: Any) -> Any:
         form.mandates.choices = select(document_choices())
         return form
 
-    def create_form(self, obj=None):
+    def create_form(self, obj: Any = None) -> Any:
         return self._choices(super().create_form(obj))
 
-    def edit_form(self, obj=None):
+    def edit_form(self, obj: Any = None) -> Any:
         return self._choices(super().edit_form(obj))
 
-    def prefill(self, model):
+    def prefill(self, model: Any) -> dict:
         return {
             **super().prefill(model),
             "mandates": [d.code for d in model.mandates],
@@ -382,7 +430,7 @@ class WorkPlanView(WorkPlanRecordView):
             ],
         }
 
-    def form_input(self, form):
+    def form_input(self, form: Any) -> dict:
         data = super().form_input(form)
         data["mandates"] = form.mandates.data or []
         data["exclusions"] = [
@@ -392,27 +440,51 @@ class WorkPlanView(WorkPlanRecordView):
         ]
         return data
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> Any:
         return services.create_work_plan(self.loaded(form, WorkPlanCreateSchema))
 
-    def update_record(self, form, model):
+    def update_record(self, form: Any, model: Any) -> Any:
         return services.update_work_plan(model, self.loaded(form, WorkPlanPatchSchema))
 
     @action("submit", _l("Submit to the Committee"), _l("Submit the selected plans (they freeze)?"))
-    def action_submit(self, ids):
+    def action_submit(self, ids: list) -> None:
         self.run_action(ids, services.submit_work_plan, _("Submitted"))
 
     @action("reopen", _l("Reopen as draft"), _l("Reopen the selected submitted plans?"))
-    def action_reopen(self, ids):
+    def action_reopen(self, ids: list) -> None:
         self.run_action(ids, services.reopen_work_plan, _("Reopened"))
 
     @action("approve", _l("Approve"), _l("Record the selected plans as approved?"))
-    def action_approve(self, ids):
+    def action_approve(self, ids: list) -> None:
         self.run_action(ids, services.approve_work_plan, _("Approved"))
 
     @action("archive", _l("Archive"), _l("Archive the selected draft plans?"))
-    def action_archive(self, ids):
+    def action_archive(self, ids: list) -> None:
         self.run_action(ids, services.archive_work_plan, _("Archived"))
+
+    @action("restore", _l("Restore"), _l("Restore the selected archived plans?"))
+    def action_restore(self, ids):
+        self.run_action(ids, services.restore_work_plan, _("Restored"))
+
+    @action(
+        "new_version",
+        _l("Make a new version"),
+        _l("Make a new draft version of each selected plan?"),
+    )
+    def action_new_version(self, ids):
+        self.run_action(ids, new_version, _("New version made"))
+
+    @expose("/diff/")
+    def diff_view(self):
+        """What changed since the version this one was made from (the same diff as the API)."""
+        plan = db.session.get(WorkPlan, request.args.get("id", type=int) or 0)
+        if plan is None or plan.predecessor is None:
+            abort(404)
+        return self.render(
+            "oas_admin/workplan_diff.html",
+            result=diff(plan, plan.predecessor),
+            return_url=self.get_url(".index_view"),
+        )
 
 
 # -- activities ---------------------------------------------------------------------------
@@ -441,6 +513,18 @@ class OtherEffortForm(SubForm):
     title = StringField()
     url = StringField(_l("Link"))
     note = StringField()
+
+
+class ProgressNoteForm(AdminForm):
+    noted_on = DateField(_l("Date"), validators=[InputRequired()])
+    text = TextAreaField(validators=[InputRequired()])
+    amount_spent = StringField(_l("Amount spent"), description=_l("In the activity's currency"))
+
+
+def progress_link(view, context, model, name):
+    return Markup('<a href="{}">Add progress note</a>').format(
+        view.get_url(".progress_note_view", id=model.id)
+    )
 
 
 class ActivityForm(AdminForm):
@@ -479,7 +563,7 @@ class ActivityEditForm(ActivityForm):
     work_plan = None  # an activity stays in its plan (new versions copy it)
 
 
-def body_link_label(link) -> str:
+def body_link_label(link: Any) -> str:
     """DPS (support, proposed) or MS (lead, named: "To urge member states")."""
     if link.basis == BodyBasis.NAMED:
         return _(
@@ -491,18 +575,18 @@ def body_link_label(link) -> str:
     return _("%(body)s (%(role)s, proposed)", body=link.body.code, role=label(link.role))
 
 
-def bodies_list(view, context, model, name):
+def bodies_list(view: Any, context: Any, model: Any, name: str) -> Markup:
     return Markup("<br>").join(body_link_label(link) for link in model.body_links)
 
 
-def recommendations_list(view, context, model, name):
+def recommendations_list(view: Any, context: Any, model: Any, name: str) -> str:
     return ", ".join(link.recommendation.reference for link in model.recommendation_links)
 
 
 class BodyFilter(FilterEqual):
     """Activities this body leads or supports."""
 
-    def apply(self, query, value, alias=None):
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
         linked = (
             sa.select(ActivityBody.activity_id)
             .join(ActivityBody.body)
@@ -525,9 +609,14 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         "currency",
         "funding_source",
         "archived_at",
+        "progress",
     ]
     column_labels = {"archived_at": _l("Archived")}
-    column_formatters = {"bodies": bodies_list, "recommendations": recommendations_list}
+    column_formatters = {
+        "bodies": bodies_list,
+        "recommendations": recommendations_list,
+        "progress": progress_link,
+    }
     column_formatters_detail = column_formatters
     column_formatters_export = {
         "bodies": lambda v, c, m, n: "; ".join(body_link_label(link) for link in m.body_links),
@@ -548,7 +637,7 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         "timeline",
     ]
 
-    def get_query(self):
+    def get_query(self) -> Any:
         # The list and the export show every row's recommendations and bodies: load them for all
         # rows at once, not one query per row.
         return (
@@ -563,7 +652,7 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         )
 
     @property
-    def column_filters(self):
+    def column_filters(self) -> list[FilterEqual | BodyFilter | ArchivedFilter]:
         return [
             FilterEqual(
                 Activity.work_plan_id,
@@ -576,10 +665,10 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
             ArchivedFilter(Activity.archived_at, _l("Archived")),
         ]
 
-    def get_edit_form(self):
+    def get_edit_form(self) -> type:
         return ActivityEditForm
 
-    def _choices(self, form):
+    def _choices(self, form: Any) -> Any:
         if "work_plan" in form._fields:
             form.work_plan.choices = select(
                 (p.id, str(p))
@@ -592,13 +681,13 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         form.recommendations.choices = select(recommendation_choices())
         return form
 
-    def create_form(self, obj=None):
+    def create_form(self, obj: Any = None) -> Any:
         return self._choices(super().create_form(obj))
 
-    def edit_form(self, obj=None):
+    def edit_form(self, obj: Any = None) -> Any:
         return self._choices(super().edit_form(obj))
 
-    def prefill(self, model):
+    def prefill(self, model: Any) -> dict:
         return {
             **super().prefill(model),
             "indicators": list(model.indicators or []),
@@ -621,7 +710,7 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
             ],
         }
 
-    def form_input(self, form):
+    def form_input(self, form: Any) -> dict:
         data = super().form_input(form)
         data["indicators"] = form.indicators.data or []
         data["recommendations"] = form.recommendations.data or []
@@ -650,13 +739,54 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         ]
         return data
 
-    def create_record(self, form):
+    def create_record(self, form: Any) -> Any:
         return services.create_activity(self.loaded(form, ActivityCreateSchema))
 
-    def update_record(self, form, model):
+    def update_record(self, form: Any, model: Any) -> Any:
         data = self.changed_only(model, self.loaded(form, ActivityUpdateSchema))
         return services.update_activity(model, data) if data else model
 
     @action("archive", _l("Archive"), _l("Archive the selected activities?"))
-    def action_archive(self, ids):
+    def action_archive(self, ids: list) -> None:
         self.run_action(ids, services.archive_activity, _("Archived"))
+
+    @action("restore", _l("Restore"), _l("Restore the selected archived activities?"))
+    def action_restore(self, ids):
+        self.run_action(ids, services.restore_activity, _("Restored"))
+
+    @expose("/progress-note/", methods=("GET", "POST"))
+    def progress_note_view(self):
+        """Adds a dated progress note through the same service as the API."""
+        activity = db.session.get(Activity, request.args.get("id", type=int) or 0)
+        if activity is None:
+            abort(404)
+        if not self.can_edit:
+            abort(403)
+        form = ProgressNoteForm(request.form if request.method == "POST" else None)
+        if request.method == "POST" and form.validate_on_submit():
+            try:
+                data = ProgressNoteInputSchema().load(
+                    {
+                        "noted_on": raw_value(form.noted_on.data),
+                        "text": form.text.data,
+                        "amount_spent": form.amount_spent.data or None,
+                    }
+                )
+                services.add_progress_note(activity, data)
+                db.session.commit()
+                flash(_("Progress note added to %(code)s.", code=activity.code), "success")
+                return redirect(self.get_url(".details_view", id=activity.id))
+            except Exception as error:
+                messages = rule_messages(error)
+                db.session.rollback()
+                if messages is None:
+                    raise
+                for field, values in messages.items():
+                    for message in values if isinstance(values, list) else [values]:
+                        flash(f"{field_label(field) or field}: {message}", "error")
+        return self.render(
+            "oas_admin/progress_note.html",
+            form=form,
+            activity=activity,
+            return_url=self.get_url(".details_view", id=activity.id),
+        )

@@ -28,10 +28,6 @@ def upgrade():
             batch_op.f('ck_activity_bodies_named_basis_quoted'),
             "basis <> 'named' OR basis_quote IS NOT NULL",
         )
-        if op.get_bind().dialect.name != 'sqlite':  # SQLite's batch copy already carries it
-            batch_op.create_check_constraint(
-                batch_op.f('ck_activity_bodies_body_basis'), "basis IN ('named', 'proposed')"
-            )
 
     with op.batch_alter_table('recommendations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('item', sa.String(length=10), server_default='', nullable=False))
@@ -47,6 +43,12 @@ def upgrade():
         batch_op.add_column(sa.Column('texts_loaded', sa.Boolean(), server_default=sa.true(), nullable=False))
 
     # ### end Alembic commands ###
+
+    # A document none of whose recommendations is stored (RTP-I) has its texts not loaded.
+    op.execute(
+        "UPDATE source_documents SET texts_loaded = false WHERE NOT EXISTS "
+        "(SELECT 1 FROM recommendations WHERE recommendations.document_id = source_documents.id)"
+    )
 
 
 def downgrade():

@@ -47,12 +47,6 @@ def upgrade():
         batch_op.create_check_constraint(
             batch_op.f('ck_activities_cost_has_currency'), 'estimated_cost IS NULL OR currency IS NOT NULL'
         )
-        if op.get_bind().dialect.name != 'sqlite':  # SQLite's batch copy already carries it
-            batch_op.create_check_constraint(
-                batch_op.f('ck_activities_funding_source'),
-                "funding_source IN ('regular_fund', 'specific_fund', 'voluntary_contributions', "
-                "'to_be_determined')",
-            )
 
     with op.batch_alter_table('progress_notes', schema=None) as batch_op:
         batch_op.add_column(sa.Column('amount_spent', sa.Numeric(precision=14, scale=2), nullable=True))

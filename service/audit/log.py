@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import enum
-import getpass
-import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from flask import g, has_request_context
 
-from service.audit.models import ActorType, AuditAction, AuditEntry
+from service.audit.models import AuditAction, AuditEntry
+from service.core.actor import COMMAND_LINE as COMMAND_LINE
+from service.core.actor import Actor as Actor
+from service.core.actor import current_actor
+from service.core.actor import os_user as os_user
+from service.core.actor import system_actor as system_actor
 from service.core.db import db
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who makes a change: a person, a partner system, or the command line."""
-
-    type: ActorType
-    id: str | None
-    label: str
-
 
 # Derived or secret columns never go into the log (hashes of secrets are still secrets).
 NOT_AUDITED = frozenset(
@@ -50,28 +43,7 @@ def on_change(listener: ChangeListener) -> None:
         _change_listeners.append(listener)
 
 
-def os_user() -> str:
-    """Who runs the command: the operating-system account (a cron job's too)."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (e.g. a bare container)
-        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
-
-
-def system_actor() -> Actor:
-    """The command line (seed, `flask users`, `flask clients`): `system`, with the OS user."""
-    user = os_user()
-    return Actor(ActorType.CLI, user[:100], f"system ({user})")
-
-
-def current_actor() -> Actor:
-    """The signed-in person or partner system of this request; otherwise the command line."""
-    if has_request_context() and g.get("actor") is not None:
-        return g.actor
-    return system_actor()
-
-
-def _json_safe(value):
+def _json_safe(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, datetime | date):
@@ -81,7 +53,7 @@ def _json_safe(value):
     return value
 
 
-def snapshot(entity) -> dict:
+def snapshot(entity: Any) -> dict:
     """The entity's own columns, as JSON, for the before/after of an audit entry."""
     mapper = sa.inspect(entity).mapper
     return {
@@ -91,7 +63,7 @@ def snapshot(entity) -> dict:
     }
 
 
-def entity_key(entity) -> str:
+def entity_key(entity: Any) -> str:
     identity = sa.inspect(entity).identity or sa.inspect(entity).mapper.primary_key_from_instance(
         entity
     )
@@ -100,7 +72,7 @@ def entity_key(entity) -> str:
 
 def record(
     action: AuditAction,
-    entity,
+    entity: Any,
     before: dict | None,
     after: dict | None,
     actor: Actor | None = None,

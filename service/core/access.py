@@ -9,16 +9,28 @@ from __future__ import annotations
 
 import enum
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from flask import current_app, g
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_smorest import abort
 
-from service.audit.log import Actor
-from service.audit.models import ActorType
-from service.identity.models import Role
+from service.core.actor import Actor, ActorType
+from service.core.labels import vocabulary
+
+
+class Role(enum.StrEnum):
+    """What a person may do, given by the secretariat (an invitation, or `users invite`)."""
+
+    SECRETARIAT = "secretariat"
+    FOCAL_POINT = "focal_point"  # of one member state
+
+
+ROLE_LABELS = vocabulary({Role.SECRETARIAT: _l("secretariat"), Role.FOCAL_POINT: _l("focal point")})
 
 
 class Scope(enum.StrEnum):
@@ -29,6 +41,33 @@ class Scope(enum.StrEnum):
 
 
 ALL_SCOPES = frozenset(Scope)
+
+
+class Person(Protocol):
+    """What the rule reads of a signed-in person (identity's User)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def role(self) -> Role | None: ...
+    @property
+    def member_state_code(self) -> str | None: ...
+    @property
+    def is_active(self) -> bool: ...
+
+
+class PartnerSystem(Protocol):
+    """What the rule reads of a partner system (oauth's ApiClient)."""
+
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def member_state_code(self) -> str | None: ...
+
 
 # What each role of a person may do; member-state limits come on top (see may_edit_state).
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
@@ -58,7 +97,9 @@ class Principal:
         return scope in self.scopes
 
 
-def provider_may_grant(provider_member_state: str | None, role: Role | None, state: str | None):
+def provider_may_grant(
+    provider_member_state: str | None, role: Role | None, state: str | None
+) -> bool:
     """A member state's own identity provider vouches only for that state's focal points; an
     OAS provider (no member state) for anyone. Whatever invitations or accounts say."""
     if role is None or provider_member_state is None:
@@ -80,20 +121,20 @@ def rights_reachable(provider: str | None, role: Role | None, state: str | None)
     return provider_may_grant(settings.get("member_state"), role, state)
 
 
-def principal_for_user(user) -> Principal:
+def principal_for_user(user: Person) -> Principal:
     role = user.role if user.is_active else None
     if not rights_reachable(user.provider, role, user.member_state_code):
         role = None
     return Principal(
         actor=Actor(ActorType.USER, str(user.id), user.email),
-        scopes=ROLE_SCOPES.get(role, frozenset()),
+        scopes=ROLE_SCOPES.get(role, frozenset()) if role is not None else frozenset(),
         role=role,
         member_state_code=user.member_state_code if role == Role.FOCAL_POINT else None,
         from_session=True,
     )
 
 
-def principal_for_client(client, granted_scope: str) -> Principal:
+def principal_for_client(client: PartnerSystem, granted_scope: str) -> Principal:
     scopes = frozenset(Scope(s) for s in granted_scope.split() if s in ALL_SCOPES)
     if client.member_state_code is None:
         scopes -= {Scope.DIRECTORY_WRITE}
@@ -111,12 +152,32 @@ def current_principal() -> Principal | None:
 # -- the rules ------------------------------------------------------------------------------
 
 
+def _no_read_only_states() -> frozenset[str]:
+    return frozenset()
+
+
+# The member states whose entries only the secretariat may change (withdrawn from the OAS).
+# The directory registers the look-up at start-up, so this module imports no feature.
+_read_only_states: Callable[[], frozenset[str]] = _no_read_only_states
+
+
+def register_read_only_states(lookup: Callable[[], frozenset[str]]) -> None:
+    global _read_only_states
+    _read_only_states = lookup
+
+
+def state_is_read_only(member_state_code: str | None) -> bool:
+    return member_state_code is not None and member_state_code in _read_only_states()
+
+
 def may_edit_state(principal: Principal | None, member_state_code: str | None) -> bool:
     """May this principal create or change directory entries of this member state?"""
     if principal is None or not principal.has(Scope.DIRECTORY_WRITE):
         return False
     if principal.is_secretariat:
         return True
+    if state_is_read_only(member_state_code):
+        return False
     return member_state_code is not None and principal.member_state_code == member_state_code
 
 
@@ -125,14 +186,16 @@ def may_see_secretariat_only(principal: Principal | None) -> bool:
     return principal is not None and principal.is_secretariat
 
 
-def ensure_may_handle_visibility(visibility) -> None:
+def ensure_may_handle_visibility(visibility: Any) -> None:
     """Only the secretariat handles secretariat-only contact points: nobody else may create,
     change or mark one (they could not see it afterwards)."""
     if str(visibility) == "secretariat" and not may_see_secretariat_only(current_principal()):
         abort(403, message=_("Only the secretariat may handle secretariat-only contact points."))
 
 
-def visible_contacts_clause(principal: Principal | None, visibility_column) -> sa.ColumnElement:
+def visible_contacts_clause(
+    principal: Principal | None, visibility_column: Any
+) -> sa.ColumnElement:
     if may_see_secretariat_only(principal):
         return sa.true()
     return visibility_column == "network"
@@ -158,15 +221,16 @@ def authenticated() -> Principal:
             message=_("Authentication required: a bearer token or a signed-in session."),
             headers={"WWW-Authenticate": 'Bearer realm="api"'},
         )
+    assert principal is not None  # abort() raised
     return principal
 
 
-def require(scope: Scope):
+def require(scope: Scope) -> Any:
     """View decorator: 401 without a credential, 403 without the scope. Runs before parsing."""
 
-    def decorator(view):
+    def decorator(view: Any) -> Any:
         @functools.wraps(view)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = authenticated()
             if not principal.has(scope):
                 abort(
@@ -180,7 +244,7 @@ def require(scope: Scope):
             **apidoc.get("manual_doc", {}),
             "security": [{"oauth2": [scope.value]}, {"session": []}],
         }
-        wrapper._apidoc = apidoc
+        wrapper._apidoc = apidoc  # type: ignore[attr-defined]
         return wrapper
 
     return decorator
@@ -188,6 +252,12 @@ def require(scope: Scope):
 
 def ensure_may_edit_state(member_state_code: str | None) -> None:
     if not may_edit_state(current_principal(), member_state_code):
+        if state_is_read_only(member_state_code):
+            abort(
+                403,
+                message=f"{member_state_code} has withdrawn from the OAS: its entries are "
+                "read-only (only the secretariat may change them).",
+            )
         abort(
             403,
             message=_("You may only change directory entries of your own member state.")

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import http
+import inspect
+import re
+from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
+from apispec import BasePlugin
 from flask import Blueprint as FlaskBlueprint
 from flask import request, send_from_directory
+from flask.typing import ResponseReturnValue
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest import abort
 from flask_smorest.exceptions import PreconditionFailed, PreconditionRequired
 from flask_smorest.utils import prepare_response
 from swagger_ui_bundle import swagger_ui_path
+from werkzeug.wrappers.response import Response
 
 from service.core.db import db
 from service.core.errors import PROBLEM_JSON, ProblemSchema, http_error_response
@@ -23,16 +29,103 @@ API_PREFIX = "/api/v1"
 MAX_PAGE_SIZE = 100
 
 
+API_INFO = {
+    "description": "The Directory of National Authorities (who to contact, in every OAS member "
+    "state, against trafficking in persons) and the Work Plan of the OAS General Secretariat. "
+    "Partner systems use OAuth 2 client credentials; errors are RFC 9457 problem documents; "
+    "lists are paginated (X-Pagination) and support incremental sync with `updated_since`; "
+    "writes need the ETag read in `If-Match`.",
+    "contact": {
+        "name": "OAS Department of Public Security",
+        "url": "https://www.oas.org/ext/en/security/",
+    },
+    "license": {"name": "Proprietary", "url": "https://www.oas.org/en/terms_conditions.asp"},
+}
+# Relative: the API is described where it is served (make run: http://127.0.0.1:5000).
+API_SERVERS = [
+    {"url": "/", "description": "This service (the host the description is served from)"}
+]
+
+
+def singular(name: str) -> str:
+    if name.endswith("ies"):
+        return name[:-3] + "y"
+    return name.removesuffix("s")
+
+
+def operation_id(path: str, method: str) -> str:
+    """A stable, readable operationId from the path and the method (it becomes a method name in
+    generated clients): list_contacts, create_contact, get_contact, update_contact,
+    delete_contact, restore_contact, get_work_plan_coverage, list_activity_progress_notes..."""
+    segments = [s.replace("-", "_") for s in path.removeprefix(API_PREFIX).split("/") if s]
+    parameter = re.compile(r"^\{.*\}$")
+    resource, rest = segments[0], segments[1:]
+    has_id = bool(rest) and bool(parameter.match(rest[0]))
+    sub = rest[1:] if has_id else rest
+    item = singular(resource)
+    if not sub and not has_id:
+        return {"get": f"list_{resource}", "post": f"create_{item}"}.get(
+            method, f"{method}_{resource}"
+        )
+    if not sub:
+        return {"get": f"get_{item}", "patch": f"update_{item}", "put": f"replace_{item}"}.get(
+            method, f"{method}_{item}"
+        )
+    name = "_".join(sub)
+    owner = item if has_id else resource
+    if name.endswith("s") and not name.endswith("ss"):  # a collection: progress notes, versions
+        return {"get": f"list_{owner}_{name}", "post": f"create_{owner}_{singular(name)}"}.get(
+            method, f"{method}_{owner}_{name}"
+        )
+    if method == "post":  # an action: restore, verify, submit, reopen, approve
+        return f"{name}_{owner}"
+    return f"{method}_{owner}_{name}"
+
+
+class OperationIds(BasePlugin):
+    """Every API operation gets its operationId and, when it names a resource, its 404."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        if not path or not path.startswith(API_PREFIX):
+            return
+        for method, operation in operations.items():
+            operation.setdefault("operationId", operation_id(path, method))
+            if "{" in path:
+                operation.setdefault("responses", {}).setdefault("404", "NOT_FOUND")
+
+
+class SchemaDocs(BasePlugin):
+    """A schema's own docstring becomes its description and `Meta.example` its example.
+    (apispec's `Meta.description` would drop `additionalProperties: false`.)"""
+
+    def schema_helper(self, name, definition, **kwargs):
+        schema = kwargs.get("schema")
+        cls = schema if isinstance(schema, type) else type(schema)
+        extra = {}
+        if cls.__dict__.get("__doc__"):
+            extra["description"] = inspect.cleandoc(cls.__doc__)
+        example = getattr(getattr(cls, "Meta", None), "example", None)
+        if example is not None:
+            extra["example"] = example
+        return extra
+
+
 class Api(SmorestApi):
     ERROR_SCHEMA = ProblemSchema
 
-    def handle_http_exception(self, error):
+    def _init_spec(self, **kwargs: Any) -> None:
+        kwargs.setdefault("extra_plugins", []).extend([OperationIds(), SchemaDocs()])
+        kwargs.setdefault("info", API_INFO)
+        kwargs.setdefault("servers", API_SERVERS)
+        super()._init_spec(**kwargs)
+
+    def handle_http_exception(self, error: Any) -> ResponseReturnValue:
         return http_error_response(error)
 
-    def _register_responses(self):
+    def _register_responses(self) -> None:
         # flask-smorest's, with error responses declared as RFC 9457 problem documents
         for status in http.HTTPStatus:
-            response = {"description": status.phrase}
+            response: dict[str, Any] = {"description": status.phrase}
             if not (100 <= status < 200) and status not in (204, 304):
                 response["schema"] = self.ERROR_SCHEMA
             prepare_response(response, self.spec, PROBLEM_JSON)
@@ -41,7 +134,7 @@ class Api(SmorestApi):
         prepare_response(response, self.spec, PROBLEM_JSON)
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
-    def _register_etag_headers(self):
+    def _register_etag_headers(self) -> None:
         super()._register_etag_headers()
         # If-Match carries the ETag the client read; "*" is refused (it would match anything).
         self.spec.components.parameter(
@@ -58,7 +151,7 @@ class Api(SmorestApi):
             lazy=True,
         )
 
-    def _register_pagination_header(self):
+    def _register_pagination_header(self) -> None:
         # The header's value is JSON text: declared as a string, with its keys described.
         self.spec.components.header(
             "PAGINATION",
@@ -75,7 +168,7 @@ docs_assets = FlaskBlueprint("docs_assets", __name__)
 
 
 @docs_assets.get("/docs/assets/<path:filename>")
-def swagger_ui_asset(filename: str):
+def swagger_ui_asset(filename: str) -> Response:
     return send_from_directory(swagger_ui_path, filename)
 
 
@@ -86,7 +179,7 @@ class TextSearchArgs(ma.Schema):
     )
 
 
-def get_or_404(model, ident, what: str, options=(), key: str = "id"):
+def get_or_404(model: Any, ident: Any, what: str, options: Any = (), key: str = "id") -> Any:
     """The row with this primary key, or a 404 problem naming what was not found."""
     entity = db.session.get(model, ident, options=options)
     if entity is None:
@@ -94,7 +187,7 @@ def get_or_404(model, ident, what: str, options=(), key: str = "id"):
     return entity
 
 
-def paginated(blp, page_size: int = 20):
+def paginated(blp: Any, page_size: int = 20) -> Any:
     """Page-based pagination (`page`, `page_size` up to 100), totals in the X-Pagination header.
 
     The view gets `pagination_parameters` and returns `page_of(select, pagination_parameters)`.
@@ -102,7 +195,7 @@ def paginated(blp, page_size: int = 20):
     return blp.paginate(page_size=page_size, max_page_size=MAX_PAGE_SIZE)
 
 
-def page_of(statement: sa.Select, pagination_parameters, total: int | None = None) -> list:
+def page_of(statement: sa.Select, pagination_parameters: Any, total: int | None = None) -> list:
     """One page of a SELECT's rows; sets the total the X-Pagination header reports.
 
     Pass `total` when it is already known (e.g. from a list's ETag statement) to skip the count.
@@ -123,7 +216,7 @@ def page_of(statement: sa.Select, pagination_parameters, total: int | None = Non
     )
 
 
-def etag_data(entity) -> dict:
+def etag_data(entity: Any) -> dict:
     """What a resource's ETag is computed from: its identity and row version (no serialising).
 
     Use with flask-smorest: `@blp.etag` on the view, then `blp.set_etag(etag_data(entity))` in

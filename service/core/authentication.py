@@ -1,20 +1,24 @@
-"""Works out who makes each request: a bearer token (partner system) or a session (person)."""
+"""Works out who makes each request: a bearer token (partner system) or a session (person).
+
+The features tell it, at start-up (`create_app`), how to find a person by id and how to check a
+bearer token: the core never imports them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Protocol
 
 from authlib.integrations.flask_oauth2 import ResourceProtector
 from authlib.oauth2 import OAuth2Error
-from flask import Flask, current_app, g, request, session
+from authlib.oauth2.rfc6750 import BearerTokenValidator
+from flask import Flask, Response, current_app, g, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from service.core.access import principal_for_client, principal_for_user
-from service.core.db import db
+from service.core.access import Person, principal_for_client, principal_for_user
 from service.core.errors import is_api_request, problem
-from service.identity.models import User
-from service.oauth.tokens import HashedBearerTokenValidator
 
 SESSION_USER_KEY = "user_id"
 SESSION_LOGIN_AT_KEY = "login_at"  # when this session signed in (POSIX seconds, UTC)
@@ -24,10 +28,19 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 csrf = CSRFProtect()
 resource_protector = ResourceProtector()
-resource_protector.register_token_validator(HashedBearerTokenValidator())
 
 
-def signed_in_user() -> User | None:
+class SessionPerson(Person, Protocol):
+    """A person as a browser session sees them: sessions begun before this moment are void."""
+
+    @property
+    def sessions_valid_after(self) -> datetime | None: ...
+
+
+PersonLoader = Callable[[int], SessionPerson | None]
+
+
+def signed_in_user() -> SessionPerson | None:
     """The person of this session, if the session is still good.
 
     A session ends when it is older than the configured lifetime (counted from sign-in, not
@@ -40,7 +53,8 @@ def signed_in_user() -> User | None:
     signed_in = datetime.fromtimestamp(login_at, UTC)
     if datetime.now(UTC) - signed_in > current_app.permanent_session_lifetime:
         return None
-    user = db.session.get(User, user_id)
+    load_person: PersonLoader = current_app.extensions["authentication.load_person"]
+    user = load_person(user_id)
     if user is None or not user.is_active:
         return None
     if user.sessions_valid_after is not None and signed_in < user.sessions_valid_after:
@@ -48,7 +62,7 @@ def signed_in_user() -> User | None:
     return user
 
 
-def load_principal():
+def load_principal() -> Response | None:
     g.principal = None
     g.actor = None
     if request.blueprint in CLIENT_AUTHENTICATED_BLUEPRINTS:
@@ -95,6 +109,12 @@ def load_principal():
     return None
 
 
-def configure_authentication(app: Flask) -> None:
+def configure_authentication(
+    app: Flask, *, load_person: PersonLoader, token_validator: BearerTokenValidator
+) -> None:
+    """`load_person` finds a person by id (identity); `token_validator` checks bearer tokens
+    (oauth)."""
+    app.extensions["authentication.load_person"] = load_person
+    resource_protector.register_token_validator(token_validator)
     csrf.init_app(app)
     app.before_request(load_principal)

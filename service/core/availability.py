@@ -9,14 +9,13 @@ a 503, which the pool's pre-ping turns into a fresh connection when the database
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
 import sqlalchemy as sa
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify
 
 log = logging.getLogger(__name__)
 
@@ -78,37 +77,6 @@ def is_database_unavailable(error: BaseException) -> bool:
         # PostgreSQL: a table the code expects is missing (the schema is not migrated)
         return getattr(error.orig, "sqlstate", None) in {"42P01", "42703"}
     return False
-
-
-def database_unavailable_response(error: BaseException):
-    """503 with Retry-After, in the format the caller speaks; one log line, no traceback."""
-    from flask_babel import gettext as _
-
-    from service.core.db import db
-    from service.core.errors import is_api_request, problem
-
-    reason = str(getattr(error, "orig", None) or error).strip().splitlines()
-    log.warning(
-        "database unavailable: %s %s: %s: %s",
-        request.method,
-        request.path,
-        type(getattr(error, "orig", None) or error).__name__,
-        reason[0] if reason else "",
-    )
-    with contextlib.suppress(sa.exc.SQLAlchemyError):  # gone already: the pool replaces it
-        db.session.rollback()
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    detail = _("The database is unavailable or too slow right now; try again shortly.")
-    if is_api_request():
-        return problem(503, "Service Unavailable", detail, headers=headers)
-    if request.blueprint == "oauth":
-        return oauth_unavailable(detail, headers)
-    return (
-        "<!doctype html><title>Service unavailable</title><h1>Service unavailable</h1>"
-        f"<p>{detail}</p>",
-        503,
-        {**headers, "Content-Type": "text/html; charset=utf-8"},
-    )
 
 
 def oauth_unavailable(detail: str, headers: dict | None = None):

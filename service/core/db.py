@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -60,19 +60,19 @@ class utcnow(FunctionElement):  # noqa: N801 - reads like the SQL function it re
 
 
 @compiles(utcnow)
-def _utcnow_default(element, compiler, **kw):
+def _utcnow_default(element: Any, compiler: Any, **kw: Any) -> str:
     return "CURRENT_TIMESTAMP"
 
 
 @compiles(utcnow, "postgresql")
-def _utcnow_postgresql(element, compiler, **kw):
+def _utcnow_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
     # clock_timestamp(), not now(): now() is the transaction's start and would let a slow
     # transaction commit rows stamped earlier than rows a partner has already synced.
     return "clock_timestamp()"
 
 
 @compiles(utcnow, "sqlite")
-def _utcnow_sqlite(element, compiler, **kw):
+def _utcnow_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
     # Same text layout SQLAlchemy uses for SQLite DateTime, so comparisons stay lexical-safe.
     return "strftime('%Y-%m-%d %H:%M:%f000', 'now')"
 
@@ -83,7 +83,7 @@ class UTCDateTime(sa.types.TypeDecorator):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -91,7 +91,7 @@ class UTCDateTime(sa.types.TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -128,11 +128,11 @@ class VersionedMixin:
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
 
     @sa.orm.declared_attr.directive
-    def __mapper_args__(cls):
-        return {"version_id_col": cls.__table__.c.version}
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
 
-def touch(entity) -> None:
+def touch(entity: Any) -> None:
     """Forces an UPDATE of the row: a change of links alone (competences, channels, mandates,
     recommendations) still moves `updated_at` (incremental sync) and the row version (ETag)."""
     entity.updated_at = utcnow()
@@ -164,7 +164,7 @@ class SearchableMixin:
         )
 
 
-def matches_text(q: str, *columns) -> sa.ColumnElement:
+def matches_text(q: str, *columns: Any) -> sa.ColumnElement:
     """`q` found in any of these folded columns: case- and accent-insensitive everywhere."""
     folded = fold(q)
     return sa.or_(*(column.contains(folded, autoescape=True) for column in columns))
@@ -172,5 +172,5 @@ def matches_text(q: str, *columns) -> sa.ColumnElement:
 
 @sa.event.listens_for(SearchableMixin, "before_insert", propagate=True)
 @sa.event.listens_for(SearchableMixin, "before_update", propagate=True)
-def _refresh_search_text(mapper, connection, target: SearchableMixin) -> None:
+def _refresh_search_text(mapper: Any, connection: Any, target: SearchableMixin) -> None:
     target.refresh_search_text()

@@ -1,19 +1,34 @@
-"""Errors as RFC 9457 problem documents on the API; ordinary pages everywhere else."""
+"""Errors as RFC 9457 problem documents on the API; ordinary pages everywhere else.
+
+`RuleError` is the one error every service raises when a change breaks a rule; it is turned
+into a problem document here (`rule_broken`) and into form errors in the admin
+(`admin.views.base.rule_messages`), both by its field, never by its text.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
+from typing import Any
 
-from flask import Flask, g, jsonify, request
+import sqlalchemy as sa
+from flask import Flask, Response, g, jsonify, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
 
-from service.core.availability import database_unavailable_response, is_database_unavailable
+from service.core.availability import (
+    RETRY_AFTER_SECONDS,
+    is_database_unavailable,
+    oauth_unavailable,
+)
 from service.core.db import db
-from service.i18n import error_page, http_description, http_title
+from service.core.i18n import error_page, http_description, http_title
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +57,33 @@ PROBLEM_CODES = {
 
 def problem_code(status: int) -> str:
     return PROBLEM_CODES.get(status, "error")
+
+
+# Machine codes of broken rules whose cause is the record's current state (409), not the input
+# (422): a duplicate, an archived or frozen record, a record still in use, any other conflict.
+CONFLICT_CODES = frozenset({"conflict", "duplicate", "archived", "frozen", "in_use"})
+
+
+class RuleError(Exception):
+    """A change that breaks a rule of the service.
+
+    `field`: the input field at fault (dotted path), or None when the record's state is;
+    `code`: what kind of rule, for programs ("invalid", "unknown", "duplicate", "archived", ...);
+    `message`: what a person reads.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.code = code
+
+    @property
+    def status(self) -> int:
+        return 409 if self.code in CONFLICT_CODES else 422
+
+    def __repr__(self) -> str:
+        return f"RuleError({self.message!r}, field={self.field!r}, code={self.code!r})"
 
 
 class FieldErrorSchema(Schema):
@@ -74,7 +116,7 @@ def is_api_request() -> bool:
     return request.path.startswith(API_PREFIX)
 
 
-def _flatten(messages, location: str, prefix: str = ""):
+def _flatten(messages: Any, location: str, prefix: str = "") -> Iterator:
     """webargs/marshmallow messages -> [{field, location, message}, ...]."""
     if isinstance(messages, dict):
         for key, value in messages.items():
@@ -96,11 +138,11 @@ def problem(
     status: int,
     title: str | None = None,
     detail: str | None = None,
-    errors=None,
-    headers=None,
+    errors: Any = None,
+    headers: Any = None,
     code: str | None = None,
-):
-    """A problem document; `title` defaults to the status's, in the request's language."""
+) -> Response:
+    """A problem document; `title` is the status's, in the request's language."""
     body = {
         "type": "about:blank",
         "code": code or problem_code(status),
@@ -123,7 +165,7 @@ def problem(
     return response
 
 
-def http_error_response(error: HTTPException):
+def http_error_response(error: HTTPException) -> ResponseReturnValue:
     """flask-smorest's handler, limited to the API: other pages keep Flask's own error page."""
     if not is_api_request():
         if error.code is not None and error.code >= 400:
@@ -150,9 +192,24 @@ def http_error_response(error: HTTPException):
     return problem(error.code or 500, None, str(detail), errors, headers)
 
 
+def rule_broken(error: RuleError) -> Response | tuple[str, int]:
+    """A broken rule: 422 or 409, naming the field when there is one."""
+    db.session.rollback()
+    if not is_api_request():
+        return error.message, error.status
+    errors = None
+    detail = error.message
+    if error.field:
+        errors = [{"field": error.field, "location": "json", "message": error.message}]
+        detail = f"{error.field}: {error.message}"
+    return problem(error.status, HTTP_STATUS_CODES[error.status], detail, errors)
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(RuleError, rule_broken)
+
     @app.errorhandler(IntegrityError)
-    def integrity_error(error: IntegrityError):
+    def integrity_error(error: IntegrityError) -> ResponseReturnValue:
         db.session.rollback()
         log.info("integrity error: %s", error.orig)
         if not is_api_request():
@@ -164,14 +221,14 @@ def register_error_handlers(app: Flask) -> None:
         )
 
     @app.errorhandler(StaleDataError)
-    def stale_data(error: StaleDataError):
+    def stale_data(error: StaleDataError) -> ResponseReturnValue:
         db.session.rollback()
         if not is_api_request():
             return _("The record was changed by someone else; reload it."), 412
         return problem(412, None, _("The resource was changed by someone else."))
 
     @app.errorhandler(Exception)
-    def unexpected_error(error: Exception):
+    def unexpected_error(error: Exception) -> ResponseReturnValue:
         if isinstance(error, HTTPException):
             return http_error_response(error)
         if is_database_unavailable(error):
@@ -181,3 +238,29 @@ def register_error_handlers(app: Flask) -> None:
         if not is_api_request():
             return InternalServerError().get_response()
         return problem(500, None, _("An unexpected error occurred."))
+
+
+def database_unavailable_response(error: BaseException) -> ResponseReturnValue:
+    """503 with Retry-After, in the format the caller speaks; one log line, no traceback."""
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+    log.warning(
+        "database unavailable: %s %s: %s: %s",
+        request.method,
+        request.path,
+        type(getattr(error, "orig", None) or error).__name__,
+        reason[0] if reason else "",
+    )
+    with contextlib.suppress(sa.exc.SQLAlchemyError):  # gone already: the pool replaces it
+        db.session.rollback()
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    detail = _("The database is unavailable or too slow right now; try again shortly.")
+    if is_api_request():
+        return problem(503, "Service Unavailable", detail, headers=headers)
+    if request.blueprint == "oauth":
+        return oauth_unavailable(detail, headers)
+    return (
+        "<!doctype html><title>Service unavailable</title><h1>Service unavailable</h1>"
+        f"<p>{detail}</p>",
+        503,
+        {**headers, "Content-Type": "text/html; charset=utf-8"},
+    )

@@ -1,6 +1,8 @@
 """Input fields shared by every schema that reads what a client sends."""
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 import marshmallow as ma
 
@@ -14,11 +16,13 @@ class CleanString(ma.fields.String):
 
     default_error_messages = {"control": "Must not contain control characters."}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         metadata = {"pattern": NO_CONTROL_CHARACTERS, **kwargs.pop("metadata", {})}
         super().__init__(*args, metadata=metadata, **kwargs)
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> str:
         result = super()._deserialize(value, attr, data, **kwargs)
         if _CONTROL.search(result):
             raise self.make_error("control")

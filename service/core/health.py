@@ -1,18 +1,19 @@
 """Liveness and readiness probes for the load balancer (no authentication)."""
 
 from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
 
 health = Blueprint("health", __name__)
 
 
 @health.get("/healthz")
-def healthz():
+def healthz() -> ResponseReturnValue:
     """The process answers; never touches the database (load_principal skips this blueprint)."""
     return jsonify(status="ok")
 
 
 @health.get("/readyz")
-def readyz():
+def readyz() -> ResponseReturnValue:
     """Ready when the database answers at the migration head (and Redis, when configured)."""
     from service.core.availability import ReadinessProbe
 

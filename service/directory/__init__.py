@@ -1,0 +1,1 @@
+"""The directory (feature, over the audit log): member states, authorities, contact points."""

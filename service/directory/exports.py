@@ -5,19 +5,30 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from datetime import UTC, datetime
+from typing import Any
 
+from flask import Response
+
+from service.core.labels import label
 from service.core.text import spreadsheet_safe
-from service.directory.models import ChannelType, ContactKind, ContactPoint, ContactRole
+from service.directory.models import ChannelType, ContactKind, ContactPoint
 
 CSV_MIMETYPE = "text/csv"
 VCARD_MIMETYPE = "text/vcard"
+FILE_EXTENSIONS = {CSV_MIMETYPE: "csv", VCARD_MIMETYPE: "vcf"}
 
-ROLE_LABELS = {
-    ContactRole.FOCAL_POINT: "Focal point",
-    ContactRole.ALTERNATE: "Alternate",
-    ContactRole.OPERATIONAL_24_7: "24/7 operational contact",
-    ContactRole.TECHNICAL: "Technical contact",
-}
+
+def as_download(body: str, mimetype: str, name: str) -> Response:
+    """An export as a file, for the API and the admin alike: UTF-8, saved under a dated name
+    (e.g. contacts-2026-11-30.csv)."""
+    filename = f"{name}-{datetime.now(UTC).date().isoformat()}.{FILE_EXTENSIONS[mimetype]}"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
 
 CSV_COLUMNS = (
     "id",
@@ -47,7 +58,7 @@ LIST_SEPARATOR = "; "  # several values in one cell (competences, languages, two
 _NUMBER_CHANNELS = frozenset({ChannelType.PHONE, ChannelType.MOBILE, ChannelType.FAX})
 
 
-def _time(value) -> str:
+def _time(value: Any) -> str:
     return value.isoformat() if value else ""
 
 
@@ -148,7 +159,7 @@ def contact_vcard(contact: ContactPoint) -> str:
     ]
     if contact.position:
         lines.append(f"TITLE:{_escape(contact.position)}")
-    lines.append(f"ROLE:{_escape(ROLE_LABELS[contact.role])}")
+    lines.append(f"ROLE:{_escape(label(contact.role))}")
     for channel in contact.channels:
         pref = ";PREF=1" if channel.preferred else ""
         if channel.type in _TEL_TYPES:

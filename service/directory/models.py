@@ -6,6 +6,7 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.core.db import (
@@ -17,12 +18,24 @@ from service.core.db import (
     db,
     enum_column,
 )
+from service.core.labels import vocabulary
 
 
 class MemberStateStatus(enum.StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
     WITHDRAWN = "withdrawn"
+    NOT_PARTICIPATING = "not_participating"  # a member that does not take part (Cuba)
+
+
+MEMBER_STATE_STATUS_LABELS = vocabulary(
+    {
+        MemberStateStatus.ACTIVE: _l("active"),
+        MemberStateStatus.SUSPENDED: _l("suspended"),
+        MemberStateStatus.WITHDRAWN: _l("withdrawn"),
+        MemberStateStatus.NOT_PARTICIPATING: _l("not participating"),
+    }
+)
 
 
 class AuthorityKind(enum.StrEnum):
@@ -38,9 +51,33 @@ class AuthorityKind(enum.StrEnum):
     OTHER = "other"
 
 
+AUTHORITY_KIND_LABELS = vocabulary(
+    {
+        AuthorityKind.MINISTRY: _l("ministry"),
+        AuthorityKind.PROSECUTION: _l("prosecution"),
+        AuthorityKind.POLICE: _l("police"),
+        AuthorityKind.JUDICIARY: _l("judiciary"),
+        AuthorityKind.NATIONAL_COMMITTEE: _l("national committee"),
+        AuthorityKind.VICTIM_SERVICES: _l("victim services"),
+        AuthorityKind.MIGRATION: _l("migration"),
+        AuthorityKind.LABOUR: _l("labour"),
+        AuthorityKind.CHILD_PROTECTION: _l("child protection"),
+        AuthorityKind.OTHER: _l("other"),
+    }
+)
+
+
 class EntryStatus(enum.StrEnum):
     ACTIVE = "active"
     INACTIVE = "inactive"
+
+
+ENTRY_STATUS_LABELS = vocabulary(
+    {
+        EntryStatus.ACTIVE: _l("active"),
+        EntryStatus.INACTIVE: _l("inactive"),
+    }
+)
 
 
 class ContactKind(enum.StrEnum):
@@ -48,16 +85,44 @@ class ContactKind(enum.StrEnum):
     OFFICE = "office"  # a functional post, so the role survives staff turnover
 
 
+CONTACT_KIND_LABELS = vocabulary(
+    {
+        ContactKind.PERSON: _l("person"),
+        ContactKind.OFFICE: _l("office"),
+    }
+)
+
+
 class ContactRole(enum.StrEnum):
     FOCAL_POINT = "focal_point"
     ALTERNATE = "alternate"
     OPERATIONAL_24_7 = "operational_24_7"
     TECHNICAL = "technical"
+    PUBLIC_HOTLINE = "public_hotline"  # listed and searchable, never an operational contact
+
+
+CONTACT_ROLE_LABELS = vocabulary(
+    {
+        ContactRole.FOCAL_POINT: _l("Focal point"),
+        ContactRole.ALTERNATE: _l("Alternate"),
+        ContactRole.OPERATIONAL_24_7: _l("24/7 operational contact"),
+        ContactRole.TECHNICAL: _l("Technical contact"),
+        ContactRole.PUBLIC_HOTLINE: _l("Public hotline"),
+    }
+)
 
 
 class Visibility(enum.StrEnum):
     NETWORK = "network"
     SECRETARIAT = "secretariat"
+
+
+VISIBILITY_LABELS = vocabulary(
+    {
+        Visibility.NETWORK: _l("network"),
+        Visibility.SECRETARIAT: _l("secretariat"),
+    }
+)
 
 
 class ChannelType(enum.StrEnum):
@@ -67,6 +132,18 @@ class ChannelType(enum.StrEnum):
     FAX = "fax"
     SECURE_MAIL = "secure_mail"
     WEBSITE = "website"
+
+
+CHANNEL_TYPE_LABELS = vocabulary(
+    {
+        ChannelType.EMAIL: _l("email"),
+        ChannelType.PHONE: _l("phone"),
+        ChannelType.MOBILE: _l("mobile"),
+        ChannelType.FAX: _l("fax"),
+        ChannelType.SECURE_MAIL: _l("secure mail"),
+        ChannelType.WEBSITE: _l("website"),
+    }
+)
 
 
 class MemberState(TimestampMixin, db.Model):
@@ -83,6 +160,7 @@ class MemberState(TimestampMixin, db.Model):
     )
     status_date: Mapped[date | None] = mapped_column(sa.Date)
     status_note: Mapped[str | None] = mapped_column(sa.Text)
+    status_source: Mapped[str | None] = mapped_column(sa.String(500))  # where the note comes from
 
     authorities: Mapped[list[Authority]] = relationship(back_populates="member_state")
 
@@ -130,9 +208,31 @@ contact_point_competences = sa.Table(
 )
 
 
+class VerifiedVia(enum.StrEnum):
+    """How an entry was last re-confirmed."""
+
+    ADMIN = "admin"
+    API = "api"
+    EMAIL_LINK = "email_link"
+    SEED = "seed"
+
+
+VERIFIED_VIA_LABELS = vocabulary(
+    {
+        VerifiedVia.ADMIN: _l("admin"),
+        VerifiedVia.API: _l("api"),
+        VerifiedVia.EMAIL_LINK: _l("email link"),
+        VerifiedVia.SEED: _l("seed"),
+    }
+)
+
+
 class VerifiedMixin:
     last_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_verified_by: Mapped[str | None] = mapped_column(sa.String(320))
+    verified_via: Mapped[VerifiedVia | None] = mapped_column(
+        enum_column(VerifiedVia, "verified_via")
+    )
 
 
 class Authority(
@@ -221,6 +321,9 @@ class Channel(db.Model):
     value: Mapped[str] = mapped_column(sa.String(500))  # phones in E.164
     label: Mapped[str | None] = mapped_column(sa.String(100))
     preferred: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # A permanent delivery failure (SMTP 5xx) of a reminder to this address: for the
+    # secretariat and the state's focal points, never shown to partners.
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     contact_point: Mapped[ContactPoint] = relationship(back_populates="channels")
 

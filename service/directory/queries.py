@@ -2,31 +2,45 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, selectinload
 
 from service.core.access import Principal, may_see_secretariat_only, visible_contacts_clause
 from service.core.db import db, matches_text
+from service.directory.completeness import freshness_cutoff, is_due
 from service.directory.models import (
     Authority,
     ContactPoint,
+    EntryStatus,
     authority_competences,
     contact_point_competences,
 )
 
 
-def _languages_contain(column, code: str) -> sa.ColumnElement:
+def _languages_contain(column: Any, code: str) -> sa.ColumnElement:
     # The JSON list is stored as text on both databases (["es", "en"]): a quoted match is exact.
     return sa.cast(column, sa.Text).like(f'%"{code}"%')
 
 
-def _removal_filter(model, args: dict) -> sa.ColumnElement:
+def _removal_filter(model: Any, args: dict) -> sa.ColumnElement:
     """Archived entries: hidden, unless asked for or a sync needs to learn they were removed."""
     if "updated_since" in args:
         return model.updated_at >= args["updated_since"]
     if args.get("include_archived"):
         return sa.true()
     return model.archived_at.is_(None)
+
+
+def _due(model, due: bool) -> sa.ColumnElement:
+    """Active entries due for re-confirmation (the completeness report's definition)."""
+    condition = sa.and_(
+        model.status == EntryStatus.ACTIVE,
+        model.archived_at.is_(None),
+        is_due(model, freshness_cutoff()),
+    )
+    return condition if due else sa.not_(condition)
 
 
 def authorities_statement(args: dict) -> sa.Select:
@@ -49,6 +63,8 @@ def authorities_statement(args: dict) -> sa.Select:
         statement = statement.where(Authority.kind == args["kind"])
     if "is_coordinating" in args:
         statement = statement.where(Authority.is_coordinating == args["is_coordinating"])
+    if "due" in args:
+        statement = statement.where(_due(Authority, args["due"]))
     if "q" in args:
         statement = statement.where(matches_text(args["q"], Authority.search_text))
     return statement
@@ -83,7 +99,7 @@ def hidden_in_sync(args: dict, principal: Principal | None) -> sa.ColumnElement 
 
 
 def _contact_filters(args: dict) -> list[sa.ColumnElement]:
-    filters = []
+    filters: list[sa.ColumnElement[Any]] = []
     if args.get("member_state"):
         filters.append(Authority.member_state_code.in_([c.upper() for c in args["member_state"]]))
     if "authority" in args:
@@ -102,6 +118,8 @@ def _contact_filters(args: dict) -> list[sa.ColumnElement]:
         filters.append(ContactPoint.role.in_(args["role"]))
     if "available_24_7" in args:
         filters.append(ContactPoint.available_24_7 == args["available_24_7"])
+    if "due" in args:
+        filters.append(_due(ContactPoint, args["due"]))
     if "q" in args:
         # names and positions of the contact, names and acronyms of its authority
         filters.append(matches_text(args["q"], ContactPoint.search_text, Authority.search_text))
@@ -166,7 +184,7 @@ def contacts_version(statement: sa.Select, tombstones: sa.ColumnElement | None =
     return list_version(statement, ContactPoint, authority_changed)
 
 
-def list_version(statement: sa.Select, model, *also_max) -> list[str]:
+def list_version(statement: sa.Select, model: Any, *also_max: Any) -> list[Any]:
     """What a list's ETag is computed from, in one statement: how many, and the latest change.
 
     The version sum catches changes within one clock tick; `also_max` adds the last change of

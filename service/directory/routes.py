@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from service.core.access import Scope, current_principal, may_see_secretariat_only, require
+from service.core.access import (
+    Principal,
+    Scope,
+    current_principal,
+    may_see_secretariat_only,
+    require,
+)
 from service.core.api import (
     API_PREFIX,
     IF_MATCH_DOC,
@@ -81,7 +89,7 @@ class MemberStates(MethodView):
     @member_states.arguments(MemberStateQueryArgs, location="query")
     @member_states.response(200, MemberStateSchema(many=True))
     @paginated(member_states, page_size=50)
-    def get(self, args, pagination_parameters):
+    def get(self, args: dict, pagination_parameters: Any) -> list:
         """List member states"""
         statement = db.select(MemberState).order_by(MemberState.code)
         if "status" in args:
@@ -94,13 +102,18 @@ class Completeness(MethodView):
     @require(Scope.DIRECTORY_READ)
     @member_states.arguments(CompletenessQueryArgs, location="query")
     @member_states.response(200, CompletenessSchema(many=True))
-    def get(self, args):
+    def get(self, args: dict) -> list[dict]:
         """Directory completeness of every member state
 
-        For each state: a national coordinating authority, a focal point and a 24/7
-        operational contact present (all active); active contact points; how many were
-        re-confirmed in the last 12 months; the last change. Counts include
-        secretariat-only contact points without showing them.
+        For each state, five criteria, each `{met, entries}`, computed among active entries
+        visible to the network (never secretariat-only contact points, for any caller): a
+        national coordinating authority; a focal point (with the share of authorities that
+        also have an alternate); a contact competent in protection and assistance of victims;
+        a 24/7 operational contact at an authority competent for investigation or
+        prosecution (public hotlines never count); every active entry re-confirmed within
+        `FRESHNESS_MONTHS`. `complete` when all five are met. States that do not take part
+        (suspended, withdrawn, not participating) have `participating: false`, their dated
+        note and its source, and `complete: null`: they are shown apart, never as gaps.
         """
         codes = [c.upper() for c in args["member_state"]] if args.get("member_state") else None
         return completeness(codes)
@@ -111,7 +124,7 @@ class MemberStateByCode(MethodView):
     @require(Scope.DIRECTORY_READ)
     @member_states.etag
     @member_states.response(200, MemberStateSchema)
-    def get(self, code):
+    def get(self, code: str) -> Any:
         """One member state by its ISO 3166-1 alpha-2 code"""
         return member_state_or_404(code)
 
@@ -120,7 +133,7 @@ class MemberStateByCode(MethodView):
 class MemberStateCompleteness(MethodView):
     @require(Scope.DIRECTORY_READ)
     @member_states.response(200, CompletenessSchema)
-    def get(self, code):
+    def get(self, code: str) -> Any:
         """Directory completeness of one member state"""
         return completeness([member_state_or_404(code).code])[0]
 
@@ -143,7 +156,7 @@ class Authorities(MethodView):
     @authorities.arguments(AuthorityQueryArgs, location="query")
     @authorities.response(200, AuthoritySchema(many=True))
     @paginated(authorities)
-    def get(self, args, pagination_parameters):
+    def get(self, args: dict, pagination_parameters: Any) -> list:
         """List authorities
 
         Filters combine with AND. With `updated_since`, archived authorities changed since
@@ -162,7 +175,7 @@ class Authorities(MethodView):
     @authorities.etag
     @authorities.arguments(AuthorityCreateSchema)
     @authorities.response(201, AuthoritySchema)
-    def post(self, data):
+    def post(self, data: dict) -> tuple:
         """Create an authority (in a member state the caller may edit)"""
         authority = services.create_authority(data)
         authorities.set_etag(etag_data(authority))
@@ -174,7 +187,7 @@ class AuthorityById(MethodView):
     @require(Scope.DIRECTORY_READ)
     @authorities.etag
     @authorities.response(200, AuthoritySchema)
-    def get(self, authority_id):
+    def get(self, authority_id: int) -> Any:
         """One authority (archived ones too, with `removed: true`)"""
         authority = authority_or_404(authority_id)
         authorities.set_etag(etag_data(authority))
@@ -184,7 +197,7 @@ class AuthorityById(MethodView):
     @authorities.etag
     @authorities.arguments(AuthorityUpdateSchema)
     @authorities.response(200, AuthoritySchema)
-    def patch(self, data, authority_id):
+    def patch(self, data: dict, authority_id: int) -> Any:
         """Change an authority: only the fields sent change (If-Match required)"""
         authority = authority_or_404(authority_id)
         authorities.check_etag(etag_data(authority))
@@ -195,21 +208,30 @@ class AuthorityById(MethodView):
     @require(Scope.DIRECTORY_WRITE)
     @authorities.etag
     @authorities.response(204)
-    def delete(self, authority_id):
+    def delete(self, authority_id: int) -> None:
         """Archive an authority (If-Match required; its contact points must be archived first)"""
         authority = authority_or_404(authority_id)
         authorities.check_etag(etag_data(authority))
         services.archive_authority(authority)
 
 
-def entry_action(blueprint, name, id_arg, lookup, etag_of, change, schema, summary):
+def entry_action(
+    blueprint: Any,
+    name: str,
+    id_arg: Any,
+    lookup: Any,
+    etag_of: Any,
+    change: Any,
+    schema: Any,
+    summary: str,
+) -> None:
     """POST /<entry>/{id}/<name>: restore or verify an entry, guarded by If-Match like PATCH."""
 
     @require(Scope.DIRECTORY_WRITE)
     @blueprint.etag
     @blueprint.doc(**IF_MATCH_DOC)
     @blueprint.response(200, schema)
-    def post(self, **path):
+    def post(self: MethodView, **path: Any) -> Any:
         entry = lookup(path[id_arg])
         check_if_match(etag_of(entry))
         change(entry)
@@ -257,7 +279,7 @@ def contact_or_404(contact_id: int) -> ContactPoint:
     ).scalar_one_or_none()
     if contact is None:  # secretariat-only entries do not exist for anyone else
         abort(404, message=f"No contact point with id {contact_id}.")
-    return contact
+    return contact  # type: ignore[return-value]  # abort() raised when None
 
 
 EXPORTS = {
@@ -265,6 +287,27 @@ EXPORTS = {
     exports.VCARD_MIMETYPE: exports.contacts_vcard,
 }
 REPRESENTATIONS = ["application/json", *EXPORTS]
+
+
+def representation_asked(offered: list[str]) -> str:
+    """The representation the Accept header asks for: JSON without one; 406 (listing what is
+    offered) when none of ours is acceptable."""
+    if not request.accept_mimetypes:
+        return offered[0]
+    best = request.accept_mimetypes.best_match(offered)
+    if best is None:
+        abort(
+            406,
+            message=f"Not available as {request.headers.get('Accept')!r}; "
+            f"offered: {', '.join(offered)}.",
+        )
+    return best
+
+
+def as_file(body: str, representation: str, name: str) -> Response:
+    return exports.as_download(body, representation, name)
+
+
 CONTACTS_LIST = (
     "JSON: one page of contact points. text/csv: every match (not one page), one row each, "
     "UTF-8, channels in columns (several values separated by '; '). text/vcard: every match "
@@ -276,7 +319,7 @@ CONTACTS_LIST = (
 
 
 @contacts.after_request
-def vary_on_accept(response):
+def vary_on_accept(response: Response) -> Response:
     # the contacts list answers JSON, CSV or vCard at one URL: caches must key on Accept
     response.vary.add("Accept")
     return response
@@ -302,8 +345,9 @@ class Contacts(MethodView):
         description=CONTACTS_LIST,
         success=True,
     )
+    @contacts.alt_response(406, response="NOT_ACCEPTABLE")
     @paginated(contacts)
-    def get(self, args, pagination_parameters):
+    def get(self, args: dict, pagination_parameters: Any) -> list | Response:
         """List contact points with their channels
 
         Filters combine with AND; `q` also matches the authority's name. With
@@ -313,7 +357,7 @@ class Contacts(MethodView):
         and `updated_at` (filters other than `updated_since` do not apply to them).
         `Accept: text/csv` or `text/vcard` exports every match at once, never a tombstone.
         """
-        representation = request.accept_mimetypes.best_match(REPRESENTATIONS, REPRESENTATIONS[0])
+        representation = representation_asked(REPRESENTATIONS)
         principal = current_principal()
         # exports never carry tombstones: they list what the caller may see, nothing else
         tombstones = None if representation in EXPORTS else queries.hidden_in_sync(args, principal)
@@ -332,14 +376,14 @@ class Contacts(MethodView):
     @contacts.etag
     @contacts.arguments(ContactCreateSchema)
     @contacts.response(201, ContactPointSchema)
-    def post(self, data):
+    def post(self, data: dict) -> tuple:
         """Create a contact point (at an authority of a member state the caller may edit)"""
         contact = services.create_contact(data)
         contacts.set_etag(contact_etag_data(contact))
         return contact, 201, {"Location": f"{contacts.url_prefix}/{contact.id}"}
 
 
-def may_see_contact(principal, contact: ContactPoint) -> bool:
+def may_see_contact(principal: Principal | None, contact: ContactPoint) -> bool:
     # the row-level twin of access.visible_contacts_clause
     return contact.visibility == Visibility.NETWORK or may_see_secretariat_only(principal)
 
@@ -354,13 +398,12 @@ def tombstone(contact: ContactPoint) -> dict:
     }
 
 
-def export(representation: str, statement, total: int, pagination_parameters) -> Response:
+def export(representation: str, statement: Any, total: int, pagination_parameters: Any) -> Response:
     # An export is the whole selection: its X-Pagination says so (one page of `total`).
     pagination_parameters.page, pagination_parameters.page_size = 1, max(total, 1)
     pagination_parameters.item_count = total
     rows = db.session.execute(statement).scalars().all()
-    body = EXPORTS[representation](rows)
-    return Response(body, mimetype=representation)
+    return as_file(EXPORTS[representation](rows), representation, "contacts")
 
 
 @contacts.route(f"/{ID.format('contact_id')}")
@@ -368,9 +411,26 @@ class ContactById(MethodView):
     @require(Scope.DIRECTORY_READ)
     @contacts.etag
     @contacts.response(200, ContactPointSchema)
-    def get(self, contact_id):
-        """One contact point (archived ones too, with `removed: true`)"""
+    @contacts.alt_response(
+        200,
+        schema={"type": "string"},
+        content_type=exports.VCARD_MIMETYPE,
+        description="The contact point as a vCard 4.0 (RFC 6350) file",
+        success=True,
+    )
+    @contacts.alt_response(406, response="NOT_ACCEPTABLE")
+    def get(self, contact_id: int) -> Any:
+        """One contact point (archived ones too, with `removed: true`)
+
+        `Accept: text/vcard` gives it as a vCard 4.0 file, to add to an address book.
+        """
+        representation = representation_asked(["application/json", exports.VCARD_MIMETYPE])
         contact = contact_or_404(contact_id)
+        if representation == exports.VCARD_MIMETYPE:
+            contacts.set_etag({**contact_etag_data(contact), "representation": representation})
+            return as_file(
+                exports.contacts_vcard([contact]), representation, f"contact-{contact.id}"
+            )
         contacts.set_etag(contact_etag_data(contact))
         return contact
 
@@ -378,7 +438,7 @@ class ContactById(MethodView):
     @contacts.etag
     @contacts.arguments(ContactUpdateSchema)
     @contacts.response(200, ContactPointSchema)
-    def patch(self, data, contact_id):
+    def patch(self, data: dict, contact_id: int) -> Any:
         """Change a contact point: only the fields sent change; `channels` replaces them all"""
         contact = contact_or_404(contact_id)
         contacts.check_etag(contact_etag_data(contact))
@@ -389,7 +449,7 @@ class ContactById(MethodView):
     @require(Scope.DIRECTORY_WRITE)
     @contacts.etag
     @contacts.response(204)
-    def delete(self, contact_id):
+    def delete(self, contact_id: int) -> None:
         """Archive a contact point (If-Match required)"""
         contact = contact_or_404(contact_id)
         contacts.check_etag(contact_etag_data(contact))

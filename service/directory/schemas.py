@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC
+from typing import Any
 from zoneinfo import available_timezones
 
 import marshmallow as ma
@@ -13,11 +15,13 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import g, has_request_context
 from flask_babel import gettext as _
+from marshmallow.fields import List
 from webargs.fields import DelimitedList
 
 from service.core.api import TextSearchArgs
 from service.core.db import db
 from service.core.fields import CleanString
+from service.core.i18n import TranslatedMessage, current_language
 from service.directory.models import (
     AuthorityKind,
     ChannelType,
@@ -27,9 +31,9 @@ from service.directory.models import (
     EntryStatus,
     MemberState,
     MemberStateStatus,
+    VerifiedVia,
     Visibility,
 )
-from service.i18n import TranslatedMessage, current_language
 
 PHONE_TYPES = frozenset({ChannelType.PHONE, ChannelType.MOBILE, ChannelType.FAX})
 EMAIL_TYPES = frozenset({ChannelType.EMAIL, ChannelType.SECURE_MAIL})
@@ -69,6 +73,19 @@ class MemberStateNamesSchema(ma.Schema):
 
 
 class MemberStateSchema(ma.Schema):
+    """An OAS member state, with its names in the four official languages of the OAS"""
+
+    class Meta:
+        example = {
+            "code": "AR",
+            "alpha3": "ARG",
+            "names": {"en": "Argentina", "es": "Argentina", "fr": "Argentine", "pt": "Argentina"},
+            "status": "active",
+            "status_date": None,
+            "status_note": None,
+            "updated_at": "2026-11-30T03:47:49.411000+00:00",
+        }
+
     code = ma.fields.String(metadata={"description": "ISO 3166-1 alpha-2"})
     alpha3 = ma.fields.String(metadata={"description": "ISO 3166-1 alpha-3"})
     names = ma.fields.Function(
@@ -85,30 +102,108 @@ class MemberStateQueryArgs(ma.Schema):
     status = ma.fields.Enum(MemberStateStatus, by_value=True)
 
 
+class CriterionSchema(ma.Schema):
+    met = ma.fields.Boolean()
+    entries = ma.fields.List(
+        ma.fields.Integer(),
+        metadata={
+            "description": "Ids of the entries that meet it (authorities for "
+            "coordinating_authority, contact points otherwise)"
+        },
+    )
+
+
+class FocalPointCriterionSchema(CriterionSchema):
+    alternate_share = ma.fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "Share of authorities with a focal point that also have an "
+            "alternate (0 to 1)"
+        },
+    )
+
+
+class FreshnessCriterionSchema(CriterionSchema):
+    share = ma.fields.Float(
+        allow_none=True,
+        metadata={"description": "Share of active entries re-confirmed within the window"},
+    )
+    confirmed_authorities = ma.fields.List(ma.fields.Integer())
+    due_authorities = ma.fields.List(ma.fields.Integer())
+    due_contacts = ma.fields.List(ma.fields.Integer())
+
+
+class CriteriaSchema(ma.Schema):
+    coordinating_authority = ma.fields.Nested(
+        CriterionSchema, metadata={"description": "A national coordinating authority"}
+    )
+    focal_point = ma.fields.Nested(
+        FocalPointCriterionSchema, metadata={"description": "A focal point"}
+    )
+    victim_assistance = ma.fields.Nested(
+        CriterionSchema,
+        metadata={"description": "A contact competent in protection and assistance of victims"},
+    )
+    investigative_24_7 = ma.fields.Nested(
+        CriterionSchema,
+        metadata={
+            "description": "A 24/7 operational contact at an authority competent for "
+            "investigation or prosecution (public hotlines never count)"
+        },
+    )
+    freshness = ma.fields.Nested(
+        FreshnessCriterionSchema,
+        metadata={"description": "Every active entry re-confirmed within FRESHNESS_MONTHS"},
+    )
+
+
 class CompletenessSchema(ma.Schema):
     member_state = ma.fields.String(metadata={"description": "ISO 3166-1 alpha-2"})
     name = ma.fields.String(metadata={"description": "Name in English"})
+    names = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.String(),
+        metadata={"description": "Names in the four OAS languages (en, es, fr, pt)"},
+    )
     status = ma.fields.Enum(MemberStateStatus, by_value=True)
+    status_date = ma.fields.Date(allow_none=True)
+    status_note = ma.fields.String(allow_none=True)
+    status_source = ma.fields.String(allow_none=True)
+    participating = ma.fields.Boolean(
+        metadata={"description": "Active: states that are not are shown apart, never as gaps"}
+    )
+    criteria = ma.fields.Nested(CriteriaSchema)
+    complete = ma.fields.Boolean(
+        allow_none=True,
+        metadata={
+            "description": "All five criteria met, among active entries visible to the "
+            "network; null for a state that does not participate"
+        },
+    )
+    gaps = ma.fields.List(ma.fields.String(), metadata={"description": "Criteria not met"})
     has_coordinating_authority = ma.fields.Boolean(
         metadata={"description": "An active national coordinating authority is listed"}
     )
     has_focal_point = ma.fields.Boolean(metadata={"description": "An active focal point"})
     has_24_7_contact = ma.fields.Boolean(
-        metadata={"description": "An active 24/7 operational contact"}
+        metadata={"description": "An active 24/7 operational contact (any authority)"}
     )
-    active_contact_points = ma.fields.Integer()
+    active_contact_points = ma.fields.Integer(
+        metadata={"description": "Active contact points visible to the network"}
+    )
     verified_last_12_months = ma.fields.Integer(
-        metadata={"description": "Active contact points re-confirmed in the last 12 months"}
+        metadata={"description": "Of those, re-confirmed within the freshness window"}
     )
     verified_share = ma.fields.Float(
         allow_none=True,
         metadata={"description": "verified_last_12_months / active_contact_points (0 to 1)"},
     )
+    active_entries = ma.fields.Integer(
+        metadata={"description": "Active authorities and network-visible contact points"}
+    )
+    due_entries = ma.fields.Integer(metadata={"description": "Of those, due for re-confirmation"})
     last_change = ma.fields.AwareDateTime(
         allow_none=True, metadata={"description": "Latest change to an authority or contact"}
-    )
-    complete = ma.fields.Boolean(
-        metadata={"description": "Coordinating authority, focal point and 24/7 contact present"}
     )
 
 
@@ -119,7 +214,7 @@ class CompletenessQueryArgs(ma.Schema):
 # -- fields checked against reference data ---------------------------------------------------
 
 
-def _known_codes(model) -> frozenset[str]:
+def _known_codes(model: Any) -> frozenset[str]:
     """The codes in a reference table, read once per request however many fields ask."""
     if not has_request_context():
         return frozenset(db.session.execute(sa.select(model.code)).scalars())
@@ -132,11 +227,13 @@ def _known_codes(model) -> frozenset[str]:
 class MemberStateCode(CleanString):
     default_error_messages = {"unknown": TranslatedMessage("No member state with code {code!r}.")}
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("metadata", {"description": "ISO 3166-1 alpha-2 code"})
         super().__init__(validate=ma.validate.Length(equal=2), **kwargs)
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> str:
         code = super()._deserialize(value, attr, data, **kwargs).upper()
         if code not in _known_codes(MemberState):
             raise self.make_error("unknown", code=code)
@@ -146,14 +243,16 @@ class MemberStateCode(CleanString):
 class CompetenceCode(CleanString):
     default_error_messages = {"unknown": TranslatedMessage("Unknown competence {code!r}.")}
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             validate=ma.validate.Length(min=1, max=40),
             metadata={"description": "A competence code (see the competences list)"},
             **kwargs,
         )
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> str:
         code = super()._deserialize(value, attr, data, **kwargs)
         if code not in _known_codes(Competence):
             raise self.make_error("unknown", code=code)
@@ -170,7 +269,7 @@ def validate_time_zone(name: str) -> None:
         raise ma.ValidationError(_("%(name)r is not an IANA time zone name.", name=name))
 
 
-def _languages_field(**kwargs):
+def _languages_field(**kwargs: Any) -> List:
     return ma.fields.List(
         CleanString(validate=validate_language),
         validate=ma.validate.Length(max=20),
@@ -179,14 +278,14 @@ def _languages_field(**kwargs):
     )
 
 
-def _competences_field(**kwargs):
+def _competences_field(**kwargs: Any) -> List:
     return ma.fields.List(CompetenceCode(), validate=ma.validate.Length(max=20), **kwargs)
 
 
 class UpdatedSince(ma.fields.AwareDateTime):
     """An ISO 8601 time with its zone, as UTC (the zone is required: sync must be exact)."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             metadata={
                 "description": "ISO 8601 with a time zone. Entries changed since then, archived "
@@ -195,7 +294,9 @@ class UpdatedSince(ma.fields.AwareDateTime):
             **kwargs,
         )
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> Any:
         moment = super()._deserialize(value, attr, data, **kwargs)
         try:
             return moment.astimezone(UTC)
@@ -219,6 +320,12 @@ class SyncFieldsSchema(ma.Schema):
 
     last_verified_at = ma.fields.AwareDateTime(allow_none=True)
     last_verified_by = ma.fields.String(allow_none=True)
+    verified_via = ma.fields.Enum(
+        VerifiedVia,
+        by_value=True,
+        allow_none=True,
+        metadata={"description": "How it was last re-confirmed: admin, api, email_link, seed"},
+    )
     created_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()
     archived_at = ma.fields.AwareDateTime(allow_none=True)
@@ -229,6 +336,31 @@ class SyncFieldsSchema(ma.Schema):
 
 
 class AuthoritySchema(SyncFieldsSchema):
+    """A national authority of a member state (a ministry, a prosecutor's office, a national
+    committee...), with its competences; its contact points are listed at /contacts"""
+
+    class Meta:
+        example = {
+            "id": 1,
+            "member_state": "AR",
+            "name": "Demo National Committee against Trafficking (fictitious)",
+            "name_local": "Comité Nacional de Demostración contra la Trata (ficticio)",
+            "acronym": "DEMO-CNT",
+            "kind": "national_committee",
+            "is_coordinating": True,
+            "competences": ["prevention", "victim_assistance"],
+            "address": "Avenida Demostración 100, Buenos Aires, Argentina (fictitious)",
+            "website": "https://demo-ar.example.org",
+            "languages": ["es"],
+            "status": "active",
+            "last_verified_at": None,
+            "last_verified_by": None,
+            "created_at": "2026-11-30T03:47:52.195000+00:00",
+            "updated_at": "2026-11-30T03:47:52.195000+00:00",
+            "archived_at": None,
+            "removed": False,
+        }
+
     id = ma.fields.Integer()
     member_state = ma.fields.String(attribute="member_state_code")
     name = ma.fields.String()
@@ -259,7 +391,7 @@ class AuthorityCreateSchema(ma.Schema):
     status = ma.fields.Enum(EntryStatus, by_value=True)
 
     @ma.post_load
-    def tidy(self, data, **kwargs):
+    def tidy(self, data: dict, **kwargs: Any) -> dict:
         data = _strip_names(data, ("name", "name_local", "acronym"))
         if "member_state" in data:
             data["member_state_code"] = data.pop("member_state")
@@ -272,17 +404,17 @@ class AuthorityCreateSchema(ma.Schema):
 class AuthorityUpdateSchema(AuthorityCreateSchema):
     """The same fields, all optional: only what is sent changes."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(partial=_required_fields(AuthorityCreateSchema), **kwargs)
 
 
-def _required_fields(schema_class) -> tuple[str, ...]:
+def _required_fields(schema_class: Any) -> tuple[str, ...]:
     # partial=True would reach into nested schemas too (a channel without its type); naming
     # the top-level fields keeps every sent channel complete.
     return tuple(name for name, f in schema_class._declared_fields.items() if f.required)
 
 
-def _strip_names(data: dict, keys) -> dict:
+def _strip_names(data: dict, keys: Any) -> dict:
     for key in keys:
         if isinstance(data.get(key), str):
             data[key] = data[key].strip()
@@ -297,6 +429,12 @@ class AuthorityQueryArgs(TextSearchArgs):
     language = _code_filter("[a-z]{2}", "ISO 639-1 code")
     kind = ma.fields.Enum(AuthorityKind, by_value=True)
     is_coordinating = ma.fields.Boolean()
+    due = ma.fields.Boolean(
+        metadata={
+            "description": "true: only active entries due for re-confirmation (never "
+            "re-confirmed, or not within FRESHNESS_MONTHS); false: only the others"
+        }
+    )
     updated_since = UpdatedSince()
     include_archived = ma.fields.Boolean(load_default=False)
     sort = ma.fields.String(
@@ -330,7 +468,7 @@ class ChannelInputSchema(ma.Schema):
     )
 
     @ma.post_load
-    def normalise_value(self, data, **kwargs):
+    def normalise_value(self, data: dict, **kwargs: Any) -> dict:
         """Phones become E.164, e-mail addresses are checked offline, websites are URLs."""
         kind, value = data["type"], data["value"].strip()
         region = data.pop("region", None)
@@ -381,10 +519,53 @@ class AuthorityRefSchema(ma.Schema):
 
 
 class ContactPointSchema(SyncFieldsSchema):
-    """A contact point. Only `id`, `removed` and `updated_at` are always there: an incremental
-    sync lists a contact point made secretariat-only to callers who may not see it as a
-    tombstone with just those and `archived_at` (null). (No Meta.description: apispec would
-    then drop `additionalProperties: false`; the list response describes tombstones.)"""
+    """A contact point of an authority, with its channels. Only `id`, `removed` and
+    `updated_at` are always there: an incremental sync lists a contact point made
+    secretariat-only to callers who may not see it as a tombstone with just those and
+    `archived_at` (null)."""
+
+    class Meta:
+        example = {
+            "id": 3,
+            "authority": {
+                "id": 1,
+                "name": "Demo National Committee against Trafficking (fictitious)",
+                "acronym": "DEMO-CNT",
+                "member_state": "AR",
+            },
+            "member_state": "AR",
+            "kind": "office",
+            "name": "Demo 24/7 Victim Hotline (fictitious)",
+            "position": "Duty officer",
+            "role": "operational_24_7",
+            "competences": ["victim_assistance"],
+            "languages": ["es", "en", "pt"],
+            "hours": "24/7",
+            "time_zone": "America/Argentina/Buenos_Aires",
+            "available_24_7": True,
+            "visibility": "network",
+            "status": "active",
+            "channels": [
+                {
+                    "type": "mobile",
+                    "value": "+5491155550102",
+                    "label": "Duty mobile",
+                    "preferred": True,
+                },
+                {
+                    "type": "email",
+                    "value": "guardia@demo-ar.example.org",
+                    "label": "Duty desk",
+                    "preferred": False,
+                },
+            ],
+            "last_verified_at": None,
+            "last_verified_by": None,
+            "created_at": "2026-11-30T03:47:52.371000+00:00",
+            "updated_at": "2026-11-30T03:47:52.404000+00:00",
+            "archived_at": None,
+            "removed": False,
+        }
 
     id = ma.fields.Integer(required=True)
     removed = ma.fields.Boolean(
@@ -434,13 +615,13 @@ class ContactCreateSchema(ma.Schema):
     )
 
     @ma.validates_schema(skip_on_field_errors=True)
-    def one_preferred_per_type(self, data, **kwargs):
+    def one_preferred_per_type(self, data: dict, **kwargs: Any) -> None:
         types = [c["type"] for c in data.get("channels", []) if c["preferred"]]
         if len(types) != len(set(types)):
             raise ma.ValidationError(_("At most one preferred channel of each type."), "channels")
 
     @ma.post_load
-    def tidy(self, data, **kwargs):
+    def tidy(self, data: dict, **kwargs: Any) -> dict:
         data = _strip_names(data, ("name",))
         for key in ("competences", "languages"):
             if key in data:
@@ -451,7 +632,7 @@ class ContactCreateSchema(ma.Schema):
 class ContactUpdateSchema(ContactCreateSchema):
     """The same fields, all optional: only what is sent changes; `channels` replaces them all."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(partial=_required_fields(ContactCreateSchema), **kwargs)
 
 
@@ -469,6 +650,12 @@ class ContactQueryArgs(TextSearchArgs):
         metadata={"description": "One or several roles, comma-separated"},
     )
     available_24_7 = ma.fields.Boolean()
+    due = ma.fields.Boolean(
+        metadata={
+            "description": "true: only active entries due for re-confirmation (never "
+            "re-confirmed, or not within FRESHNESS_MONTHS); false: only the others"
+        }
+    )
     updated_since = UpdatedSince()
     include_archived = ma.fields.Boolean(load_default=False)
     sort = ma.fields.String(

@@ -6,12 +6,16 @@ each member state it touches, writes the audit entry in the same transaction and
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
+from flask import has_request_context, request
 from flask_babel import gettext as _
 from flask_smorest import abort
 
-from service.audit.log import current_actor, record, snapshot
-from service.audit.models import AuditAction
+from service.audit.log import Actor, current_actor, record, snapshot
+from service.audit.models import ActorType, AuditAction
+from service.core import access
 from service.core.access import (
     current_principal,
     ensure_may_edit_state,
@@ -19,7 +23,16 @@ from service.core.access import (
     may_see_secretariat_only,
 )
 from service.core.db import db, touch, utcnow
-from service.directory.models import Authority, Channel, Competence, ContactPoint, MemberState
+from service.core.errors import RuleError
+from service.directory.models import (
+    Authority,
+    Channel,
+    Competence,
+    ContactPoint,
+    MemberState,
+    MemberStateStatus,
+    VerifiedVia,
+)
 
 CHANNEL_FIELDS = ("type", "value", "label", "preferred")
 
@@ -45,18 +58,11 @@ def contact_snapshot(contact: ContactPoint) -> dict:
 # -- rejections ------------------------------------------------------------------------------
 
 
-def invalid(field: str, message: str):
-    """A 422 naming the field, shaped like the schemas' own validation errors."""
-    abort(422, message=f"{field}: {message}", messages={"json": {field: [message]}})
-
-
-def conflict(message: str):
-    abort(409, message=message)
-
-
-def _ensure_live(entry, what: str) -> None:
+def _ensure_live(entry: Any, what: str) -> None:
     if entry.is_archived:
-        conflict(_("This %(what)s is archived: restore it first.", what=what))
+        raise RuleError(
+            _("This %(what)s is archived: restore it first.", what=what), code="archived"
+        )
 
 
 def _competences(codes: list[str]) -> list[Competence]:
@@ -69,11 +75,11 @@ def _competences(codes: list[str]) -> list[Competence]:
     return [found[code] for code in codes]
 
 
-def _codes(entities) -> list[str]:
+def _codes(entities: Any) -> list[str]:
     return [e.code for e in entities]
 
 
-def _apply(entity, data: dict) -> bool:
+def _apply(entity: Any, data: dict) -> bool:
     """Sets the given columns; True when anything differs from what is stored."""
     changed = False
     for key, value in data.items():
@@ -83,7 +89,7 @@ def _apply(entity, data: dict) -> bool:
     return changed
 
 
-def _save(action: AuditAction, entity, before: dict | None, snapshot_of) -> None:
+def _save(action: AuditAction, entity: Any, before: dict | None, snapshot_of: Any) -> None:
     db.session.flush()
     record(action, entity, before, snapshot_of(entity))
     db.session.commit()
@@ -103,9 +109,9 @@ def _ensure_unique_alpha3(alpha3: str, code: str | None) -> None:
         sa.select(MemberState.code).where(MemberState.alpha3 == alpha3, MemberState.code != code)
     ).scalar_one_or_none()
     if clash is not None:
-        invalid(
-            "alpha3",
+        raise RuleError(
             _("%(alpha3)s is already the alpha-3 code of %(state)s.", alpha3=alpha3, state=clash),
+            field="alpha3",
         )
 
 
@@ -114,7 +120,7 @@ def create_member_state(data: dict) -> MemberState:
     _ensure_maintains_member_states()
     data = {key: value for key, value in data.items() if value is not None}
     if db.session.get(MemberState, data["code"]) is not None:
-        invalid("code", _("%(code)s is already a member state.", code=data["code"]))
+        raise RuleError(_("%(code)s is already a member state.", code=data["code"]), field="code")
     _ensure_unique_alpha3(data["alpha3"], None)
     state = MemberState(**data)
     db.session.add(state)
@@ -146,13 +152,14 @@ def _ensure_unique_name(member_state_code: str, name: str, authority_id: int | N
         )
     ).first()
     if clash:
-        conflict(
+        raise RuleError(
             _(
                 "%(state)s already has an authority named %(name)r (id %(id)s, possibly archived).",
                 state=member_state_code,
                 name=name,
                 id=clash.id,
-            )
+            ),
+            code="duplicate",
         )
 
 
@@ -194,7 +201,7 @@ def update_authority(authority: Authority, data: dict) -> Authority:
 def archive_authority(authority: Authority) -> None:
     ensure_may_edit_state(authority.member_state_code)
     if authority.is_archived:
-        conflict(_("This authority is already archived."))
+        raise RuleError(_("This authority is already archived."), code="archived")
     live_contacts = db.session.execute(
         sa.select(sa.func.count()).where(
             ContactPoint.authority_id == authority.id, ContactPoint.archived_at.is_(None)
@@ -202,20 +209,22 @@ def archive_authority(authority: Authority) -> None:
     ).scalar_one()
     if live_contacts:
         if may_see_secretariat_only(current_principal()):
-            conflict(
+            raise RuleError(
                 _(
                     "This authority still has %(count)s contact point(s): archive or move them "
                     "first.",
                     count=live_contacts,
-                )
+                ),
+                code="in_use",
             )
         # The count includes secretariat-only contacts: telling it to anyone else would reveal
         # that such contacts exist, and how many.
-        conflict(
+        raise RuleError(
             _(
                 "This authority still has live contact points: archive or move them first. If "
                 "you see none, ask the secretariat for help."
-            )
+            ),
+            code="in_use",
         )
     before = authority_snapshot(authority)
     authority.archived_at = utcnow()
@@ -225,7 +234,7 @@ def archive_authority(authority: Authority) -> None:
 def restore_authority(authority: Authority) -> Authority:
     ensure_may_edit_state(authority.member_state_code)
     if not authority.is_archived:
-        conflict(_("This authority is not archived."))
+        raise RuleError(_("This authority is not archived."), code="conflict")
     before = authority_snapshot(authority)
     authority.archived_at = None
     _save(AuditAction.RESTORE, authority, before, authority_snapshot)
@@ -241,9 +250,48 @@ def verify_authority(authority: Authority) -> Authority:
     return authority
 
 
-def _mark_verified(entry) -> None:
+def _door() -> VerifiedVia:
+    """Where a re-confirmation comes from: the admin's pages or the API."""
+    if has_request_context() and request.path.startswith("/admin"):
+        return VerifiedVia.ADMIN
+    return VerifiedVia.API
+
+
+def _mark_verified(entry: Any, by: str | None = None, via: VerifiedVia | None = None) -> None:
     entry.last_verified_at = utcnow()  # the database's clock, like every other timestamp
-    entry.last_verified_by = current_actor().label
+    entry.last_verified_by = by or current_actor().label
+    entry.verified_via = via or _door()
+
+
+def confirm_from_email_link(entry, version: int, recipient: str) -> bool:
+    """A reminder's recipient says the entry is still correct. Only when the entry is still
+    the version the link was made for (else False, nothing changes); audited as coming from
+    that email link."""
+    if entry.is_archived or entry.version != version:
+        return False
+    before = snapshot_of_entry(entry)
+    _mark_verified(entry, by=recipient, via=VerifiedVia.EMAIL_LINK)
+    db.session.flush()
+    actor = Actor(ActorType.EMAIL_LINK, recipient[:100], f"email link ({recipient})")
+    record(AuditAction.VERIFY, entry, before, snapshot_of_entry(entry), actor=actor)
+    return True
+
+
+def snapshot_of_entry(entry) -> dict:
+    return authority_snapshot(entry) if isinstance(entry, Authority) else contact_snapshot(entry)
+
+
+def register_read_only_states() -> None:
+    """Withdrawn member states' entries are read-only for everyone but the secretariat."""
+
+    def withdrawn() -> frozenset[str]:
+        return frozenset(
+            db.session.scalars(
+                sa.select(MemberState.code).where(MemberState.status == MemberStateStatus.WITHDRAWN)
+            )
+        )
+
+    access.register_read_only_states(withdrawn)
 
 
 # -- contact points --------------------------------------------------------------------------
@@ -252,22 +300,32 @@ def _mark_verified(entry) -> None:
 def _live_authority(authority_id: int) -> Authority:
     authority = db.session.get(Authority, authority_id)
     if authority is None:
-        invalid("authority_id", _("No authority with id %(id)s.", id=authority_id))
+        raise RuleError(
+            _("No authority with id %(id)s.", id=authority_id),
+            field="authority_id",
+            code="unknown",
+        )
     if authority.is_archived:
-        invalid("authority_id", _("Authority %(id)s is archived.", id=authority_id))
+        raise RuleError(
+            _("Authority %(id)s is archived.", id=authority_id),
+            field="authority_id",
+            code="invalid",
+        )
     return authority
 
 
 def _check_hours(contact: ContactPoint) -> None:
     if contact.hours and not contact.available_24_7 and not contact.time_zone:
-        invalid("time_zone", _("Give the IANA time zone the hours are in."))
+        raise RuleError(
+            _("Give the IANA time zone the hours are in."), field="time_zone", code="invalid"
+        )
 
 
 def _channels(rows: list[dict]) -> list[Channel]:
     return [Channel(**{k: row.get(k) for k in CHANNEL_FIELDS}) for row in rows]
 
 
-def _channel_tuples(channels) -> list[tuple]:
+def _channel_tuples(channels: Any) -> list[tuple]:
     return [tuple(getattr(ch, k) for k in CHANNEL_FIELDS) for ch in channels]
 
 
@@ -329,7 +387,7 @@ def update_contact(contact: ContactPoint, data: dict) -> ContactPoint:
 def archive_contact(contact: ContactPoint) -> None:
     _ensure_may_change(contact)
     if contact.is_archived:
-        conflict(_("This contact point is already archived."))
+        raise RuleError(_("This contact point is already archived."), code="archived")
     before = contact_snapshot(contact)
     contact.archived_at = utcnow()
     _save(AuditAction.ARCHIVE, contact, before, contact_snapshot)
@@ -338,9 +396,11 @@ def archive_contact(contact: ContactPoint) -> None:
 def restore_contact(contact: ContactPoint) -> ContactPoint:
     _ensure_may_change(contact)
     if not contact.is_archived:
-        conflict(_("This contact point is not archived."))
+        raise RuleError(_("This contact point is not archived."), code="conflict")
     if contact.authority.is_archived:
-        conflict(_("Its authority is archived: restore the authority first."))
+        raise RuleError(
+            _("Its authority is archived: restore the authority first."), code="archived"
+        )
     before = contact_snapshot(contact)
     contact.archived_at = None
     _save(AuditAction.RESTORE, contact, before, contact_snapshot)

@@ -1,0 +1,1 @@
+"""People (feature): OIDC sign-in, users, invitations, the first local administrator."""

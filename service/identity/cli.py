@@ -8,9 +8,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from service.core.db import db
+from service.core.errors import RuleError
 from service.identity.models import Role, User
 from service.identity.services import (
-    AccessError,
     bind_unbound_accounts,
     create_local_admin,
     invite,
@@ -33,7 +33,7 @@ def create_admin(email: str, password: str) -> None:
     """Create (or reset) a secretariat account with a local password."""
     try:
         user = create_local_admin(email, password)
-    except AccessError as error:
+    except RuleError as error:
         raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(f"Secretariat account {user.email} can sign in at /auth/login.")
@@ -48,7 +48,7 @@ def invite_command(email: str, role: str, member_state: str | None) -> None:
     """Invite an email address: the first login with it gets this role."""
     try:
         invitation = invite(email, Role(role), member_state and member_state.upper(), None)
-    except AccessError as error:
+    except RuleError as error:
         raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(f"Invited {invitation.email} as {role}.")

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from service.core.access import Role as Role
 from service.core.db import TimestampMixin, UTCDateTime, db, enum_column
-
-
-class Role(enum.StrEnum):
-    SECRETARIAT = "secretariat"
-    FOCAL_POINT = "focal_point"  # of one member state
-
 
 _ROLE_NEEDS_STATE = (
     "(role = 'focal_point' AND member_state_code IS NOT NULL) "

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Flask,
+    abort,
     current_app,
     redirect,
     render_template,
@@ -15,12 +17,18 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers.response import Response
 
+from service.audit.log import record, snapshot
+from service.audit.models import AuditAction
 from service.core.authentication import SESSION_LOGIN_AT_KEY, SESSION_USER_KEY, signed_in_user
 from service.core.db import db
+from service.core.i18n import LANGUAGES, SESSION_LANGUAGE_KEY
 from service.core.limits import limiter
-from service.i18n import SESSION_LANGUAGE_KEY
+from service.identity.models import User
 from service.identity.providers import (
     SignInError,
     end_session_url,
@@ -60,7 +68,7 @@ def _safe_next(target: str | None) -> str:
     return "/admin/"  # the admin home: dashboards for the secretariat and focal points
 
 
-def _begin_session(user, provider: str | None = None, id_token: str | None = None) -> None:
+def _begin_session(user: Any, provider: str | None = None, id_token: str | None = None) -> None:
     language = session.get(SESSION_LANGUAGE_KEY)
     session.clear()  # a fresh session at every login: no fixation
     if language is not None:  # chosen on the sign-in page: kept
@@ -74,7 +82,7 @@ def _begin_session(user, provider: str | None = None, id_token: str | None = Non
 
 
 @identity.get("/login")
-def login():
+def login() -> str:
     return render_template(
         "identity/login.html",
         providers=current_app.config["OIDC_PROVIDERS"],
@@ -84,7 +92,7 @@ def login():
 
 
 @identity.get("/login/<provider>")
-def login_with(provider: str):
+def login_with(provider: str) -> ResponseReturnValue:
     provider_settings(provider)  # 404 for a name that is not configured
     session["login_next"] = _safe_next(request.args.get("next"))
     redirect_uri = url_for("identity.callback", provider=provider, _external=True)
@@ -93,7 +101,7 @@ def login_with(provider: str):
 
 @identity.get("/callback/<provider>")
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
-def callback(provider: str):
+def callback(provider: str) -> ResponseReturnValue:
     settings = provider_settings(provider)
     claims, id_token = finish_sign_in(provider)
     state = settings.get("member_state")
@@ -133,7 +141,7 @@ def callback(provider: str):
 
 @identity.post("/local-login")
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
-def local_login_form():
+def local_login_form() -> Response | tuple[str, int]:
     user = local_login(request.form.get("email", ""), request.form.get("password", ""))
     if user is None:
         return render_template(
@@ -150,8 +158,8 @@ def local_login_form():
 
 
 @identity.post("/logout")
-def logout():
-    user = signed_in_user()
+def logout() -> Response:
+    user = cast(User | None, signed_in_user())  # the person loader create_app registers
     if user is not None:
         # Every session of this person that began before now ends, not only this cookie.
         user.sessions_valid_after = datetime.now(UTC)
@@ -182,8 +190,28 @@ def logout():
     return redirect(url_for("identity.login"))
 
 
+@identity.post("/language")
+def choose_language() -> ResponseReturnValue:
+    """The language switcher of every page: saves the choice (CSRF-checked like every form).
+
+    A signed-in person's choice is kept on their account (and audited); before signing in it
+    lives in the session, and survives the sign-in.
+    """
+    language = request.form.get("language", "")
+    if language not in LANGUAGES:
+        abort(400, description=_l("Choose one of the offered languages."))
+    user = signed_in_user()
+    if user is not None and user.locale != language:
+        before = snapshot(user)
+        user.locale = language
+        record(AuditAction.UPDATE, user, before, snapshot(user))
+        db.session.commit()
+    session[SESSION_LANGUAGE_KEY] = language
+    return redirect(_safe_next(request.form.get("next")), code=303)
+
+
 @identity.get("/signed-in")
-def signed_in():
+def signed_in() -> str | Response:
     """A plain page saying who is signed in (the admin home is where logins land)."""
     user = signed_in_user()
     if user is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -11,13 +12,14 @@ from service.audit.log import Actor, record, snapshot
 from service.audit.models import ActorType, AuditAction
 from service.core.access import provider_may_grant, rights_reachable
 from service.core.db import db
+from service.core.errors import RuleError
 from service.identity.models import Invitation, Role, User
 
 INVITATION_LIFETIME = timedelta(days=30)
 
 
-class AccessError(ValueError):
-    """A request about someone's access that cannot be honoured, with the reason."""
+# The name callers used before the one RuleError; the same type.
+AccessError = RuleError
 
 
 class BeyondProviderError(AccessError):
@@ -26,12 +28,14 @@ class BeyondProviderError(AccessError):
 
 def _check_role_state(role: Role, member_state_code: str | None) -> None:
     if role == Role.FOCAL_POINT and not member_state_code:
-        raise AccessError("A focal point must belong to a member state.")
+        raise RuleError("A focal point must belong to a member state.", field="member_state_code")
     if role == Role.SECRETARIAT and member_state_code:
-        raise AccessError("The secretariat is not bound to a member state.")
+        raise RuleError(
+            "The secretariat is not bound to a member state.", field="member_state_code"
+        )
 
 
-def invite(email: str, role: Role, member_state_code: str | None, invited_by: User | None):
+def invite(email: str, role: Role, member_state_code: str | None, invited_by: User | None) -> Any:
     _check_role_state(role, member_state_code)
     invitation = Invitation(
         email=email.strip().lower(),
@@ -49,9 +53,12 @@ def invite(email: str, role: Role, member_state_code: str | None, invited_by: Us
 def revoke_invitation(invitation: Invitation) -> Invitation:
     """Closes an open invitation: nobody can bind an account with it any more."""
     if invitation.revoked_at is not None:
-        raise AccessError("This invitation is already revoked.")
+        raise RuleError("This invitation is already revoked.", code="conflict")
     if invitation.used_at is not None:
-        raise AccessError("This invitation was already used: change the person's access instead.")
+        raise RuleError(
+            "This invitation was already used: change the person's access instead.",
+            code="conflict",
+        )
     before = snapshot(invitation)
     invitation.revoked_at = datetime.now(UTC)
     db.session.flush()
@@ -59,7 +66,7 @@ def revoke_invitation(invitation: Invitation) -> Invitation:
     return invitation
 
 
-def open_invitation_for(email: str, provider_member_state: str | None = None):
+def open_invitation_for(email: str, provider_member_state: str | None = None) -> Any:
     """The newest open invitation for this email that a login through this provider may use.
 
     A member state's own provider (configured with a member state) can only vouch for that
@@ -189,7 +196,7 @@ def set_access(user: User, role: Role | None, member_state_code: str | None) -> 
 
 def create_local_admin(email: str, password: str) -> User:
     if len(password) < 12:
-        raise AccessError("The password must be at least 12 characters long.")
+        raise RuleError("The password must be at least 12 characters long.", field="password")
     email = email.strip().lower()
     user = db.session.execute(
         sa.select(User).where(User.email == email, User.subject.is_(None))
@@ -218,7 +225,7 @@ def local_login(email: str, password: str) -> User | None:
     if user is None or not user.is_active:
         check_password_hash(_DUMMY_HASH, password)  # same work either way: no user probing
         return None
-    return user if check_password_hash(user.password_hash, password) else None
+    return user if check_password_hash(user.password_hash or "", password) else None
 
 
 _DUMMY_HASH = generate_password_hash("timing equaliser")

@@ -1,0 +1,1 @@
+"""Partner systems (feature, above the directory): OAuth 2 clients, tokens, the token server."""

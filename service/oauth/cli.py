@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from service.core.db import db
+from service.core.errors import RuleError
 from service.oauth.models import ApiClient, OAuthToken
 from service.oauth.services import ClientError, register_client, revoke_client
 
@@ -28,7 +29,7 @@ def create_command(name: str, scope: str, member_state: str | None) -> None:
     """Register a client; prints its id and secret once, as JSON."""
     try:
         client, secret = register_client(name, scope, member_state and member_state.upper())
-    except ClientError as error:
+    except RuleError as error:
         raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(

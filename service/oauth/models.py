@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.core.db import TimestampMixin, UTCDateTime, db
+from service.oauth.credentials import secret_matches
 
 
 class ApiClient(TimestampMixin, db.Model):
@@ -58,18 +60,16 @@ class ApiClient(TimestampMixin, db.Model):
             return " ".join(allowed)
         return " ".join(s for s in scope.split() if s in allowed)
 
-    def check_redirect_uri(self, redirect_uri) -> bool:
+    def check_redirect_uri(self, redirect_uri: Any) -> bool:
         return False
 
     def check_client_secret(self, client_secret: str) -> bool:
-        from service.oauth.tokens import secret_matches
-
-        return secret_matches(self, client_secret)
+        return secret_matches(self.client_secret_hash, client_secret)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method in {"client_secret_basic", "client_secret_post"}
 
-    def check_response_type(self, response_type) -> bool:
+    def check_response_type(self, response_type: Any) -> bool:
         return False
 
     def check_grant_type(self, grant_type: str) -> bool:
@@ -94,7 +94,7 @@ class OAuthToken(db.Model):
     __table_args__ = (sa.CheckConstraint("expires_at > issued_at", name="expires_after_issue"),)
 
     # authlib's TokenMixin, as its resource protector and endpoints call it
-    def check_client(self, client) -> bool:
+    def check_client(self, client: Any) -> bool:
         return self.client_id == client.id
 
     def get_scope(self) -> str:

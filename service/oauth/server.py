@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -13,6 +14,7 @@ from authlib.oauth2.rfc6749.errors import InvalidScopeError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Blueprint, Flask, current_app, jsonify
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import TooManyRequests
 
 from service.core.access import ALL_SCOPES
@@ -54,7 +56,7 @@ def query_client(client_id: str) -> ApiClient | UnknownClient:
     return client if client is not None else UnknownClient(client_id)
 
 
-def save_token(token: dict, request) -> None:
+def save_token(token: dict, request: Any) -> None:
     now = datetime.now(UTC)
     db.session.add(
         OAuthToken(
@@ -68,14 +70,14 @@ def save_token(token: dict, request) -> None:
     db.session.commit()
 
 
-def generate_access_token(*args, **kwargs) -> str:
+def generate_access_token(*args: Any, **kwargs: Any) -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
-    def validate_token_request(self):
+    def validate_token_request(self) -> None:
         super().validate_token_request()
         # A token that could do nothing is an error the client should hear about (RFC 6749 5.2)
         if not self.request.client.get_allowed_scope(self.request.payload.scope):
@@ -85,10 +87,10 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
 class TokenRevocation(RevocationEndpoint):
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
-    def query_token(self, token_string, token_type_hint):
+    def query_token(self, token_string: str, token_type_hint: Any) -> Any:
         return find_token(token_string)
 
-    def revoke_token(self, token: OAuthToken, request) -> None:
+    def revoke_token(self, token: OAuthToken, request: Any) -> None:
         token.revoked_at = datetime.now(UTC)
         db.session.commit()
 
@@ -96,10 +98,10 @@ class TokenRevocation(RevocationEndpoint):
 class TokenIntrospection(IntrospectionEndpoint):
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
-    def query_token(self, token_string, token_type_hint):
+    def query_token(self, token_string: str, token_type_hint: Any) -> Any:
         return find_token(token_string)
 
-    def check_permission(self, token: OAuthToken, client: ApiClient, request) -> bool:
+    def check_permission(self, token: OAuthToken, client: ApiClient, request: Any) -> bool:
         # A partner may introspect only the tokens issued to itself.
         return token.client_id == client.id
 
@@ -125,21 +127,21 @@ def server() -> AuthorizationServer:
 
 @oauth_endpoints.post("/token")
 @limiter.limit(lambda: current_app.config["RATELIMIT_TOKEN"])
-def issue_token():
+def issue_token() -> ResponseReturnValue:
     """Client credentials grant (RFC 6749 section 4.4)."""
     return server().create_token_response()
 
 
 @oauth_endpoints.post("/revoke")
 @limiter.limit(lambda: current_app.config["RATELIMIT_TOKEN"])
-def revoke_token():
+def revoke_token() -> ResponseReturnValue:
     """Token revocation (RFC 7009)."""
     return server().create_endpoint_response(TokenRevocation.ENDPOINT_NAME)
 
 
 @oauth_endpoints.post("/introspect")
 @limiter.limit(lambda: current_app.config["RATELIMIT_TOKEN"])
-def introspect_token():
+def introspect_token() -> ResponseReturnValue:
     """Token introspection (RFC 7662)."""
     return server().create_endpoint_response(TokenIntrospection.ENDPOINT_NAME)
 

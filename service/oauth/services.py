@@ -8,20 +8,19 @@ import sqlalchemy as sa
 
 from service.audit.log import record, snapshot
 from service.audit.models import AuditAction
-from service.core.access import ALL_SCOPES, Scope
+from service.core.access import ALL_SCOPES, Person, Scope
 from service.core.db import db
+from service.core.errors import RuleError
 from service.directory.models import MemberState
-from service.identity.models import User
 from service.oauth.models import ApiClient, OAuthToken
 from service.oauth.tokens import digest, new_client_credentials
 
-
-class ClientError(ValueError):
-    """A client registration that cannot be honoured, with the reason."""
+# The name callers used before the one RuleError; the same type.
+ClientError = RuleError
 
 
 def register_client(
-    name: str, scope: str, member_state_code: str | None, created_by: User | None = None
+    name: str, scope: str, member_state_code: str | None, created_by: Person | None = None
 ) -> tuple[ApiClient, str]:
     """A new partner system; returns it with its secret, which is shown once and never stored.
 
@@ -29,18 +28,28 @@ def register_client(
     """
     name = name.strip()
     if not name:
-        raise ClientError("Name the partner system.")
+        raise RuleError("Name the partner system.", field="name")
     scopes = scope.split()
     unknown = sorted(set(scopes) - set(ALL_SCOPES))
     if unknown:
-        raise ClientError(f"Unknown scope(s): {', '.join(unknown)}.")
+        raise RuleError(f"Unknown scope(s): {', '.join(unknown)}.", field="scope")
     if Scope.DIRECTORY_WRITE in scopes and not member_state_code:
-        raise ClientError("directory:write is only granted to a client bound to a member state.")
+        raise RuleError(
+            "directory:write is only granted to a client bound to a member state.",
+            field="member_state_code",
+        )
     if Scope.WORKPLAN_WRITE in scopes and member_state_code:
         # the work plan is the secretariat's: a member state's system may not rewrite it
-        raise ClientError("workplan:write is not granted to a client bound to a member state.")
+        raise RuleError(
+            "workplan:write is not granted to a client bound to a member state.",
+            field="member_state_code",
+        )
     if member_state_code and db.session.get(MemberState, member_state_code) is None:
-        raise ClientError(f"No member state with code {member_state_code}.")
+        raise RuleError(
+            f"No member state with code {member_state_code}.",
+            field="member_state_code",
+            code="unknown",
+        )
     client_id, secret = new_client_credentials()
     client = ApiClient(
         client_id=client_id,
@@ -59,7 +68,7 @@ def register_client(
 def revoke_client(client: ApiClient) -> None:
     """Revokes the client and every token it holds."""
     if client.revoked_at is not None:
-        raise ClientError(f"{client.client_id} is already revoked.")
+        raise RuleError(f"{client.client_id} is already revoked.", code="conflict")
     before = snapshot(client)
     now = datetime.now(UTC)
     client.revoked_at = now

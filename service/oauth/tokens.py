@@ -1,35 +1,20 @@
-"""Client secrets and access tokens: random, recognisable by prefix, stored only as hashes."""
+"""Access tokens: issued to clients, found again by the hash of the plain token."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 
 from service.core.db import db
+from service.oauth.credentials import CLIENT_ID_PREFIX as CLIENT_ID_PREFIX
+from service.oauth.credentials import DEFAULT_TOKEN_LIFETIME, TOKEN_PREFIX, digest
+from service.oauth.credentials import SECRET_PREFIX as SECRET_PREFIX
+from service.oauth.credentials import new_client_credentials as new_client_credentials
 from service.oauth.models import ApiClient, OAuthToken
-
-TOKEN_PREFIX = "oasdir_at_"  # noqa: S105 - a prefix, not a secret
-SECRET_PREFIX = "oasdir_cs_"  # noqa: S105 - a prefix, not a secret
-CLIENT_ID_PREFIX = "oasdir_"
-DEFAULT_TOKEN_LIFETIME = timedelta(hours=1)
-
-
-def digest(value: str) -> str:
-    """SHA-256 of a high-entropy secret: enough, since the secret itself is 256 random bits."""
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
-
-
-def new_client_credentials() -> tuple[str, str]:
-    return CLIENT_ID_PREFIX + secrets.token_hex(8), SECRET_PREFIX + secrets.token_urlsafe(32)
-
-
-def secret_matches(client: ApiClient, secret: str) -> bool:
-    return hmac.compare_digest(client.client_secret_hash, digest(secret))
 
 
 def issue_token(
@@ -61,5 +46,5 @@ def find_token(plain: str) -> OAuthToken | None:
 class HashedBearerTokenValidator(BearerTokenValidator):
     """authlib's bearer validation, looking tokens up by their hash."""
 
-    def authenticate_token(self, token_string):
+    def authenticate_token(self, token_string: str) -> Any:
         return find_token(token_string)

@@ -1,0 +1,1 @@
+"""The work plan (feature): documents, recommendations, bodies, plans, activities, coverage."""

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from service.core.db import db
+from service.workplan.loading import load_activities
 from service.workplan.models import Activity, Recommendation, SourceDocument, WorkPlan
-from service.workplan.services import load_activities
 
 COVERED = "covered"
 EXCLUDED = "excluded"

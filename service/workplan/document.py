@@ -8,26 +8,31 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Mm
 from flask import render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from service.core.labels import label
 from service.core.text import spreadsheet_safe
-from service.vocabularies import label
 from service.workplan.coverage import Coverage, coverage_for
-from service.workplan.models import Activity, BodyBasis, BodyRole, Pillar, WorkPlan
+from service.workplan.models import (
+    Activity,
+    BodyBasis,
+    BodyRole,
+    FundingSource,
+    Pillar,
+    Recommendation,
+    WorkPlan,
+)
+from service.workplan.resources import FUNDING_LABELS, money, resources_of
 from service.workplan.services import cited_recommendations, load_activities
 
-PILLAR_TITLES = {
-    Pillar.PREVENTION: _l("Prevention"),
-    Pillar.PROTECTION_ASSISTANCE: _l("Protection and assistance"),
-    Pillar.PROSECUTION: _l("Prosecution"),
-    Pillar.COOPERATION_COORDINATION: _l("Cooperation and coordination"),
-    Pillar.FOLLOW_UP: _l("Follow-up"),
-}
 ACTIVITY_COLUMNS = (
     _l("Code"),
     _l("Activity"),
@@ -38,7 +43,7 @@ ACTIVITY_COLUMNS = (
     _l("Indicators"),
 )
 COVERAGE_COLUMNS = (
-    _l("Recommendation"),
+    "Recommendation",
     _l("Document"),
     _l("Number"),
     _l("Coverage"),
@@ -53,6 +58,13 @@ MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "html": "text/html",
     "csv": "text/csv",
+    "coverage-csv": "text/csv",
+}
+FILE_NAMES = {  # the part after the plan's code and version, e.g. WP-TIP-v1-2026-11-30.docx
+    "docx": "{date}.docx",
+    "html": "{date}.html",
+    "csv": "activities-{date}.csv",
+    "coverage-csv": "coverage-{date}.csv",
 }
 
 
@@ -85,6 +97,172 @@ class CommitteeDocument:
     plan: WorkPlan
     pillars: list[tuple[str, list[ActivityRow]]]
     coverage: Coverage
+    activities: list[Activity]
+
+    # -- title page and approval block --------------------------------------------------
+
+    symbol_placeholder = "OEA/Ser.G CP/CSH-[number]/[year]"
+    date_placeholder = _l("[date]")
+    heading_lines = (
+        _l("ORGANIZATION OF AMERICAN STATES"),
+        _l("PERMANENT COUNCIL"),
+        _l("COMMITTEE ON HEMISPHERIC SECURITY"),
+    )
+
+    def approval_rows(self) -> list[tuple[str, ...]]:
+        plan = self.plan
+        rows = []
+        for step, body, on, meeting, symbol in (
+            (
+                _("Submitted to"),
+                plan.submitted_to,
+                plan.submitted_on,
+                plan.submission_meeting,
+                plan.submission_symbol,
+            ),
+            (
+                _("Approved by"),
+                plan.approved_by,
+                plan.approved_on,
+                plan.approval_meeting,
+                plan.approval_symbol,
+            ),
+        ):
+            rows.append(
+                (
+                    step,
+                    f"{body.name} ({body.code})" if body else str(PENDING),
+                    on.isoformat() if on else str(PENDING),
+                    meeting or str(PENDING),
+                    symbol or str(PENDING),
+                )
+            )
+        return rows
+
+    @property
+    def successor_note(self) -> str | None:
+        successor = self.plan.superseded_by
+        if successor is None:
+            return None
+        return _(
+            "Superseded by version %(version)s of %(code)s (%(status)s).",
+            version=successor.plan_version,
+            code=successor.code,
+            status=label(successor.status),
+        )
+
+    # -- numbered paragraphs -------------------------------------------------------------
+
+    def paragraphs(self) -> list[str]:
+        texts = []
+        if self.plan.notes:
+            texts.append(self.plan.notes)
+        for mandate in self.coverage.documents:
+            texts.append(_mandate_paragraph(mandate))
+        texts.append(
+            _(
+                "Bodies marked (proposed) are assignments the General Secretariat proposes: no "
+                "text the activity cites names them. Every other assignment is named in a cited "
+                "text, whose full wording is in Annex II."
+            )
+        )
+        texts.append(
+            _(
+                "The execution of this plan is subject to the availability of financial "
+                "resources in the program-budget of the Organization and other resources "
+                "(AG/RES. 2456 (XXXIX-O/09), operative paragraph 9)."
+            )
+        )
+        return texts
+
+    # -- legend, resources, texts of the cited recommendations ---------------------------
+
+    def legend_rows(self) -> list[tuple[str, str]]:
+        bodies = {link.body.code: link.body.name for a in self.activities for link in a.body_links}
+        return sorted(bodies.items())
+
+    def resource_rows(self) -> list[tuple[str, ...]]:
+        return [
+            (
+                a.code,
+                a.title,
+                money(a.estimated_cost, a.currency) or _("Not estimated"),
+                str(FUNDING_LABELS[a.funding_source]),
+                _("Yes") if a.subject_to_resources else _("No"),
+            )
+            for a in self.activities
+        ]
+
+    def resource_totals(self) -> list[tuple[str, ...]]:
+        resources = resources_of(self.activities)
+        rows = [
+            (
+                _("Pillar"),
+                str(label(Pillar(t.key))),
+                money(t.estimated, t.currency),
+                str(t.activities),
+            )
+            for t in resources.by_pillar
+        ]
+        rows += [
+            (
+                _("Funding source"),
+                str(FUNDING_LABELS[FundingSource(t.key)]),
+                money(t.estimated, t.currency),
+                str(t.activities),
+            )
+            for t in resources.by_source
+        ]
+        if resources.not_estimated:
+            rows.append(
+                (_("Not estimated"), ", ".join(a.code for a in resources.not_estimated), "", "")
+            )
+        return rows
+
+    def cited_texts(self) -> list[Recommendation]:
+        """Every recommendation an activity or an exclusion cites, in document order."""
+        cited = {
+            link.recommendation.id: link.recommendation
+            for a in self.activities
+            for link in a.recommendation_links
+        }
+        for exclusion in self.plan.exclusions:
+            cited[exclusion.recommendation_id] = exclusion.recommendation
+        return sorted(
+            cited.values(),
+            key=lambda r: (
+                r.document.date is None,
+                r.document.date,
+                r.document_id,
+                r.number,
+                r.item,
+            ),
+        )
+
+    @staticmethod
+    def annex_heading(recommendation: Recommendation) -> str:
+        """RTP-II/R47: RTP-II/doc.5/09 rev. 10, recommendation 47 (and the date if inferred)."""
+        heading = f"{recommendation.reference}: {recommendation.citation}"
+        document = recommendation.document
+        if document.date_inferred and document.date:
+            heading += _(" (not dated; inferred date %(date)s)", date=document.date.isoformat())
+        return heading
+
+    def mandate_rows(self) -> list[tuple[str, ...]]:
+        rows = []
+        for mandate in self.coverage.documents:
+            t = mandate.totals
+            rows.append(
+                (
+                    mandate.document.symbol,
+                    _("Yes") if mandate.texts_loaded else _("No: not counted as covered"),
+                    str(mandate.recommendations_known),
+                    str(t.covered),
+                    str(t.excluded),
+                    str(t.uncovered),
+                )
+            )
+        return rows
 
     @property
     def title(self) -> str:
@@ -105,7 +283,7 @@ class CommitteeDocument:
         )
 
     def coverage_rows(self) -> list[tuple[str, ...]]:
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for entry in self.coverage.entries:
             recommendation = entry.recommendation
             detail = (
@@ -138,6 +316,55 @@ class CommitteeDocument:
         )
 
 
+PENDING = _l("[to be completed]")
+MANDATE_COLUMNS = (
+    _l("Document"),
+    _l("Texts loaded"),
+    _l("Recommendations known"),
+    _l("Covered"),
+    _l("Out of scope"),
+    _l("Not covered"),
+)
+APPROVAL_COLUMNS = ("Step", _l("Body"), _l("Date"), _l("Meeting"), _l("Document symbol"))
+LEGEND_COLUMNS = ("Code", _l("Body"))
+RESOURCE_COLUMNS = (
+    _l("Code"),
+    _l("Activity"),
+    _l("Estimated cost"),
+    _l("Funding source"),
+    _l("Subject to available resources"),
+)
+TOTAL_COLUMNS = ("Total per", "_l(", ")Estimated cost", _l("Activities"))
+
+
+PROPOSED_LEGEND = _l("(proposed): proposed by the General Secretariat; no cited text names it.")
+
+
+def _date(document) -> str:
+    if document.date is None:
+        return _("undated")
+    text = document.date.isoformat()
+    if document.date_inferred:
+        return _("%(date)s, inferred: %(note)s", date=text, note=document.date_note)
+    return text
+
+
+def _mandate_paragraph(mandate) -> str:
+    document = mandate.document
+    head = f"{document.symbol}, {document.title} ({_date(document)})"
+    if not mandate.texts_loaded:
+        return _(
+            "%(document)s: its texts are not among the sources loaded; none of its "
+            "recommendations is known, and it is not counted as covered.",
+            document=head,
+        )
+    return _(
+        "%(document)s: %(count)s recommendations or paragraphs.",
+        document=head,
+        count=mandate.recommendations_known,
+    )
+
+
 def _row(activity: Activity) -> ActivityRow:
     return ActivityRow(
         code=activity.code,
@@ -166,76 +393,131 @@ def _bodies(activity: Activity, role: BodyRole) -> str:
 def committee_document(plan: WorkPlan) -> CommitteeDocument:
     activities = load_activities(plan)
     pillars = [
-        (str(PILLAR_TITLES[pillar]), [_row(a) for a in activities if a.pillar == pillar])
+        (str(label(pillar)), [_row(a) for a in activities if a.pillar == pillar])
         for pillar in Pillar
     ]
     return CommitteeDocument(
         plan=plan,
         pillars=[(title, rows) for title, rows in pillars if rows],
         coverage=coverage_for(plan, activities),
+        activities=activities,
     )
 
 
 def render(document: CommitteeDocument, format: str) -> bytes:
-    return {"docx": as_docx, "html": as_html, "csv": as_csv}[format](document)
+    return {"docx": as_docx, "html": as_html, "csv": as_csv, "coverage-csv": as_coverage_csv}[
+        format
+    ](document)
 
 
 def as_html(document: CommitteeDocument) -> bytes:
     return render_template(
         "workplan/document.html",
         document=document,
-        columns=[str(c) for c in ACTIVITY_COLUMNS],
-        coverage_columns=[str(c) for c in COVERAGE_COLUMNS],
+        columns=ACTIVITY_COLUMNS,
+        coverage_columns=COVERAGE_COLUMNS,
+        approval_columns=APPROVAL_COLUMNS,
+        legend_columns=LEGEND_COLUMNS,
+        resource_columns=RESOURCE_COLUMNS,
+        total_columns=TOTAL_COLUMNS,
+        mandate_columns=MANDATE_COLUMNS,
     ).encode("utf-8")
 
 
-def as_csv(document: CommitteeDocument) -> bytes:
-    """Two tables one after the other, separated by an empty row: activities, then coverage."""
+def _csv(header: Any, rows: Any) -> bytes:
+    """One table, UTF-8 with a byte-order mark: Excel reads a CSV without one in the machine's
+    legacy code page (accents garbled); other tools skip it (Python: encoding="utf-8-sig")."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-
-    def write(cells) -> None:
+    for cells in (header, *rows):
         # Every cell is text someone typed (titles, indicators, exclusion reasons): a spreadsheet
         # opening the file must not run any of it as a formula.
         writer.writerow(spreadsheet_safe(None if cell is None else str(cell)) for cell in cells)
-
-    write((_("Pillar"), *ACTIVITY_COLUMNS, _("Description"), _("Expected result")))
-    for pillar, rows in document.pillars:
-        for row in rows:
-            write((pillar, *row.cells(), row.description, row.expected_result))
-    writer.writerow(())
-    write(COVERAGE_COLUMNS)
-    for row in document.coverage_rows():
-        write(row)
-    # A byte-order mark so spreadsheet programs read the accents as UTF-8.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def as_csv(document: CommitteeDocument) -> bytes:
+    """The activities, one row each (the coverage annex is a file of its own: coverage-csv)."""
+    resources = {row[0]: row[2:] for row in document.resource_rows()}
+    return _csv(
+        (
+            _("Pillar"),
+            *ACTIVITY_COLUMNS,
+            _("Description"),
+            _("Expected result"),
+            _("Estimated cost"),
+            _("Funding source"),
+            _("Subject to available resources"),
+        ),
+        (
+            (pillar, *row.cells(), row.description, row.expected_result, *resources[row.code])
+            for pillar, rows in document.pillars
+            for row in rows
+        ),
+    )
+
+
+def as_coverage_csv(document: CommitteeDocument) -> bytes:
+    """The coverage annex: every recommendation of the mandates and the activities covering it
+    (or why it is out of scope), one row each."""
+    return _csv(COVERAGE_COLUMNS, document.coverage_rows())
 
 
 def as_docx(document: CommitteeDocument) -> bytes:
     docx = Document()
     section = docx.sections[0]
-    # Landscape: the activity tables have seven columns.
+    # Landscape, sized so the tables fit both A4 and US Letter: the text area (247 x 160 mm)
+    # lies within either sheet with margins of at least 16 mm.
     section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = section.page_height, section.page_width
-    docx.add_heading(document.title, level=0)
-    docx.add_paragraph(document.subtitle)
+    section.page_width, section.page_height = Mm(279.4), Mm(210)
+    for side in ("left_margin", "right_margin"):
+        setattr(section, side, Mm(16))
+    section.top_margin = section.bottom_margin = Mm(25)
+    _title_page(docx, document)
+    docx.add_heading(_("Approval record"), level=1)
+    _docx_table(docx, APPROVAL_COLUMNS, document.approval_rows())
+    if document.successor_note:
+        docx.add_paragraph(document.successor_note)
     docx.add_heading(_("Mandates"), level=1)
-    for mandate in document.coverage.documents:
-        docx.add_paragraph(f"{mandate.document.symbol}: {mandate.document.title}", "List Bullet")
-    if document.plan.notes:
-        docx.add_paragraph(document.plan.notes)
+    for text in document.paragraphs():
+        docx.add_paragraph(text, "List Number")
+    docx.add_heading(_("Legend of body codes"), level=1)
+    _docx_table(docx, LEGEND_COLUMNS, document.legend_rows())
+    docx.add_paragraph(PROPOSED_LEGEND)
     for pillar, rows in document.pillars:
         docx.add_heading(pillar, level=1)
         _docx_table(docx, ACTIVITY_COLUMNS, [row.cells() for row in rows])
+    docx.add_heading(_("Resources"), level=1)
+    _docx_table(docx, RESOURCE_COLUMNS, document.resource_rows())
+    _docx_table(docx, TOTAL_COLUMNS, document.resource_totals())
     docx.add_heading(_("Annex: coverage of the recommendations"), level=1)
     docx.add_paragraph(document.coverage_summary)
+    _docx_table(docx, MANDATE_COLUMNS, document.mandate_rows())
     _docx_table(docx, COVERAGE_COLUMNS, document.coverage_rows())
+    docx.add_heading(_("Annex II: texts of the cited recommendations"), level=1)
+    for recommendation in document.cited_texts():
+        docx.add_paragraph(document.annex_heading(recommendation), "Heading 3")
+        for part in recommendation.text.split("\n\n"):
+            docx.add_paragraph(part)
     buffer = io.BytesIO()
     docx.save(buffer)
     return buffer.getvalue()
 
 
-def _docx_table(docx, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def _title_page(docx: Any, document: CommitteeDocument) -> None:
+    for line in document.heading_lines:
+        paragraph = docx.add_paragraph()
+        paragraph.add_run(str(line)).bold = True
+    for line in (document.symbol_placeholder, document.date_placeholder, _("Original: English")):
+        paragraph = docx.add_paragraph(line)
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    docx.add_heading(document.title, level=0)
+    docx.add_paragraph(document.subtitle)
+    docx.add_paragraph(_("(Draft prepared by the General Secretariat)"))
+    docx.add_page_break()
+
+
+def _docx_table(docx: Any, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     table = docx.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header, strict=True):

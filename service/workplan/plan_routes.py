@@ -3,6 +3,8 @@
 # Views are thin: the rules live in services, coverage, overlaps, versions, progress, document.
 
 import os
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Response
@@ -21,8 +23,8 @@ from service.core.api import (
 )
 from service.core.db import db, matches_text
 from service.workplan import services
-from service.workplan.coverage import coverage_for
-from service.workplan.document import MEDIA_TYPES, committee_document, render
+from service.workplan.coverage import Coverage, coverage_for
+from service.workplan.document import FILE_NAMES, MEDIA_TYPES, committee_document, render
 from service.workplan.models import (
     Activity,
     ActivityBody,
@@ -33,6 +35,7 @@ from service.workplan.models import (
 )
 from service.workplan.overlaps import SIMILARITY_THRESHOLD, overlaps_among
 from service.workplan.progress import summary_for
+from service.workplan.progress_report import progress_report, report_as_docx, report_as_html
 from service.workplan.resources import resources_of
 from service.workplan.schemas import (
     ActivityCreateSchema,
@@ -48,6 +51,7 @@ from service.workplan.schemas import (
     OverlapsSchema,
     ProgressNoteInputSchema,
     ProgressNoteSchema,
+    ProgressReportArgs,
     ResourcesSchema,
     SummarySchema,
     WorkPlanCreateSchema,
@@ -55,7 +59,7 @@ from service.workplan.schemas import (
     WorkPlanQueryArgs,
     WorkPlanSchema,
 )
-from service.workplan.versions import diff, new_version
+from service.workplan.versions import Diff, diff, new_version
 
 TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 
@@ -97,7 +101,7 @@ class WorkPlans(MethodView):
     @work_plans.arguments(WorkPlanQueryArgs, location="query")
     @work_plans.response(200, WorkPlanSchema(many=True))
     @paginated(work_plans)
-    def get(self, args, pagination_parameters):
+    def get(self, args: dict, pagination_parameters: Any) -> list:
         """List work plans (newest version first)"""
         statement = (
             sa.select(WorkPlan)
@@ -115,7 +119,7 @@ class WorkPlans(MethodView):
     @require(Scope.WORKPLAN_WRITE)
     @work_plans.arguments(WorkPlanCreateSchema)
     @work_plans.response(201, WorkPlanSchema)
-    def post(self, data):
+    def post(self, data: dict) -> Any:
         """Start a work plan (a draft, version 1)"""
         plan = services.create_work_plan(data)
         db.session.commit()
@@ -127,7 +131,7 @@ class WorkPlanById(MethodView):
     @require(Scope.WORKPLAN_READ)
     @work_plans.etag
     @work_plans.response(200, WorkPlanSchema)
-    def get(self, plan_id):
+    def get(self, plan_id: int) -> Any:
         """One work plan"""
         plan = plan_or_404(plan_id)
         work_plans.set_etag(etag_data(plan))
@@ -137,7 +141,7 @@ class WorkPlanById(MethodView):
     @work_plans.etag
     @work_plans.arguments(WorkPlanPatchSchema(partial=True))
     @work_plans.response(200, WorkPlanSchema)
-    def patch(self, data, plan_id):
+    def patch(self, data: dict, plan_id: int) -> Any:
         """Change a draft work plan (If-Match; 409 once submitted)"""
         plan = plan_or_404(plan_id)
         work_plans.check_etag(etag_data(plan))
@@ -149,7 +153,7 @@ class WorkPlanById(MethodView):
     @require(Scope.WORKPLAN_WRITE)
     @work_plans.etag
     @work_plans.response(204)
-    def delete(self, plan_id):
+    def delete(self, plan_id: int) -> None:
         """Archive a draft work plan (If-Match)"""
         plan = plan_or_404(plan_id)
         work_plans.check_etag(etag_data(plan))
@@ -157,13 +161,13 @@ class WorkPlanById(MethodView):
         db.session.commit()
 
 
-def _action(name: str, change, summary: str, record: bool = False):
+def _action(name: str, change: Any, summary: str, record: bool = False) -> None:
     """POST /work-plans/{id}/<name>: a workflow step, guarded by If-Match like any change.
 
     With `record`, the optional body carries the decision: body, date, meeting, symbol.
     """
 
-    def post(self, data=None, plan_id=None):
+    def post(self: MethodView, data: dict | None = None, plan_id: int | None = None) -> Any:
         plan = plan_or_404(plan_id)
         check_if_match(etag_data(plan))
         if record:
@@ -203,11 +207,14 @@ _action(
 )
 
 
+_action("restore", services.restore_work_plan, "Restore an archived work plan (If-Match)")
+
+
 @work_plans.route(f"{PLAN_ID}/versions")
 class WorkPlanVersions(MethodView):
     @require(Scope.WORKPLAN_WRITE)
     @work_plans.response(201, WorkPlanSchema)
-    def post(self, plan_id):
+    def post(self, plan_id: int) -> Any:
         """Make a new version: a draft copy whose activities link to the ones they copy"""
         plan = new_version(plan_or_404(plan_id))
         db.session.commit()
@@ -219,7 +226,7 @@ class WorkPlanDiff(MethodView):
     @require(Scope.WORKPLAN_READ)
     @work_plans.arguments(DiffQueryArgs, location="query")
     @work_plans.response(200, DiffSchema)
-    def get(self, args, plan_id):
+    def get(self, args: dict, plan_id: int) -> Diff:
         """What changed in this plan since another version: activities added, removed, changed"""
         plan = plan_or_404(plan_id)
         return diff(plan, plan_or_404(args["against"]))
@@ -230,7 +237,7 @@ class WorkPlanCoverage(MethodView):
     @require(Scope.WORKPLAN_READ)
     @work_plans.arguments(CoverageQueryArgs, location="query")
     @work_plans.response(200, CoverageSchema)
-    def get(self, args, plan_id):
+    def get(self, args: dict, plan_id: int) -> Coverage:
         """Every recommendation of the plan's mandates: covering activities, exclusion or uncovered
 
         Totals always count every recommendation; the filters only narrow the list.
@@ -249,7 +256,7 @@ class WorkPlanCoverage(MethodView):
 class WorkPlanOverlaps(MethodView):
     @require(Scope.WORKPLAN_READ)
     @work_plans.response(200, OverlapsSchema)
-    def get(self, plan_id):
+    def get(self, plan_id: int) -> dict[str, Any]:
         """Pairs of activities to consider merging
 
         Reasons: `same_recommendation_and_lead` (both cite a recommendation and share a lead
@@ -287,7 +294,7 @@ class WorkPlanResources(MethodView):
 class WorkPlanSummary(MethodView):
     @require(Scope.WORKPLAN_READ)
     @work_plans.response(200, SummarySchema)
-    def get(self, plan_id):
+    def get(self, plan_id: int) -> dict[str, Any]:
         """Activity statuses overall, per pillar and per responsible body (lead or support)"""
         plan = plan_or_404(plan_id)
         return {"work_plan": plan, **summary_for(services.load_activities(plan))}
@@ -308,13 +315,48 @@ class WorkPlanDocument(MethodView):
             }
         }
     )
-    def get(self, args, plan_id):
+    def get(self, args: dict, plan_id: int) -> Response:
         """The document for the Committee: mandates, activities per pillar, coverage annex"""
         plan = plan_or_404(plan_id)
         fmt = args["format"]
-        filename = f"{plan.code}-v{plan.plan_version}.{fmt}"
+        today = datetime.now(UTC).date().isoformat()
+        filename = f"{plan.code}-v{plan.plan_version}-" + FILE_NAMES[fmt].format(date=today)
         return Response(
             render(committee_document(plan), fmt),
+            mimetype=MEDIA_TYPES[fmt],
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+
+@work_plans.route(f"{PLAN_ID}/progress-report")
+class WorkPlanProgressReport(MethodView):
+    @require(Scope.WORKPLAN_READ)
+    @work_plans.arguments(ProgressReportArgs, location="query")
+    @work_plans.doc(
+        responses={
+            "200": {
+                "description": "The report, as an attachment",
+                "content": {MEDIA_TYPES[f]: BINARY for f in ("docx", "html")},
+            }
+        }
+    )
+    def get(self, args, plan_id):
+        """Progress report for a period (what the Permanent Council reports under op. 9)
+
+        Per pillar and activity: status and the progress notes of the period; per recommendation,
+        the activities that advance it and their state; what was not done and why; resources
+        spent against estimates. A period without notes gives a report that says so.
+        """
+        plan = plan_or_404(plan_id)
+        report = progress_report(plan, args.get("start"), args.get("end"))
+        fmt = args["format"]
+        body = report_as_docx(report) if fmt == "docx" else report_as_html(report)
+        filename = (
+            f"{plan.code}-v{plan.plan_version}-progress-"
+            f"{report.start.isoformat()}-{report.end.isoformat()}.{fmt}"
+        )
+        return Response(
+            body,
             mimetype=MEDIA_TYPES[fmt],
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
@@ -329,7 +371,7 @@ class Activities(MethodView):
     @activities.arguments(ActivityQueryArgs, location="query")
     @activities.response(200, ActivitySchema(many=True))
     @paginated(activities, page_size=50)
-    def get(self, args, pagination_parameters):
+    def get(self, args: dict, pagination_parameters: Any) -> list:
         """List activities, filtered by plan, pillar, status, recommendation, body or text"""
         statement = (
             sa.select(Activity)
@@ -365,7 +407,7 @@ class Activities(MethodView):
     @require(Scope.WORKPLAN_WRITE)
     @activities.arguments(ActivityCreateSchema)
     @activities.response(201, ActivitySchema)
-    def post(self, data):
+    def post(self, data: dict) -> Any:
         """Add an activity to a draft work plan"""
         activity = services.create_activity(data)
         db.session.commit()
@@ -377,7 +419,7 @@ class ActivityById(MethodView):
     @require(Scope.WORKPLAN_READ)
     @activities.etag
     @activities.response(200, ActivitySchema)
-    def get(self, activity_id):
+    def get(self, activity_id: int) -> Any:
         """One activity"""
         activity = activity_or_404(activity_id)
         activities.set_etag(etag_data(activity))
@@ -387,7 +429,7 @@ class ActivityById(MethodView):
     @activities.etag
     @activities.arguments(ActivityPatchSchema(partial=True))
     @activities.response(200, ActivitySchema)
-    def patch(self, data, activity_id):
+    def patch(self, data: dict, activity_id: int) -> Any:
         """Change an activity (If-Match)
 
         On a draft plan anything may change; on an approved plan only `status` (progress);
@@ -403,7 +445,7 @@ class ActivityById(MethodView):
     @require(Scope.WORKPLAN_WRITE)
     @activities.etag
     @activities.response(204)
-    def delete(self, activity_id):
+    def delete(self, activity_id: int) -> None:
         """Archive an activity of a draft plan (If-Match)"""
         activity = activity_or_404(activity_id)
         activities.check_etag(etag_data(activity))
@@ -415,15 +457,31 @@ class ActivityById(MethodView):
 class ProgressNotes(MethodView):
     @require(Scope.WORKPLAN_READ)
     @activities.response(200, ProgressNoteSchema(many=True))
-    def get(self, activity_id):
+    def get(self, activity_id: int) -> Any:
         """An activity's progress notes, oldest first"""
         return activity_or_404(activity_id).progress_notes
 
     @require(Scope.WORKPLAN_WRITE)
     @activities.arguments(ProgressNoteInputSchema)
     @activities.response(201, ProgressNoteSchema)
-    def post(self, data, activity_id):
+    def post(self, data: dict, activity_id: int) -> Any:
         """Add a dated progress note (draft or approved plans)"""
         note = services.add_progress_note(activity_or_404(activity_id), data)
         db.session.commit()
         return note
+
+
+@activities.route(f"{ACTIVITY_ID}/restore")
+class ActivityRestore(MethodView):
+    @require(Scope.WORKPLAN_WRITE)
+    @activities.etag
+    @activities.doc(**IF_MATCH_DOC)
+    @activities.response(200, ActivitySchema)
+    def post(self, activity_id):
+        """Restore an archived activity of a draft plan (If-Match)"""
+        activity = activity_or_404(activity_id)
+        check_if_match(etag_data(activity))
+        services.restore_activity(activity)
+        db.session.commit()
+        activities.set_etag(etag_data(activity))
+        return activity

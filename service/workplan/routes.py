@@ -1,5 +1,7 @@
 """Work-plan API: /api/v1/documents, /recommendations and /bodies (read; write: the secretariat)."""
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -9,7 +11,6 @@ from service.core.access import Scope, require
 from service.core.api import API_PREFIX, get_or_404, page_of, paginated
 from service.core.db import db, matches_text
 from service.workplan import services
-from service.workplan.api import handle_rule_errors
 from service.workplan.models import Recommendation, ResponsibleBody, SourceDocument
 from service.workplan.plan_routes import activities, work_plans
 from service.workplan.schemas import (
@@ -55,7 +56,7 @@ class Documents(MethodView):
     @documents.arguments(DocumentQueryArgs, location="query")
     @documents.response(200, DocumentSchema(many=True))
     @paginated(documents)
-    def get(self, args, pagination_parameters):
+    def get(self, args: dict, pagination_parameters: Any) -> list:
         """List source documents"""
         statement = sa.select(SourceDocument).order_by(SourceDocument.date, SourceDocument.id)
         if "kind" in args:
@@ -65,7 +66,7 @@ class Documents(MethodView):
     @require(Scope.WORKPLAN_WRITE)
     @documents.arguments(DocumentCreateSchema)
     @documents.response(201, DocumentSchema)
-    def post(self, data):
+    def post(self, data: dict) -> Any:
         """Add a source document"""
         document = services.create_document(data)
         db.session.commit()
@@ -77,7 +78,7 @@ class DocumentById(MethodView):
     @require(Scope.WORKPLAN_READ)
     @documents.etag
     @documents.response(200, DocumentSchema)
-    def get(self, document_id):
+    def get(self, document_id: int) -> Any:
         """One source document"""
         return get_or_404(SourceDocument, document_id, "document")
 
@@ -85,7 +86,7 @@ class DocumentById(MethodView):
     @documents.etag
     @documents.arguments(DocumentPatchSchema(partial=True))
     @documents.response(200, DocumentSchema)
-    def patch(self, data, document_id):
+    def patch(self, data: dict, document_id: int) -> Any:
         """Correct a source document (If-Match)"""
         document = get_or_404(SourceDocument, document_id, "document")
         documents.check_etag(document, DocumentSchema)
@@ -96,7 +97,7 @@ class DocumentById(MethodView):
     @require(Scope.WORKPLAN_WRITE)
     @documents.etag
     @documents.response(204)
-    def delete(self, document_id):
+    def delete(self, document_id: int) -> None:
         """Delete a source document nothing refers to (If-Match)"""
         document = get_or_404(SourceDocument, document_id, "document")
         documents.check_etag(document, DocumentSchema)
@@ -110,7 +111,7 @@ class Recommendations(MethodView):
     @recommendations.arguments(RecommendationQueryArgs, location="query")
     @recommendations.response(200, RecommendationSchema(many=True))
     @paginated(recommendations, page_size=60)
-    def get(self, args, pagination_parameters):
+    def get(self, args: dict, pagination_parameters: Any) -> list:
         """List recommendations, filtered by document, section, reference or text"""
         statement = (
             sa.select(Recommendation)
@@ -133,7 +134,7 @@ class Recommendations(MethodView):
     @require(Scope.WORKPLAN_WRITE)
     @recommendations.arguments(RecommendationCreateSchema)
     @recommendations.response(201, RecommendationSchema)
-    def post(self, data):
+    def post(self, data: dict) -> Any:
         """Add a recommendation to a document"""
         recommendation = services.create_recommendation(data)
         db.session.commit()
@@ -145,7 +146,7 @@ class RecommendationById(MethodView):
     @require(Scope.WORKPLAN_READ)
     @recommendations.etag
     @recommendations.response(200, RecommendationSchema)
-    def get(self, recommendation_id):
+    def get(self, recommendation_id: int) -> Any:
         """One recommendation"""
         return get_or_404(Recommendation, recommendation_id, "recommendation")
 
@@ -153,7 +154,7 @@ class RecommendationById(MethodView):
     @recommendations.etag
     @recommendations.arguments(RecommendationPatchSchema(partial=True))
     @recommendations.response(200, RecommendationSchema)
-    def patch(self, data, recommendation_id):
+    def patch(self, data: dict, recommendation_id: int) -> Any:
         """Correct a recommendation's section or text (If-Match)"""
         recommendation = get_or_404(Recommendation, recommendation_id, "recommendation")
         recommendations.check_etag(recommendation, RecommendationSchema)
@@ -164,7 +165,7 @@ class RecommendationById(MethodView):
     @require(Scope.WORKPLAN_WRITE)
     @recommendations.etag
     @recommendations.response(204)
-    def delete(self, recommendation_id):
+    def delete(self, recommendation_id: int) -> None:
         """Delete a recommendation no work plan cites (If-Match)"""
         recommendation = get_or_404(Recommendation, recommendation_id, "recommendation")
         recommendations.check_etag(recommendation, RecommendationSchema)
@@ -178,7 +179,7 @@ class Bodies(MethodView):
     @bodies.arguments(BodyQueryArgs, location="query")
     @bodies.response(200, BodySchema(many=True))
     @paginated(bodies, page_size=50)
-    def get(self, args, pagination_parameters):
+    def get(self, args: dict, pagination_parameters: Any) -> list:
         """List responsible bodies"""
         statement = (
             sa.select(ResponsibleBody)
@@ -197,7 +198,7 @@ class Bodies(MethodView):
     @require(Scope.WORKPLAN_WRITE)
     @bodies.arguments(BodyCreateSchema)
     @bodies.response(201, BodySchema)
-    def post(self, data):
+    def post(self, data: dict) -> Any:
         """Add a responsible body"""
         body = services.create_body(data)
         db.session.commit()
@@ -209,7 +210,7 @@ class BodyById(MethodView):
     @require(Scope.WORKPLAN_READ)
     @bodies.etag
     @bodies.response(200, BodySchema)
-    def get(self, body_id):
+    def get(self, body_id: int) -> Any:
         """One responsible body"""
         return get_or_404(ResponsibleBody, body_id, "body")
 
@@ -217,7 +218,7 @@ class BodyById(MethodView):
     @bodies.etag
     @bodies.arguments(BodyPatchSchema(partial=True))
     @bodies.response(200, BodySchema)
-    def patch(self, data, body_id):
+    def patch(self, data: dict, body_id: int) -> Any:
         """Change a responsible body's name, kind or parent (If-Match)"""
         body = get_or_404(ResponsibleBody, body_id, "body")
         bodies.check_etag(body, BodySchema)
@@ -228,7 +229,7 @@ class BodyById(MethodView):
     @require(Scope.WORKPLAN_WRITE)
     @bodies.etag
     @bodies.response(204)
-    def delete(self, body_id):
+    def delete(self, body_id: int) -> None:
         """Delete a body that has no sub-bodies and no activities (If-Match)"""
         body = get_or_404(ResponsibleBody, body_id, "body")
         bodies.check_etag(body, BodySchema)
@@ -237,4 +238,3 @@ class BodyById(MethodView):
 
 
 blueprints = (documents, recommendations, bodies, work_plans, activities)
-handle_rule_errors(*blueprints)

@@ -1,6 +1,7 @@
 """Work-plan schemas: what the API shows and accepts for documents, plans and activities."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import marshmallow as ma
 
@@ -21,6 +22,18 @@ from service.workplan.resources import is_currency
 
 
 class DocumentSchema(ma.Schema):
+    """A source document: a resolution or meeting conclusions holding recommendations"""
+
+    class Meta:
+        example = {
+            "id": 1,
+            "code": "AG-RES-2456",
+            "symbol": "AG/RES. 2456 (XXXIX-O/09)",
+            "title": "Hemispheric efforts to combat trafficking in persons",
+            "date": "2009-06-04",
+            "kind": "resolution",
+        }
+
     id = ma.fields.Integer()
     code = ma.fields.String(metadata={"description": "Short, stable, URL-safe code"})
     symbol = ma.fields.String(metadata={"description": "Symbol as printed on the document"})
@@ -41,6 +54,20 @@ class DocumentQueryArgs(ma.Schema):
 
 
 class RecommendationSchema(ma.Schema):
+    """A mandate: a recommendation or operative paragraph, its text exactly as adopted"""
+
+    class Meta:
+        example = {
+            "id": 56,
+            "reference": "RTP-II/R47",
+            "document": "RTP-II",
+            "document_symbol": "RTP-II/doc.5/09 rev. 10",
+            "number": 47,
+            "section": "technical_working_group_ii",
+            "text": "To complete, disseminate, and regularly update the Directory of National "
+            "Authorities...",
+        }
+
     id = ma.fields.Integer()
     reference = ma.fields.String(metadata={"description": "Stable citable reference"})
     document = ma.fields.String(
@@ -70,6 +97,17 @@ class RecommendationQueryArgs(TextSearchArgs):
 
 
 class BodySchema(ma.Schema):
+    """A body that leads or supports activities (an OAS organ, a partner, the member states)"""
+
+    class Meta:
+        example = {
+            "id": 3,
+            "code": "DPS",
+            "name": "Department of Public Security",
+            "kind": "secretariat",
+            "parent": "SMS",
+        }
+
     id = ma.fields.Integer()
     code = ma.fields.String()
     name = ma.fields.String()
@@ -95,11 +133,11 @@ REFERENCE = ma.validate.Regexp(
 )
 
 
-def code_field(max_length: int = 40, **kwargs) -> CleanString:
+def code_field(max_length: int = 40, **kwargs: Any) -> CleanString:
     return CleanString(validate=[ma.validate.Length(min=1, max=max_length), CODE], **kwargs)
 
 
-def _no_duplicates(key):
+def _no_duplicates(key: Any) -> Any:
     def validate(items: list) -> None:
         seen = [key(item) for item in items]
         duplicates = sorted({value for value in seen if seen.count(value) > 1})
@@ -109,7 +147,7 @@ def _no_duplicates(key):
     return validate
 
 
-def text_field(max_length: int | None = None, **kwargs) -> CleanString:
+def text_field(max_length: int | None = None, **kwargs: Any) -> CleanString:
     return CleanString(validate=ma.validate.Length(min=1, max=max_length), **kwargs)
 
 
@@ -214,6 +252,31 @@ def _decision(prefix_body: str, on: str, meeting: str, symbol: str):
 
 
 class WorkPlanSchema(ma.Schema):
+    """One version of a work plan: its period, status, mandates and coverage exclusions"""
+
+    class Meta:
+        example = {
+            "id": 1,
+            "code": "WP-TIP",
+            "plan_version": 1,
+            "title": "Draft Work Plan to Combat Trafficking in Persons in the Western Hemisphere",
+            "period_start": "2010-01-01",
+            "period_end": "2011-12-31",
+            "status": "draft",
+            "notes": "Draft work plan prepared by the General Secretariat...",
+            "predecessor_id": None,
+            "mandates": ["AG-RES-2456", "RTP-II", "RTP-I"],
+            "exclusions": [
+                {
+                    "recommendation": "AG-RES-2456/OP2",
+                    "reason": "Declaratory: welcomes the conclusions of the Second Meeting.",
+                }
+            ],
+            "created_at": "2026-11-30T03:47:51.271000+00:00",
+            "updated_at": "2026-11-30T03:47:51.271000+00:00",
+            "archived_at": None,
+        }
+
     id = ma.fields.Integer()
     code = ma.fields.String(metadata={"description": "Stable code shared by every version"})
     plan_version = ma.fields.Integer()
@@ -347,6 +410,34 @@ class ProgressNoteSchema(ma.Schema):
 
 
 class ActivitySchema(ma.Schema):
+    """An activity of a work plan, traced to the recommendations it implements and to the
+    bodies that lead and support it"""
+
+    class Meta:
+        example = {
+            "id": 1,
+            "work_plan": 1,
+            "code": "PREV-01",
+            "pillar": "prevention",
+            "title": "Prevention programmes addressing structural causes and vulnerability factors",
+            "description": "Member states, the OAS, other organizations and civil society...",
+            "expected_result": "Prevention programmes in the Hemisphere are designed to "
+            "mitigate structural causes and vulnerability factors.",
+            "indicators": ["Number of member states reporting prevention programmes"],
+            "timeline": "2010-2011",
+            "status": "planned",
+            "recommendations": [{"id": 34, "reference": "RTP-II/R25"}],
+            "bodies": [
+                {"body": "MS", "name": "Member states", "role": "lead"},
+                {"body": "DPS", "name": "Department of Public Security", "role": "support"},
+            ],
+            "progress_notes": [],
+            "predecessor_id": None,
+            "created_at": "2026-11-30T03:47:51.310000+00:00",
+            "updated_at": "2026-11-30T03:47:51.335000+00:00",
+            "archived_at": None,
+        }
+
     id = ma.fields.Integer()
     work_plan = ma.fields.Integer(attribute="work_plan_id")
     code = ma.fields.String()
@@ -494,7 +585,7 @@ class ProgressNoteInputSchema(ma.Schema):
     )
 
     @ma.validates("noted_on")
-    def not_in_future(self, value, **kwargs) -> None:
+    def not_in_future(self, value: Any, **kwargs: Any) -> None:
         if value > datetime.now(UTC).date() + timedelta(days=1):  # a day of time-zone slack
             raise ma.ValidationError("A progress note cannot be dated in the future.")
 
@@ -641,10 +732,17 @@ class ResourcesSchema(ma.Schema):
     not_estimated = ma.fields.Pluck(ActivityBriefSchema, "code", many=True)
 
 
+# Any JSON value (text, a list of codes, an object) or null: no `type`, so null is allowed
+# (OpenAPI 3.0.3: `nullable` only applies beside a `type`, and there is no single type here).
+CHANGED_VALUE = "The value (text, list or object), or null when the field was empty"
+
+
 class FieldChangeSchema(ma.Schema):
-    field = ma.fields.String()
-    before = ma.fields.Raw(allow_none=True)
-    after = ma.fields.Raw(allow_none=True)
+    """One field that differs between the two versions"""
+
+    field = ma.fields.String(metadata={"example": "timeline"})
+    before = ma.fields.Raw(metadata={"description": CHANGED_VALUE, "example": "2026"})
+    after = ma.fields.Raw(metadata={"description": CHANGED_VALUE, "example": "2026-2027"})
 
 
 class ActivityChangeSchema(ma.Schema):
@@ -703,6 +801,28 @@ class SummarySchema(ma.Schema):
 class DocumentFormatArgs(ma.Schema):
     format = ma.fields.String(
         load_default="docx",
-        validate=ma.validate.OneOf(["docx", "html", "csv"]),
-        metadata={"description": "docx (default), html or csv"},
+        validate=ma.validate.OneOf(["docx", "html", "csv", "coverage-csv"]),
+        metadata={
+            "description": "docx (default), html, csv (the activities, one row each) or "
+            "coverage-csv (the coverage annex: each recommendation and what covers it)"
+        },
     )
+
+
+class ProgressReportArgs(ma.Schema):
+    start = ma.fields.Date(
+        data_key="from", metadata={"description": "First day of the period (default: plan's)"}
+    )
+    end = ma.fields.Date(
+        data_key="to", metadata={"description": "Last day of the period (default: plan's)"}
+    )
+    format = ma.fields.String(
+        load_default="docx",
+        validate=ma.validate.OneOf(["docx", "html"]),
+        metadata={"description": "docx (default) or html"},
+    )
+
+    @ma.validates_schema
+    def period_in_order(self, data, **kwargs) -> None:
+        if "start" in data and "end" in data and data["start"] > data["end"]:
+            raise ma.ValidationError("The period ends before it starts: an empty period.", "to")

@@ -1,19 +1,25 @@
 """Changes to the work plan, shared by the API and the admin: rules, links and audit together."""
 
 # Every function changes the session and records the audit entry; the caller commits. A broken
-# rule raises InputError (the input is wrong: 422) or ConflictError (the state forbids it: 409).
+# rule raises RuleError: code "invalid" or "unknown" when the input is wrong (422), "duplicate",
+# "archived", "frozen", "in_use" or "conflict" when the record's state forbids it (409).
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from service.audit.log import current_actor, record, snapshot
 from service.audit.models import AuditAction
 from service.core.db import db, touch
+from service.core.errors import RuleError
 from service.workplan.basis import quote_problem
+from service.workplan.coverage import coverage_for
+from service.workplan.loading import ACTIVITY_LOADING as ACTIVITY_LOADING
+from service.workplan.loading import PLAN_LOADING as PLAN_LOADING
+from service.workplan.loading import load_activities as load_activities
 from service.workplan.models import (
     Activity,
     ActivityBody,
@@ -32,26 +38,22 @@ from service.workplan.models import (
     work_plan_mandates,
 )
 
-
-class WorkPlanRuleError(Exception):
-    status = 409
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+# The name callers used before the one RuleError; the same type.
+WorkPlanRuleError = RuleError
 
 
-class InputError(WorkPlanRuleError):
-    """The input names something that does not exist or breaks a rule of the domain."""
+class InputError(RuleError):
+    """The input is wrong (422), naming the field."""
 
-    status = 422
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message, field=field, code="invalid")
 
 
-class ConflictError(WorkPlanRuleError):
-    """The current state of the record forbids the change."""
+class ConflictError(RuleError):
+    """The record's state forbids the change (409)."""
 
-    status = 409
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message, field=field, code="conflict")
 
 
 def _now() -> datetime:
@@ -61,13 +63,13 @@ def _now() -> datetime:
 # -- reference data: documents, recommendations, bodies -------------------------------------
 
 
-def _ensure_unique(model, field: str, value, entity=None) -> None:
+def _ensure_unique(model: Any, field: str, value: Any, entity: Any = None) -> None:
     column = getattr(model, field)
     statement = sa.select(model.id).where(column == value)
     if entity is not None:
         statement = statement.where(model.id != entity.id)
     if db.session.execute(statement).first() is not None:
-        raise ConflictError(f"{field} {value!r} is already used.", field)
+        raise RuleError(f"{field} {value!r} is already used.", field=field, code="duplicate")
 
 
 def create_document(data: dict) -> SourceDocument:
@@ -88,18 +90,20 @@ def update_document(document: SourceDocument, data: dict) -> SourceDocument:
 
 def delete_document(document: SourceDocument) -> None:
     if document.recommendations:
-        raise ConflictError(f"{document.code} still has recommendations: delete them first.")
+        raise RuleError(
+            f"{document.code} still has recommendations: delete them first.", code="in_use"
+        )
     cited = db.session.execute(
         sa.select(work_plan_mandates.c.work_plan_id).where(
             work_plan_mandates.c.document_id == document.id
         )
     ).first()
     if cited is not None:
-        raise ConflictError(f"{document.code} is a mandate of a work plan.")
+        raise RuleError(f"{document.code} is a mandate of a work plan.", code="in_use")
     _delete(document)
 
 
-def default_reference(document: SourceDocument, number: int, section, item: str = "") -> str:
+def default_reference(document: SourceDocument, number: int, section: Any, item: str = "") -> str:
     """RTP-II/R47 for recommendations, AG-RES-2456/OP3 for operative paragraphs, .../OP2A for
     item (a) of operative paragraph 2."""
     prefix = "OP" if section == RecommendationSection.OPERATIVE_PARAGRAPH else "R"
@@ -122,8 +126,10 @@ def create_recommendation(data: dict) -> Recommendation:
     ).scalar_one_or_none()
     if clash is not None:
         item = f" ({data['item']})" if data["item"] else ""
-        raise ConflictError(
-            f"{document.code} already has number {data['number']}{item} ({clash}).", "number"
+        raise RuleError(
+            f"{document.code} already has number {data['number']}{item} ({clash}).",
+            field="number",
+            code="duplicate",
         )
     recommendation = Recommendation(document=document, reference=reference, **data)
     db.session.add(recommendation)
@@ -142,7 +148,7 @@ def delete_recommendation(recommendation: Recommendation) -> None:
             model.recommendation_id == recommendation.id
         )
         if db.session.execute(statement).first() is not None:
-            raise ConflictError(f"{recommendation.reference} is cited by a work plan.")
+            raise RuleError(f"{recommendation.reference} is cited by a work plan.", code="in_use")
     _delete(recommendation)
 
 
@@ -168,7 +174,11 @@ def update_body(body: ResponsibleBody, data: dict) -> ResponsibleBody:
         ancestor = parent
         while ancestor is not None:  # a body may not end up inside itself
             if ancestor.id == body.id:
-                raise InputError(f"{parent_code} is {body.code} or lies within it.", "parent")
+                raise RuleError(
+                    f"{parent_code} is {body.code} or lies within it.",
+                    field="parent",
+                    code="invalid",
+                )
             ancestor = ancestor.parent
         data["parent_id"] = parent.id if parent else None
     return _apply(body, data)
@@ -176,14 +186,14 @@ def update_body(body: ResponsibleBody, data: dict) -> ResponsibleBody:
 
 def delete_body(body: ResponsibleBody) -> None:
     if body.children:
-        raise ConflictError(f"{body.code} still has bodies within it.")
+        raise RuleError(f"{body.code} still has bodies within it.", code="in_use")
     statement = sa.select(ActivityBody.body_id).where(ActivityBody.body_id == body.id)
     if db.session.execute(statement).first() is not None:
-        raise ConflictError(f"{body.code} is responsible for work-plan activities.")
+        raise RuleError(f"{body.code} is responsible for work-plan activities.", code="in_use")
     _delete(body)
 
 
-def _apply(entity, data: dict):
+def _apply(entity: Any, data: dict) -> Any:
     before = snapshot(entity)
     for name, value in data.items():
         setattr(entity, name, value)
@@ -194,7 +204,7 @@ def _apply(entity, data: dict):
     return entity
 
 
-def _delete(entity) -> None:
+def _delete(entity: Any) -> None:
     before = snapshot(entity)
     record(AuditAction.DELETE, entity, before, None)
     db.session.delete(entity)
@@ -206,7 +216,7 @@ def _document_by_code(code: str, field: str) -> SourceDocument:
         sa.select(SourceDocument).where(SourceDocument.code == code)
     ).scalar_one_or_none()
     if document is None:
-        raise InputError(f"No document with code {code!r}.", field)
+        raise RuleError(f"No document with code {code!r}.", field=field, code="unknown")
     return document
 
 
@@ -215,7 +225,7 @@ def _body_by_code(code: str, field: str) -> ResponsibleBody:
         sa.select(ResponsibleBody).where(ResponsibleBody.code == code)
     ).scalar_one_or_none()
     if body is None:
-        raise InputError(f"No responsible body with code {code!r}.", field)
+        raise RuleError(f"No responsible body with code {code!r}.", field=field, code="unknown")
     return body
 
 
@@ -233,9 +243,11 @@ FROZEN = {
 def ensure_content_editable(plan: WorkPlan) -> None:
     """Only a draft changes its content (fields, mandates, exclusions, activities)."""
     if plan.is_archived:
-        raise ConflictError(f"Work plan {plan.code} v{plan.plan_version} is archived.")
+        raise RuleError(f"Work plan {plan.code} v{plan.plan_version} is archived.", code="archived")
     if plan.status != WorkPlanStatus.DRAFT:
-        raise ConflictError(f"Work plan {plan.code} v{plan.plan_version} {FROZEN[plan.status]}.")
+        raise RuleError(
+            f"Work plan {plan.code} v{plan.plan_version} {FROZEN[plan.status]}.", code="frozen"
+        )
 
 
 def ensure_progress_recordable(plan: WorkPlan) -> None:
@@ -262,8 +274,10 @@ def create_work_plan(data: dict) -> WorkPlan:
         sa.select(WorkPlan.id).where(WorkPlan.code == data["code"], WorkPlan.plan_version == 1)
     ).first()
     if exists is not None:
-        raise ConflictError(
-            f"Work plan {data['code']} already exists: make a new version of it instead.", "code"
+        raise RuleError(
+            f"Work plan {data['code']} already exists: make a new version of it instead.",
+            field="code",
+            code="duplicate",
         )
     plan = WorkPlan(status=WorkPlanStatus.DRAFT, plan_version=1)
     _set_plan_fields(plan, data)
@@ -289,7 +303,7 @@ def _set_plan_fields(plan: WorkPlan, data: dict) -> None:
     for name, value in data.items():
         setattr(plan, name, value)
     if plan.period_start and plan.period_end and plan.period_start > plan.period_end:
-        raise InputError("The period ends before it starts.", "period_end")
+        raise RuleError("The period ends before it starts.", field="period_end", code="invalid")
     if mandate_codes is not None:
         plan.mandates = [
             _document_by_code(code, f"mandates.{i}") for i, code in enumerate(mandate_codes)
@@ -318,9 +332,10 @@ def _check_exclusions_in_mandates(plan: WorkPlan) -> None:
     mandates = {document.id for document in plan.mandates}
     for i, exclusion in enumerate(plan.exclusions):
         if exclusion.recommendation.document_id not in mandates:
-            raise InputError(
+            raise RuleError(
                 f"{exclusion.recommendation.reference} is not among this plan's mandates.",
-                f"exclusions.{i}.recommendation",
+                field=f"exclusions.{i}.recommendation",
+                code="invalid",
             )
 
 
@@ -333,15 +348,27 @@ def archive_work_plan(plan: WorkPlan) -> WorkPlan:
     return plan
 
 
+def restore_work_plan(plan: WorkPlan) -> WorkPlan:
+    if not plan.is_archived:
+        raise ConflictError(f"Work plan {plan.code} v{plan.plan_version} is not archived.")
+    before = plan_record(plan)
+    plan.archived_at = None
+    touch(plan)
+    db.session.flush()
+    record(AuditAction.RESTORE, plan, before, plan_record(plan))
+    return plan
+
+
 def _transition(
     plan: WorkPlan, allowed_from: WorkPlanStatus, to: WorkPlanStatus, **decision
 ) -> WorkPlan:
     if plan.is_archived:
-        raise ConflictError(f"Work plan {plan.code} v{plan.plan_version} is archived.")
+        raise RuleError(f"Work plan {plan.code} v{plan.plan_version} is archived.", code="archived")
     if plan.status != allowed_from:
-        raise ConflictError(
+        raise RuleError(
             f"Work plan {plan.code} v{plan.plan_version} is {plan.status.value}; "
-            f"only a {allowed_from.value} plan can become {to.value}."
+            f"only a {allowed_from.value} plan can become {to.value}.",
+            code="conflict",
         )
     before = plan_record(plan)
     plan.status = to
@@ -364,13 +391,12 @@ def _decision(given: dict | None) -> tuple[ResponsibleBody, date, str | None, st
 
 def submit_work_plan(plan: WorkPlan, decision: dict | None = None) -> WorkPlan:
     """Draft -> submitted to the Committee, only when every recommendation is accounted for."""
-    from service.workplan.coverage import coverage_for
-
     uncovered = [e.recommendation.reference for e in coverage_for(plan).entries if e.uncovered]
     if uncovered:
-        raise ConflictError(
+        raise RuleError(
             "Every recommendation must be covered by an activity or excluded with a reason "
-            f"before the plan is submitted; uncovered: {', '.join(uncovered)}."
+            f"before the plan is submitted; uncovered: {', '.join(uncovered)}.",
+            code="conflict",
         )
     body, on, meeting, symbol = _decision(decision)
     return _transition(
@@ -436,7 +462,7 @@ def activity_record(activity: Activity) -> dict:
 def work_plan_for_activity(work_plan_id: int) -> WorkPlan:
     plan = db.session.get(WorkPlan, work_plan_id)
     if plan is None:
-        raise InputError(f"No work plan with id {work_plan_id}.", "work_plan")
+        raise RuleError(f"No work plan with id {work_plan_id}.", field="work_plan", code="unknown")
     return plan
 
 
@@ -457,7 +483,7 @@ def create_activity(data: dict) -> Activity:
 def update_activity(activity: Activity, data: dict) -> Activity:
     """Changes an activity; on an approved plan only its status (progress) may change."""
     if activity.is_archived:
-        raise ConflictError(f"Activity {activity.code} is archived.")
+        raise RuleError(f"Activity {activity.code} is archived.", code="archived")
     if set(data) <= {"status"}:
         ensure_progress_recordable(activity.work_plan)
     else:
@@ -476,7 +502,7 @@ def update_activity(activity: Activity, data: dict) -> Activity:
 def archive_activity(activity: Activity) -> Activity:
     ensure_content_editable(activity.work_plan)
     if activity.is_archived:
-        raise ConflictError(f"Activity {activity.code} is already archived.")
+        raise RuleError(f"Activity {activity.code} is already archived.", code="archived")
     before = activity_record(activity)
     activity.archived_at = _now()
     db.session.flush()
@@ -484,9 +510,21 @@ def archive_activity(activity: Activity) -> Activity:
     return activity
 
 
+def restore_activity(activity: Activity) -> Activity:
+    if not activity.is_archived:
+        raise ConflictError(f"Activity {activity.code} is not archived.")
+    ensure_content_editable(activity.work_plan)
+    before = activity_record(activity)
+    activity.archived_at = None
+    touch(activity)
+    db.session.flush()
+    record(AuditAction.RESTORE, activity, before, activity_record(activity))
+    return activity
+
+
 def add_progress_note(activity: Activity, data: dict) -> ProgressNote:
     if activity.is_archived:
-        raise ConflictError(f"Activity {activity.code} is archived.")
+        raise RuleError(f"Activity {activity.code} is archived.", code="archived")
     plan = activity.work_plan
     ensure_progress_recordable(plan)
     noted_on = data["noted_on"]
@@ -515,8 +553,10 @@ def _ensure_code_free(plan: WorkPlan, code: str) -> None:
         sa.select(Activity.id).where(Activity.work_plan_id == plan.id, Activity.code == code)
     ).first()
     if taken is not None:
-        raise ConflictError(
-            f"This work plan already has an activity {code} (perhaps archived).", "code"
+        raise RuleError(
+            f"This work plan already has an activity {code} (perhaps archived).",
+            field="code",
+            code="duplicate",
         )
 
 
@@ -577,34 +617,10 @@ def _recommendations_by_reference(references: list[str], field: str) -> dict:
     for i, reference in enumerate(references):
         if reference not in found:
             where = f"{field}.{i}.recommendation" if field == "exclusions" else f"{field}.{i}"
-            raise InputError(f"No recommendation with reference {reference!r}.", where)
+            raise RuleError(
+                f"No recommendation with reference {reference!r}.", field=where, code="unknown"
+            )
     return found
-
-
-def load_activities(plan: WorkPlan, include_archived: bool = False) -> list[Activity]:
-    """The plan's activities with their links, in a fixed number of queries."""
-    statement = (
-        sa.select(Activity)
-        .where(Activity.work_plan_id == plan.id)
-        .options(*ACTIVITY_LOADING)
-        .order_by(Activity.code)
-    )
-    if not include_archived:
-        statement = statement.where(Activity.archived_at.is_(None))
-    return list(db.session.execute(statement).scalars())
-
-
-PLAN_LOADING = (
-    selectinload(WorkPlan.mandates),
-    selectinload(WorkPlan.exclusions).joinedload(CoverageExclusion.recommendation),
-)
-
-ACTIVITY_LOADING = (
-    selectinload(Activity.recommendation_links).selectinload(ActivityRecommendation.recommendation),
-    selectinload(Activity.body_links).selectinload(ActivityBody.body),
-    selectinload(Activity.progress_notes),
-    selectinload(Activity.other_efforts),
-)
 
 
 def lead_bodies(activity: Activity) -> list[ResponsibleBody]:

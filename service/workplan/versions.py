@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 
 from service.audit.log import record
 from service.audit.models import AuditAction
 from service.core.db import db
+from service.core.errors import RuleError
 from service.workplan.models import (
     Activity,
     ActivityBody,
@@ -20,7 +23,6 @@ from service.workplan.models import (
     WorkPlanStatus,
 )
 from service.workplan.services import (
-    ConflictError,
     activity_record,
     cited_recommendations,
     lead_bodies,
@@ -49,16 +51,17 @@ COPIED_ACTIVITY_FIELDS = (
 def new_version(plan: WorkPlan) -> WorkPlan:
     """A draft copy (plan_version + 1) whose activities each link to the one they copy."""
     if plan.is_archived:
-        raise ConflictError(f"Work plan {plan.code} v{plan.plan_version} is archived.")
+        raise RuleError(f"Work plan {plan.code} v{plan.plan_version} is archived.", code="archived")
     successor = db.session.execute(
         sa.select(WorkPlan.id).where(
             WorkPlan.code == plan.code, WorkPlan.plan_version == plan.plan_version + 1
         )
     ).scalar_one_or_none()
     if successor is not None:
-        raise ConflictError(
+        raise RuleError(
             f"Work plan {plan.code} already has version {plan.plan_version + 1} (id {successor}): "
-            "make the new version from the latest one."
+            "make the new version from the latest one.",
+            code="duplicate",
         )
     copy = WorkPlan(
         **{name: getattr(plan, name) for name in COPIED_PLAN_FIELDS},
@@ -156,7 +159,7 @@ def comparable_plan(plan: WorkPlan) -> dict:
     }
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if hasattr(value, "isoformat"):
@@ -176,7 +179,7 @@ def diff(plan: WorkPlan, against: WorkPlan) -> Diff:
     result = Diff(plan, against, _changes(comparable_plan(against), comparable_plan(plan)))
     old_by_id = {a.id: a for a in old}
     for activity in new:
-        previous = old_by_id.get(matches.get(activity.id))
+        previous = old_by_id.get(matches.get(activity.id))  # type: ignore[arg-type]
         if previous is None:
             result.added.append(activity)
             continue
@@ -200,7 +203,7 @@ def _lineage(codes: set[str]) -> dict[int, int | None]:
     return {activity_id: predecessor_id for activity_id, predecessor_id in rows}
 
 
-def _ancestors(activity_id: int, parents: dict[int, int | None]):
+def _ancestors(activity_id: int, parents: dict[int, int | None]) -> Iterator:
     seen = set()
     current = parents.get(activity_id)
     while current is not None and current not in seen:

@@ -12,16 +12,16 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import (
     Blueprint,
     Flask,
-    abort,
+    current_app,
     g,
     has_request_context,
-    redirect,
     request,
     session,
 )
@@ -42,7 +42,8 @@ DEFAULT_LANGUAGE = "en"
 LANGUAGES = {"en": "English", "es": "Español", "fr": "Français", "pt": "Português"}
 TRANSLATED = ("es", "fr", "pt")
 SESSION_LANGUAGE_KEY = "language"
-TRANSLATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "translations")
+SERVICE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TRANSLATIONS = os.path.join(SERVICE, "translations")
 
 # What a person reads for an HTTP status (page titles, problem+json `title`); the `code` of a
 # problem (service.core.errors) stays the same in every language.
@@ -74,7 +75,8 @@ HTTP_DESCRIPTIONS = {
 }
 
 babel = Babel()
-i18n = Blueprint("i18n", __name__, template_folder="templates")
+# Only templates (the switcher, the error page): the switcher's route is the identity's.
+i18n = Blueprint("i18n", __name__, template_folder=os.path.join(SERVICE, "templates"))
 
 
 def http_title(status: int, fallback: str | None = None) -> str:
@@ -116,15 +118,14 @@ def current_language() -> str:
 
 
 def _saved_preference() -> str | None:
-    from service.core.authentication import signed_in_user
-
+    """The signed-in person's saved language (read once per request), if any."""
     if "i18n_user_language" not in g:
+        reader = current_app.extensions.get("i18n_saved_preference")
         try:
-            user = signed_in_user()
+            g.i18n_user_language = reader() if reader is not None else None
         except Exception:  # the database may be down: the page still needs a language
             log.debug("no saved language preference could be read", exc_info=True)
-            user = None
-        g.i18n_user_language = getattr(user, "locale", None) if user is not None else None
+            g.i18n_user_language = None
     return g.i18n_user_language
 
 
@@ -137,33 +138,6 @@ def select_locale() -> str:
             if choice in LANGUAGES:
                 return choice
     return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LANGUAGE
-
-
-def _safe_return(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/admin/"
-
-
-@i18n.post("/language")
-def choose_language():
-    """The language switcher: saves the person's preference (CSRF-checked like every form)."""
-    from service.audit.log import record, snapshot
-    from service.audit.models import AuditAction
-    from service.core.authentication import signed_in_user
-    from service.core.db import db
-
-    language = request.form.get("language", "")
-    if language not in LANGUAGES:
-        abort(400, description=_l("Choose one of the offered languages."))
-    user = signed_in_user()
-    if user is not None and user.locale != language:
-        before = snapshot(user)
-        user.locale = language
-        record(AuditAction.UPDATE, user, before, snapshot(user))
-        db.session.commit()
-    session[SESSION_LANGUAGE_KEY] = language
-    return redirect(_safe_return(request.form.get("next")), code=303)
 
 
 def compile_catalogs(source: str = TRANSLATIONS, target: str | None = None) -> str:
@@ -214,19 +188,18 @@ def original_text(text: str | None, limit: int | None = None):
     ).format(text, _l("original text in English"))
 
 
-def configure_i18n(app: Flask) -> None:
+def configure_i18n(app: Flask, saved_preference: Callable[[], str | None] | None = None) -> None:
+    """Flask-Babel for the app; `saved_preference` reads the signed-in person's choice."""
+    app.extensions["i18n_saved_preference"] = saved_preference
     directory = compile_catalogs(TRANSLATIONS, os.path.join(app.instance_path, "translations"))
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", directory)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     babel.init_app(app, locale_selector=select_locale)
     install_marshmallow_translations()
-    from service.vocabularies import label
-
     app.jinja_env.globals.update(
         get_locale=get_locale,
         current_language=current_language,
         languages=LANGUAGES,
-        code_label=label,
         format_percent=format_percent,
         format_decimal=format_decimal,
         format_date=format_date,

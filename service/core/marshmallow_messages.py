@@ -1,6 +1,6 @@
 """marshmallow's built-in validation messages, listed so that extraction puts them in the catalogs.
 
-service.i18n translates them at run time; tests/test_i18n.py checks this list is complete.
+service.core.i18n translates them at run time; tests/test_i18n.py checks this list is complete.
 """
 
 
