@@ -255,8 +255,11 @@ def ensure_may_edit_state(member_state_code: str | None) -> None:
         if state_is_read_only(member_state_code):
             abort(
                 403,
-                message=f"{member_state_code} has withdrawn from the OAS: its entries are "
-                "read-only (only the secretariat may change them).",
+                message=_(
+                    "%(state)s has withdrawn from the OAS: its entries are read-only (only the "
+                    "secretariat may change them).",
+                    state=member_state_code,
+                ),
             )
         abort(
             403,

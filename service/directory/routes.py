@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 
 from service.core.access import (
@@ -278,7 +279,7 @@ def contact_or_404(contact_id: int) -> ContactPoint:
         queries.visible_contact(contact_id, current_principal())
     ).scalar_one_or_none()
     if contact is None:  # secretariat-only entries do not exist for anyone else
-        abort(404, message=f"No contact point with id {contact_id}.")
+        abort(404, message=_("No contact point with id %(id)s.", id=contact_id))
     return contact  # type: ignore[return-value]  # abort() raised when None
 
 
@@ -298,8 +299,11 @@ def representation_asked(offered: list[str]) -> str:
     if best is None:
         abort(
             406,
-            message=f"Not available as {request.headers.get('Accept')!r}; "
-            f"offered: {', '.join(offered)}.",
+            message=_(
+                "Not available as %(asked)r; offered: %(offered)s.",
+                asked=request.headers.get("Accept"),
+                offered=", ".join(offered),
+            ),
         )
     return best
 
