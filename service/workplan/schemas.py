@@ -4,9 +4,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import marshmallow as ma
+from flask_babel import gettext as _
 
 from service.core.api import TextSearchArgs
 from service.core.fields import CleanString
+from service.core.i18n import TranslatedMessage
 from service.workplan.models import (
     ActivityStatus,
     BodyBasis,
@@ -126,10 +128,12 @@ class BodyQueryArgs(ma.Schema):
 # -- writing reference data (the secretariat) -----------------------------------------------
 
 CODE = ma.validate.Regexp(
-    r"^[A-Z0-9][A-Z0-9._-]*$", error="Use capital letters, digits, '.', '-' or '_'."
+    r"^[A-Z0-9][A-Z0-9._-]*$",
+    error=TranslatedMessage("Use capital letters, digits, '.', '-' or '_'."),
 )
 REFERENCE = ma.validate.Regexp(
-    r"^[A-Z0-9][A-Z0-9._/-]*$", error="Use capital letters, digits, '.', '-', '_' or '/'."
+    r"^[A-Z0-9][A-Z0-9._/-]*$",
+    error=TranslatedMessage("Use capital letters, digits, '.', '-', '_' or '/'."),
 )
 
 
@@ -142,7 +146,9 @@ def _no_duplicates(key: Any) -> Any:
         seen = [key(item) for item in items]
         duplicates = sorted({value for value in seen if seen.count(value) > 1})
         if duplicates:
-            raise ma.ValidationError(f"Listed more than once: {', '.join(duplicates)}.")
+            raise ma.ValidationError(
+                _("Listed more than once: %(items)s.", items=", ".join(duplicates))
+            )
 
     return validate
 
@@ -178,7 +184,9 @@ class RecommendationCreateSchema(RecommendationUpdateSchema):
     document = code_field(required=True, metadata={"description": "Document code"})
     number = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=10000))
     item = CleanString(
-        validate=ma.validate.Regexp(r"^[a-z]{1,3}$", error="One to three lower-case letters."),
+        validate=ma.validate.Regexp(
+            r"^[a-z]{1,3}$", error=TranslatedMessage("One to three lower-case letters.")
+        ),
         metadata={"description": "Lettered item of the paragraph (a, b, ...), if it is one"},
     )
     reference = CleanString(
@@ -468,13 +476,15 @@ class ActivitySchema(ma.Schema):
 
 def _currency(value: str | None) -> None:
     if value is not None and not is_currency(value):
-        raise ma.ValidationError("Not an ISO 4217 currency code (e.g. USD).")
+        raise ma.ValidationError(_("Not an ISO 4217 currency code (e.g. USD)."))
 
 
 # The spec states the range as plain numbers (apispec would write Decimal objects).
 AMOUNT_RANGE = {"minimum": 0, "maximum": 999_999_999_999}
 AMOUNT = ma.validate.Range(
-    min=0, max=999_999_999_999, error="Must not be negative (at most 999999999999)."
+    min=0,
+    max=999_999_999_999,
+    error=TranslatedMessage("Must not be negative (at most 999999999999)."),
 )
 
 
@@ -497,7 +507,7 @@ class BodyLinkInputSchema(ma.Schema):
 
 def _has_lead(links: list[dict]) -> None:
     if not any(link["role"] == BodyRole.LEAD for link in links):
-        raise ma.ValidationError("An activity needs at least one body in the lead role.")
+        raise ma.ValidationError(_("An activity needs at least one body in the lead role."))
 
 
 class ActivityUpdateSchema(ma.Schema):
@@ -514,7 +524,8 @@ class ActivityUpdateSchema(ma.Schema):
         required=True,
         validate=[
             ma.validate.Length(
-                min=1, error="An activity needs at least one source recommendation."
+                min=1,
+                error=TranslatedMessage("An activity needs at least one source recommendation."),
             ),
             _no_duplicates(str),
         ],
@@ -587,7 +598,7 @@ class ProgressNoteInputSchema(ma.Schema):
     @ma.validates("noted_on")
     def not_in_future(self, value: Any, **kwargs: Any) -> None:
         if value > datetime.now(UTC).date() + timedelta(days=1):  # a day of time-zone slack
-            raise ma.ValidationError("A progress note cannot be dated in the future.")
+            raise ma.ValidationError(_("A progress note cannot be dated in the future."))
 
 
 # -- views computed from a plan -------------------------------------------------------------
@@ -825,4 +836,4 @@ class ProgressReportArgs(ma.Schema):
     @ma.validates_schema
     def period_in_order(self, data, **kwargs) -> None:
         if "start" in data and "end" in data and data["start"] > data["end"]:
-            raise ma.ValidationError("The period ends before it starts: an empty period.", "to")
+            raise ma.ValidationError(_("The period ends before it starts: an empty period."), "to")
