@@ -8,7 +8,7 @@ export SERVICE_ENV ?= development
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install lint openapi migrate seed admin client check-port bench bench-webhooks messages
+.PHONY: run test install lint openapi migrate seed admin client check-port bench bench-webhooks bench-http messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,13 @@ bench: install
 ## Prints what a directory write costs with the webhook outbox, with 0 and 5 endpoints
 bench-webhooks: install
 	$(BIN)/python -m tests.benchmarks.bench_webhooks
+
+## Prints the HTTP benchmark's table: gunicorn + wrk beside a bare Flask endpoint (PostgreSQL
+## when DATABASE_URL is set, else SQLite); installs Debian's wrk when missing
+bench-http: install
+	command -v wrk >/dev/null || apt-get -o DPkg::Lock::Timeout=300 install -y wrk \
+		|| sudo apt-get -o DPkg::Lock::Timeout=300 install -y wrk
+	$(BIN)/python -m tests.benchmarks.bench_http $(BENCH_ARGS)
 
 ## Extracts the translatable strings and merges them into service/translations/{es,fr,pt} (README "Languages")
 messages: install

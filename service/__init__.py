@@ -22,10 +22,12 @@ migrate = Migrate()
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_config(app.instance_path, config))
+    configure_json(app)
     configure_logging(app)
     configure_database(app)
     configure_request_ids(app)
     configure_i18n(app)
+    configure_request_limits(app)
     configure_security_headers(app)
     configure_authentication(app)
     configure_api(app)
@@ -40,6 +42,12 @@ def create_app(config: dict | None = None) -> Flask:
 def configure_logging(app: Flask) -> None:
     if not app.debug and not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO)
+
+
+def configure_json(app: Flask) -> None:
+    from service.core.json import OrjsonProvider
+
+    app.json = OrjsonProvider(app)
 
 
 def configure_database(app: Flask) -> None:
@@ -86,6 +94,13 @@ def configure_request_ids(app: Flask) -> None:
     def echo_request_id(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         return response
+
+
+def configure_request_limits(app: Flask) -> None:
+    """Body size, JSON shape and content type, checked before anything reads the body."""
+    from service.core.request_limits import configure_request_limits as configure
+
+    configure(app)
 
 
 def configure_i18n(app: Flask) -> None:
@@ -157,11 +172,13 @@ def configure_api(app: Flask) -> None:
     from service.core.authentication import csrf
     from service.core.errors import register_error_handlers
     from service.core.health import health
+    from service.core.response_cache import configure_response_cache
     from service.directory.routes import blueprints as directory_blueprints
     from service.vocabularies import blueprints as vocabulary_blueprints
     from service.webhooks.routes import blueprints as webhook_blueprints
     from service.workplan.routes import blueprints as workplan_blueprints
 
+    configure_response_cache(app)
     app.register_blueprint(health)
     app.register_blueprint(docs_assets)
     api = Api(app)

@@ -71,6 +71,15 @@ def data_path(name: str) -> str:
     return os.path.join(os.path.dirname(package), name)
 
 
+def _positive_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ConfigurationError(f"{name} must be a whole number of bytes, not {value!r}")
+    return int(value)
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     overrides = overrides or {}
     env = overrides.get("SERVICE_ENV") or os.environ.get("SERVICE_ENV", "production")
@@ -158,6 +167,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
             "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
             "MAIL_FROM": _mail_from(),
+            # The largest request body accepted, in bytes (413 above it, before it is read).
+            "MAX_CONTENT_LENGTH": _positive_int("MAX_CONTENT_LENGTH", 1024 * 1024),
+            # bytes of API answers each worker keeps (0: none); shared through Redis if set
+            "RESPONSE_CACHE_MB": _megabytes("RESPONSE_CACHE_MB", 64),
         }
     )
     config.update(overrides)
@@ -209,6 +222,19 @@ def engine_options(config: dict) -> dict:
 
 
 _PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def _megabytes(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = -1
+    if not megabytes >= 0 or megabytes == float("inf"):
+        raise ConfigurationError(f"{name} must be a number of megabytes (0 or more), not {value!r}")
+    return megabytes
 
 
 def _oidc_providers() -> dict[str, dict]:

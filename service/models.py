@@ -3,6 +3,7 @@
 
 def import_all_models() -> None:
     import service.audit.models
+    import service.core.versions
     import service.directory.models
     import service.identity.models
     import service.oauth.models
@@ -10,3 +11,6 @@ def import_all_models() -> None:
     import service.seeding.models
     import service.webhooks.models
     import service.workplan.models  # noqa: F401
+    from service.core.db import add_trigram_indexes
+
+    add_trigram_indexes()

@@ -22,7 +22,6 @@ from service.directory.models import Channel, ContactPoint, ContactRole, MemberS
 from service.reminders import campaigns
 from service.reminders.models import ReminderSent
 
-from .directory_fixtures import *  # noqa: F403 - the fixtures
 from .directory_fixtures import demo_authority, demo_contact
 
 LINK = re.compile(r"http://127\.0\.0\.1:5000(/reconfirm/(?:all/)?[A-Za-z0-9_.\-]+)")

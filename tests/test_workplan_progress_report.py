@@ -5,7 +5,6 @@ import io
 import pytest
 from docx import Document
 
-from .workplan_fixtures import *  # noqa: F403 - the fixtures
 from .workplan_fixtures import ACTIVITIES, PLANS, field_errors, patch, seeded_activity
 
 

@@ -1,8 +1,7 @@
 """A person's chosen language for the pages (en, es, fr, pt); NULL: the browser's.
 
 Revision ID: 4e1a9b7c2d10
-Revises: ae154900c55a, 6e1c0a5d9f21 (main held two heads when this was written: it also joins
-them; the integrator may re-chain it after the last head instead)
+Revises: perf_trigram_search
 Create Date: 2026-11-30 04:20:00
 """
 
@@ -10,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "4e1a9b7c2d10"
-down_revision = ("ae154900c55a", "6e1c0a5d9f21")
+down_revision = "perf_trigram_search"
 branch_labels = None
 depends_on = None
 

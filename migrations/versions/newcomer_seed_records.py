@@ -1,7 +1,7 @@
 """seed records: what `flask seed` wrote in each row (a hash per value)
 
 Revision ID: 6e1c0a5d9f21
-Revises: c2282ff31e18
+Revises: ae154900c55a
 Create Date: 2026-11-30 03:45:00
 
 """
@@ -12,7 +12,7 @@ import service.core.db
 
 
 revision = '6e1c0a5d9f21'
-down_revision = 'c2282ff31e18'
+down_revision = "ae154900c55a"
 branch_labels = None
 depends_on = None
 

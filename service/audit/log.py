@@ -18,6 +18,7 @@ from service.core.actor import current_actor
 from service.core.actor import os_user as os_user
 from service.core.actor import system_actor as system_actor
 from service.core.db import db
+from service.core.versions import bump, families_of
 
 # Derived or secret columns never go into the log (hashes of secrets are still secrets).
 NOT_AUDITED = frozenset(
@@ -95,6 +96,8 @@ def record(
         request_id=g.get("request_id") if has_request_context() else None,
     )
     db.session.add(entry)
+    # caches and list ETags key on the family's version: it moves in this same transaction
+    bump(*families_of(entity))
     for listener in _change_listeners:
         listener(action.value, entry.entity_type, entry.entity_id, before, after)
     return entry

@@ -186,6 +186,16 @@ def may_see_secretariat_only(principal: Principal | None) -> bool:
     return principal is not None and principal.is_secretariat
 
 
+def visibility_class(principal: Principal | None) -> str:
+    """Who sees the same answers: the secretariat; a member state's focal points and clients;
+    every other partner. Cached answers and list ETags are kept apart per class."""
+    if may_see_secretariat_only(principal):
+        return "secretariat"
+    if principal is not None and principal.member_state_code:
+        return f"state:{principal.member_state_code}"
+    return "partner"
+
+
 def ensure_may_handle_visibility(visibility: Any) -> None:
     """Only the secretariat handles secretariat-only contact points: nobody else may create,
     change or mark one (they could not see it afterwards)."""

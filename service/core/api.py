@@ -26,6 +26,8 @@ from werkzeug.wrappers.response import Response
 from service.core.db import db
 from service.core.errors import PROBLEM_JSON, ProblemSchema, http_error_response
 from service.core.fields import CleanString
+from service.core.request_limits import BoundedJSONParser
+from service.core.response_cache import keyed_etag
 
 API_PREFIX = "/api/v1"
 MAX_PAGE_SIZE = 100
@@ -110,6 +112,23 @@ class SchemaDocs(BasePlugin):
         if example is not None:
             extra["example"] = example
         return extra
+
+
+class Blueprint(SmorestBlueprint):
+    """flask-smorest's Blueprint reading JSON bodies with bounded depth and sizes, with keyed
+    ETags: a hash keyed with a secret derived from SECRET_KEY, so an ETag reveals nothing (a
+    row's version included) and cannot be forged.
+
+    Every API blueprint must be one of these (the parser is bound when views are decorated).
+    """
+
+    ARGUMENTS_PARSER = BoundedJSONParser()
+
+    @staticmethod
+    def _generate_etag(etag_data: Any, extra_data: Any = None) -> str:
+        if extra_data:
+            etag_data = (etag_data, extra_data)
+        return keyed_etag(etag_data)
 
 
 class Api(SmorestApi):
@@ -258,5 +277,5 @@ def check_if_match(data: dict) -> None:
     """428 without If-Match, 412 when it does not match the resource's current ETag."""
     if not request.if_match:
         raise PreconditionRequired
-    if SmorestBlueprint._generate_etag(data) not in request.if_match:
+    if Blueprint._generate_etag(data) not in request.if_match:
         raise PreconditionFailed

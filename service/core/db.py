@@ -170,6 +170,25 @@ def matches_text(q: str, *columns: Any) -> sa.ColumnElement:
     return sa.or_(*(column.contains(folded, autoescape=True) for column in columns))
 
 
+def add_trigram_indexes() -> None:
+    """A trigram index on every folded search column: `q` (LIKE '%...%') uses it on PostgreSQL.
+
+    (pg_trgm, created by the migration; SQLite keeps a plain index it does not use for `q`.)
+    """
+    for mapper in db.Model.registry.mappers:
+        table = mapper.local_table
+        if not issubclass(mapper.class_, SearchableMixin) or table is None:
+            continue
+        name = f"ix_{table.name}_search_text_trgm"
+        if not any(index.name == name for index in table.indexes):
+            sa.Index(
+                name,
+                table.c.search_text,
+                postgresql_using="gin",
+                postgresql_ops={"search_text": "gin_trgm_ops"},
+            )
+
+
 @sa.event.listens_for(SearchableMixin, "before_insert", propagate=True)
 @sa.event.listens_for(SearchableMixin, "before_update", propagate=True)
 def _refresh_search_text(mapper: Any, connection: Any, target: SearchableMixin) -> None:

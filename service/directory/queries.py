@@ -122,8 +122,26 @@ def _contact_filters(args: dict) -> list[sa.ColumnElement]:
         filters.append(_due(ContactPoint, args["due"]))
     if "q" in args:
         # names and positions of the contact, names and acronyms of its authority
-        filters.append(matches_text(args["q"], ContactPoint.search_text, Authority.search_text))
+        filters.append(_text_filter(args["q"]))
     return filters
+
+
+def _text_filter(q: str) -> sa.ColumnElement:
+    """`q` in the contact's names and positions, or in its authority's names and acronyms.
+
+    The few matching authorities are looked up first: an OR across two joined tables would
+    keep PostgreSQL from using the contacts' trigram index; with their ids, it combines it
+    with the authority_id index.
+    """
+    authority_ids = list(
+        db.session.execute(
+            sa.select(Authority.id).where(matches_text(q, Authority.search_text))
+        ).scalars()
+    )
+    matches = matches_text(q, ContactPoint.search_text)
+    if authority_ids:
+        matches = sa.or_(matches, ContactPoint.authority_id.in_(authority_ids))
+    return matches
 
 
 def contacts_statement(
@@ -172,35 +190,6 @@ def contacts_page_statement(
         selectinload(ContactPoint.channels),
         selectinload(ContactPoint.competences),
     ).order_by(*order, ContactPoint.id)
-
-
-def contacts_version(statement: sa.Select, tombstones: sa.ColumnElement | None = None) -> list:
-    """list_version of a contacts list: a contact shows its authority's name (a tombstone not)."""
-    authority_changed = (
-        Authority.updated_at
-        if tombstones is None
-        else sa.case((tombstones, None), else_=Authority.updated_at)
-    )
-    return list_version(statement, ContactPoint, authority_changed)
-
-
-def list_version(statement: sa.Select, model: Any, *also_max: Any) -> list[Any]:
-    """What a list's ETag is computed from, in one statement: how many, and the latest change.
-
-    The version sum catches changes within one clock tick; `also_max` adds the last change of
-    joined rows a listed entry shows (a contact shows its authority's name).
-    """
-    row = db.session.execute(
-        statement.with_only_columns(
-            sa.func.count(),
-            sa.func.max(model.updated_at),
-            sa.func.max(model.archived_at),
-            sa.func.sum(model.version),
-            *(sa.func.max(column) for column in also_max),
-            maintain_column_froms=True,
-        ).order_by(None)
-    ).one()
-    return [value.isoformat() if hasattr(value, "isoformat") else value for value in row]
 
 
 def visible_contact(contact_id: int, principal: Principal | None) -> sa.Select:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, request
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from service.core.access import (
     Principal,
@@ -19,6 +19,7 @@ from service.core.access import (
 from service.core.api import (
     API_PREFIX,
     IF_MATCH_DOC,
+    Blueprint,
     check_if_match,
     etag_data,
     get_or_404,
@@ -26,6 +27,8 @@ from service.core.api import (
     paginated,
 )
 from service.core.db import db
+from service.core.response_cache import cached
+from service.core.versions import Family
 from service.directory import exports, queries, services
 from service.directory.completeness import completeness
 from service.directory.models import Authority, ContactPoint, MemberState, Visibility
@@ -69,16 +72,12 @@ contacts = Blueprint(
 )
 
 
-def list_etag(blueprint: Blueprint, version: list, representation: str = "json") -> None:
-    """Sets a list's ETag (304 when unchanged) before any row is read or serialised."""
-    blueprint.set_etag(
-        {
-            "query": sorted(request.args.items(multi=True)),
-            "representation": representation,
-            "secretariat": may_see_secretariat_only(current_principal()),
-            "version": version,
-        }
-    )
+# Reads are answered from cached bytes keyed by the directory's version (service/core/
+# response_cache.py): lists and figures get their ETag from it, one entry from its row version.
+LIST = cached(Family.DIRECTORY, version_etag=True)
+ENTRY = cached(Family.DIRECTORY, version_etag=False)
+# "re-confirmed in the last 12 months" moves with the clock: figures are redone hourly at least
+FIGURES = cached(Family.DIRECTORY, version_etag=True, period=3600)
 
 
 # -- member states ---------------------------------------------------------------------------
@@ -87,6 +86,7 @@ def list_etag(blueprint: Blueprint, version: list, representation: str = "json")
 @member_states.route("")
 class MemberStates(MethodView):
     @require(Scope.DIRECTORY_READ)
+    @LIST
     @member_states.arguments(MemberStateQueryArgs, location="query")
     @member_states.response(200, MemberStateSchema(many=True))
     @paginated(member_states, page_size=50)
@@ -101,6 +101,7 @@ class MemberStates(MethodView):
 @member_states.route("/completeness")
 class Completeness(MethodView):
     @require(Scope.DIRECTORY_READ)
+    @FIGURES
     @member_states.arguments(CompletenessQueryArgs, location="query")
     @member_states.response(200, CompletenessSchema(many=True))
     def get(self, args: dict) -> list[dict]:
@@ -117,12 +118,13 @@ class Completeness(MethodView):
         note and its source, and `complete: null`: they are shown apart, never as gaps.
         """
         codes = [c.upper() for c in args["member_state"]] if args.get("member_state") else None
-        return completeness(codes)
+        return completeness(current_principal(), codes)
 
 
-@member_states.route("/<string:code>")
+@member_states.route("/<string(maxlength=2):code>")
 class MemberStateByCode(MethodView):
     @require(Scope.DIRECTORY_READ)
+    @ENTRY
     @member_states.etag
     @member_states.response(200, MemberStateSchema)
     def get(self, code: str) -> Any:
@@ -130,16 +132,20 @@ class MemberStateByCode(MethodView):
         return member_state_or_404(code)
 
 
-@member_states.route("/<string:code>/completeness")
+@member_states.route("/<string(maxlength=2):code>/completeness")
 class MemberStateCompleteness(MethodView):
     @require(Scope.DIRECTORY_READ)
+    @FIGURES
     @member_states.response(200, CompletenessSchema)
     def get(self, code: str) -> Any:
         """Directory completeness of one member state"""
-        return completeness([member_state_or_404(code).code])[0]
+        return completeness(current_principal(), [member_state_or_404(code).code])[0]
 
 
 def member_state_or_404(code: str) -> MemberState:
+    if not (len(code) == 2 and code.isascii() and code.isalpha()):
+        # a code of another shape (a NUL, 5,000 characters) exists nowhere: ask no database
+        abort(404, message="No member state with that code (ISO 3166-1 alpha-2, e.g. AR).")
     return get_or_404(MemberState, code.upper(), "member state", key="code")
 
 
@@ -153,7 +159,7 @@ def authority_or_404(authority_id: int) -> Authority:
 @authorities.route("")
 class Authorities(MethodView):
     @require(Scope.DIRECTORY_READ)
-    @authorities.etag
+    @LIST
     @authorities.arguments(AuthorityQueryArgs, location="query")
     @authorities.response(200, AuthoritySchema(many=True))
     @paginated(authorities)
@@ -164,12 +170,8 @@ class Authorities(MethodView):
         then are included with `removed: true`, so a mirror can drop them.
         """
         statement = queries.authorities_statement(args)
-        version = queries.list_version(statement, Authority)
-        list_etag(authorities, version)
         return page_of(
-            queries.authorities_page_statement(statement, args["sort"]),
-            pagination_parameters,
-            total=version[0],
+            queries.authorities_page_statement(statement, args["sort"]), pagination_parameters
         )
 
     @require(Scope.DIRECTORY_WRITE)
@@ -186,6 +188,7 @@ class Authorities(MethodView):
 @authorities.route(f"/{ID.format('authority_id')}")
 class AuthorityById(MethodView):
     @require(Scope.DIRECTORY_READ)
+    @ENTRY
     @authorities.etag
     @authorities.response(200, AuthoritySchema)
     def get(self, authority_id: int) -> Any:
@@ -332,7 +335,7 @@ def vary_on_accept(response: Response) -> Response:
 @contacts.route("")
 class Contacts(MethodView):
     @require(Scope.DIRECTORY_READ)
-    @contacts.etag
+    @cached(Family.DIRECTORY, version_etag=True, representations=REPRESENTATIONS)
     @contacts.arguments(ContactQueryArgs, location="query")
     @contacts.response(200, ContactPointSchema(many=True), description=CONTACTS_LIST)
     @contacts.alt_response(
@@ -366,12 +369,10 @@ class Contacts(MethodView):
         # exports never carry tombstones: they list what the caller may see, nothing else
         tombstones = None if representation in EXPORTS else queries.hidden_in_sync(args, principal)
         statement = queries.contacts_statement(args, principal, tombstones)
-        version = queries.contacts_version(statement, tombstones)
-        list_etag(contacts, version, representation)
         page_statement = queries.contacts_page_statement(statement, args["sort"], tombstones)
         if representation in EXPORTS:
-            return export(representation, page_statement, version[0], pagination_parameters)
-        page = page_of(page_statement, pagination_parameters, total=version[0])
+            return export(representation, page_statement, pagination_parameters)
+        page = page_of(page_statement, pagination_parameters)
         if tombstones is None:
             return page
         return [c if may_see_contact(principal, c) else tombstone(c) for c in page]
@@ -402,17 +403,19 @@ def tombstone(contact: ContactPoint) -> dict:
     }
 
 
-def export(representation: str, statement: Any, total: int, pagination_parameters: Any) -> Response:
-    # An export is the whole selection: its X-Pagination says so (one page of `total`).
+def export(representation: str, statement: Any, pagination_parameters: Any) -> Response:
+    # An export is the whole selection: its X-Pagination says so (one page of all of it).
+    rows = db.session.execute(statement).scalars().all()
+    total = len(rows)
     pagination_parameters.page, pagination_parameters.page_size = 1, max(total, 1)
     pagination_parameters.item_count = total
-    rows = db.session.execute(statement).scalars().all()
     return as_file(EXPORTS[representation](rows), representation, "contacts")
 
 
 @contacts.route(f"/{ID.format('contact_id')}")
 class ContactById(MethodView):
     @require(Scope.DIRECTORY_READ)
+    @ENTRY
     @contacts.etag
     @contacts.response(200, ContactPointSchema)
     @contacts.alt_response(

@@ -15,12 +15,11 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import g, has_request_context
 from flask_babel import gettext as _
-from marshmallow.fields import List
 from webargs.fields import DelimitedList
 
 from service.core.api import TextSearchArgs
 from service.core.db import db
-from service.core.fields import CleanString
+from service.core.fields import BoundedList, CleanString, top_level_partial
 from service.core.i18n import TranslatedMessage, current_language
 from service.directory.models import (
     AuthorityKind,
@@ -41,7 +40,7 @@ TIME_ZONES = frozenset(available_timezones())
 _url = ma.validate.URL(schemes={"http", "https"}, require_tld=False)
 
 
-def _code_filter(pattern: str, description: str) -> CleanString:
+def _code_filter(pattern: str, description: str, max_length: int) -> CleanString:
     """A code in a query: checked for shape only (an unknown code simply matches nothing)."""
     shape = re.compile(pattern)
 
@@ -50,14 +49,15 @@ def _code_filter(pattern: str, description: str) -> CleanString:
             raise ma.ValidationError(_("Must look like %(pattern)s.", pattern=pattern))
 
     return CleanString(
-        validate=validate, metadata={"pattern": f"^{pattern}$", "description": description}
+        validate=[ma.validate.Length(max=max_length), validate],
+        metadata={"pattern": f"^{pattern}$", "description": description},
     )
 
 
 def member_state_filter() -> DelimitedList:
     return DelimitedList(
-        _code_filter("[A-Za-z]{2}", "ISO 3166-1 alpha-2"),
-        validate=ma.validate.Length(min=1),
+        _code_filter("[A-Za-z]{2}", "ISO 3166-1 alpha-2", 2),
+        validate=ma.validate.Length(min=1, max=50),
         metadata={"description": "One or several ISO 3166-1 alpha-2 codes, comma-separated"},
     )
 
@@ -70,6 +70,9 @@ class MemberStateNamesSchema(ma.Schema):
     es = ma.fields.String(attribute="name_es")
     fr = ma.fields.String(attribute="name_fr")
     pt = ma.fields.String(attribute="name_pt")
+
+
+_MEMBER_STATE_NAMES = MemberStateNamesSchema()
 
 
 class MemberStateSchema(ma.Schema):
@@ -89,7 +92,7 @@ class MemberStateSchema(ma.Schema):
     code = ma.fields.String(metadata={"description": "ISO 3166-1 alpha-2"})
     alpha3 = ma.fields.String(metadata={"description": "ISO 3166-1 alpha-3"})
     names = ma.fields.Function(
-        lambda state: MemberStateNamesSchema().dump(state),
+        lambda state: _MEMBER_STATE_NAMES.dump(state),  # one schema for every row
         metadata={"description": "Names in the four official languages of the OAS"},
     )
     status = ma.fields.Enum(MemberStateStatus, by_value=True)
@@ -269,17 +272,18 @@ def validate_time_zone(name: str) -> None:
         raise ma.ValidationError(_("%(name)r is not an IANA time zone name.", name=name))
 
 
-def _languages_field(**kwargs: Any) -> List:
-    return ma.fields.List(
-        CleanString(validate=validate_language),
-        validate=ma.validate.Length(max=20),
+def _languages_field(**kwargs: Any) -> BoundedList:
+    return BoundedList(
+        CleanString(validate=[ma.validate.Length(equal=2), validate_language]),
+        max_items=20,
+        noun="languages",
         metadata={"description": "ISO 639-1 codes, e.g. ['es', 'en']"},
         **kwargs,
     )
 
 
-def _competences_field(**kwargs: Any) -> List:
-    return ma.fields.List(CompetenceCode(), validate=ma.validate.Length(max=20), **kwargs)
+def _competences_field(**kwargs: Any) -> BoundedList:
+    return BoundedList(CompetenceCode(), max_items=20, noun="competences", **kwargs)
 
 
 class UpdatedSince(ma.fields.AwareDateTime):
@@ -405,13 +409,7 @@ class AuthorityUpdateSchema(AuthorityCreateSchema):
     """The same fields, all optional: only what is sent changes."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(partial=_required_fields(AuthorityCreateSchema), **kwargs)
-
-
-def _required_fields(schema_class: Any) -> tuple[str, ...]:
-    # partial=True would reach into nested schemas too (a channel without its type); naming
-    # the top-level fields keeps every sent channel complete.
-    return tuple(name for name, f in schema_class._declared_fields.items() if f.required)
+        super().__init__(partial=top_level_partial(AuthorityCreateSchema), **kwargs)
 
 
 def _strip_names(data: dict, keys: Any) -> dict:
@@ -425,8 +423,8 @@ def _strip_names(data: dict, keys: Any) -> dict:
 
 class AuthorityQueryArgs(TextSearchArgs):
     member_state = member_state_filter()
-    competence = _code_filter("[a-z_]{1,40}", "Competence code")
-    language = _code_filter("[a-z]{2}", "ISO 639-1 code")
+    competence = _code_filter("[a-z_]{1,40}", "Competence code", 40)
+    language = _code_filter("[a-z]{2}", "ISO 639-1 code", 2)
     kind = ma.fields.Enum(AuthorityKind, by_value=True)
     is_coordinating = ma.fields.Boolean()
     due = ma.fields.Boolean(
@@ -603,14 +601,18 @@ class ContactCreateSchema(ma.Schema):
     competences = _competences_field()
     languages = _languages_field()
     hours = CleanString(allow_none=True, validate=ma.validate.Length(max=200))
-    time_zone = CleanString(allow_none=True, validate=validate_time_zone)
+    time_zone = CleanString(
+        allow_none=True, validate=[ma.validate.Length(max=64), validate_time_zone]
+    )
     available_24_7 = ma.fields.Boolean()
     visibility = ma.fields.Enum(Visibility, by_value=True)
     status = ma.fields.Enum(EntryStatus, by_value=True)
-    channels = ma.fields.List(
+    channels = BoundedList(
         ma.fields.Nested(ChannelInputSchema),
         required=True,
-        validate=ma.validate.Length(min=1, max=20),
+        min_items=1,
+        max_items=20,
+        noun="channels",
         metadata={"description": "Replaces every channel of the contact point when sent"},
     )
 
@@ -633,7 +635,7 @@ class ContactUpdateSchema(ContactCreateSchema):
     """The same fields, all optional: only what is sent changes; `channels` replaces them all."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(partial=_required_fields(ContactCreateSchema), **kwargs)
+        super().__init__(partial=top_level_partial(ContactCreateSchema), **kwargs)
 
 
 class ContactQueryArgs(TextSearchArgs):
@@ -642,11 +644,11 @@ class ContactQueryArgs(TextSearchArgs):
         validate=ma.validate.Range(min=1, max=2**31 - 1),
         metadata={"description": "Authority id"},
     )
-    competence = _code_filter("[a-z_]{1,40}", "Competence code")
-    language = _code_filter("[a-z]{2}", "ISO 639-1 code")
+    competence = _code_filter("[a-z_]{1,40}", "Competence code", 40)
+    language = _code_filter("[a-z]{2}", "ISO 639-1 code", 2)
     role = DelimitedList(
         ma.fields.Enum(ContactRole, by_value=True),
-        validate=ma.validate.Length(min=1),
+        validate=ma.validate.Length(min=1, max=10),
         metadata={"description": "One or several roles, comma-separated"},
     )
     available_24_7 = ma.fields.Boolean()

@@ -20,6 +20,7 @@ from werkzeug.exceptions import TooManyRequests
 from service.core.access import ALL_SCOPES
 from service.core.db import db
 from service.core.limits import limiter
+from service.core.versions import Family, bump
 from service.oauth.models import ApiClient, OAuthToken
 from service.oauth.tokens import DEFAULT_TOKEN_LIFETIME, TOKEN_PREFIX, digest, find_token
 
@@ -92,6 +93,7 @@ class TokenRevocation(RevocationEndpoint):
 
     def revoke_token(self, token: OAuthToken, request: Any) -> None:
         token.revoked_at = datetime.now(UTC)
+        bump(Family.ACCOUNTS)  # every worker's cached bearer look-ups end now
         db.session.commit()
 
 

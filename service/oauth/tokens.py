@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from authlib.oauth2.rfc6750 import BearerTokenValidator
+from sqlalchemy.orm import joinedload
 
 from service.core.db import db
 from service.oauth.credentials import CLIENT_ID_PREFIX as CLIENT_ID_PREFIX
@@ -38,8 +39,11 @@ def issue_token(
 def find_token(plain: str) -> OAuthToken | None:
     if not plain.startswith(TOKEN_PREFIX):
         return None
+    # the client comes in the same statement: authlib checks its revocation next
     return db.session.execute(
-        sa.select(OAuthToken).where(OAuthToken.token_hash == digest(plain))
+        sa.select(OAuthToken)
+        .options(joinedload(OAuthToken.client))
+        .where(OAuthToken.token_hash == digest(plain))
     ).scalar_one_or_none()
 
 

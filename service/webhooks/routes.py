@@ -6,10 +6,17 @@ import functools
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from service.core.access import authenticated
-from service.core.api import API_PREFIX, IF_MATCH_DOC, check_if_match, etag_data, page_of
+from service.core.api import (
+    API_PREFIX,
+    IF_MATCH_DOC,
+    Blueprint,
+    check_if_match,
+    etag_data,
+    page_of,
+)
 from service.core.api import paginated as paginated_list
 from service.core.db import db
 from service.oauth.models import ApiClient

@@ -9,12 +9,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from service.core.access import Scope, require
 from service.core.api import (
     API_PREFIX,
     IF_MATCH_DOC,
+    Blueprint,
     check_if_match,
     etag_data,
     get_or_404,
@@ -22,6 +22,9 @@ from service.core.api import (
     paginated,
 )
 from service.core.db import db, matches_text
+from service.core.fields import partial_update
+from service.core.response_cache import cached
+from service.core.versions import Family
 from service.workplan import services
 from service.workplan.coverage import Coverage, coverage_for
 from service.workplan.document import FILE_NAMES, MEDIA_TYPES, committee_document, render
@@ -63,6 +66,11 @@ from service.workplan.versions import Diff, diff, new_version
 
 TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 
+# Reads answered from cached bytes keyed by the work plan's version (service/core/
+# response_cache.py): lists and figures get their ETag from it, one entry from its own data.
+WORKPLAN_LIST = cached(Family.WORKPLAN, version_etag=True)
+WORKPLAN_ENTRY = cached(Family.WORKPLAN, version_etag=False)
+
 work_plans = Blueprint(
     "work_plans",
     __name__,
@@ -98,6 +106,7 @@ def activity_or_404(activity_id: int) -> Activity:
 @work_plans.route("")
 class WorkPlans(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_LIST
     @work_plans.arguments(WorkPlanQueryArgs, location="query")
     @work_plans.response(200, WorkPlanSchema(many=True))
     @paginated(work_plans)
@@ -129,6 +138,7 @@ class WorkPlans(MethodView):
 @work_plans.route(PLAN_ID)
 class WorkPlanById(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_ENTRY
     @work_plans.etag
     @work_plans.response(200, WorkPlanSchema)
     def get(self, plan_id: int) -> Any:
@@ -139,7 +149,7 @@ class WorkPlanById(MethodView):
 
     @require(Scope.WORKPLAN_WRITE)
     @work_plans.etag
-    @work_plans.arguments(WorkPlanPatchSchema(partial=True))
+    @work_plans.arguments(partial_update(WorkPlanPatchSchema))
     @work_plans.response(200, WorkPlanSchema)
     def patch(self, data: dict, plan_id: int) -> Any:
         """Change a draft work plan (If-Match; 409 once submitted)"""
@@ -224,6 +234,7 @@ class WorkPlanVersions(MethodView):
 @work_plans.route(f"{PLAN_ID}/diff")
 class WorkPlanDiff(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_LIST
     @work_plans.arguments(DiffQueryArgs, location="query")
     @work_plans.response(200, DiffSchema)
     def get(self, args: dict, plan_id: int) -> Diff:
@@ -235,6 +246,7 @@ class WorkPlanDiff(MethodView):
 @work_plans.route(f"{PLAN_ID}/coverage")
 class WorkPlanCoverage(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_LIST
     @work_plans.arguments(CoverageQueryArgs, location="query")
     @work_plans.response(200, CoverageSchema)
     def get(self, args: dict, plan_id: int) -> Coverage:
@@ -261,14 +273,21 @@ class WorkPlanOverlaps(MethodView):
 
         Reasons: `same_recommendation_and_lead` (both cite a recommendation and share a lead
         body) and `similar_text` (rapidfuzz token_set_ratio of title and description at or
-        above `similarity_threshold`).
+        above `similarity_threshold`; texts compared as their first 80 distinct words). A large
+        plan is compared over several requests: until `complete` is true, ask again for the
+        rest (each request does a bounded share; a finished comparison is kept until an
+        activity changes).
         """
         plan = plan_or_404(plan_id)
         activities = services.load_activities(plan)
+        report = overlaps_among(activities)
         return {
             "work_plan": plan,
             "similarity_threshold": SIMILARITY_THRESHOLD,
-            "overlaps": overlaps_among(activities),
+            "overlaps": report.overlaps,
+            "complete": report.complete,
+            "compared_pairs": report.compared_pairs,
+            "total_pairs": report.total_pairs,
             "other_efforts": [
                 {"activity": a, "other_efforts": a.other_efforts}
                 for a in activities
@@ -368,6 +387,7 @@ class WorkPlanProgressReport(MethodView):
 @activities.route("")
 class Activities(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_LIST
     @activities.arguments(ActivityQueryArgs, location="query")
     @activities.response(200, ActivitySchema(many=True))
     @paginated(activities, page_size=50)
@@ -417,6 +437,7 @@ class Activities(MethodView):
 @activities.route(ACTIVITY_ID)
 class ActivityById(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_ENTRY
     @activities.etag
     @activities.response(200, ActivitySchema)
     def get(self, activity_id: int) -> Any:
@@ -427,7 +448,7 @@ class ActivityById(MethodView):
 
     @require(Scope.WORKPLAN_WRITE)
     @activities.etag
-    @activities.arguments(ActivityPatchSchema(partial=True))
+    @activities.arguments(partial_update(ActivityPatchSchema))
     @activities.response(200, ActivitySchema)
     def patch(self, data: dict, activity_id: int) -> Any:
         """Change an activity (If-Match)
@@ -456,6 +477,7 @@ class ActivityById(MethodView):
 @activities.route(f"{ACTIVITY_ID}/progress-notes")
 class ProgressNotes(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_LIST
     @activities.response(200, ProgressNoteSchema(many=True))
     def get(self, activity_id: int) -> Any:
         """An activity's progress notes, oldest first"""

@@ -4,15 +4,15 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy.orm import aliased, joinedload
 
 from service.core.access import Scope, require
-from service.core.api import API_PREFIX, get_or_404, page_of, paginated
+from service.core.api import API_PREFIX, Blueprint, get_or_404, page_of, paginated
 from service.core.db import db, matches_text
+from service.core.fields import partial_update
 from service.workplan import services
 from service.workplan.models import Recommendation, ResponsibleBody, SourceDocument
-from service.workplan.plan_routes import activities, work_plans
+from service.workplan.plan_routes import WORKPLAN_ENTRY, WORKPLAN_LIST, activities, work_plans
 from service.workplan.schemas import (
     BodyCreateSchema,
     BodyPatchSchema,
@@ -53,6 +53,7 @@ bodies = Blueprint(
 @documents.route("")
 class Documents(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_LIST
     @documents.arguments(DocumentQueryArgs, location="query")
     @documents.response(200, DocumentSchema(many=True))
     @paginated(documents)
@@ -76,6 +77,7 @@ class Documents(MethodView):
 @documents.route("/<int(max=2147483647):document_id>")
 class DocumentById(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_ENTRY
     @documents.etag
     @documents.response(200, DocumentSchema)
     def get(self, document_id: int) -> Any:
@@ -84,7 +86,7 @@ class DocumentById(MethodView):
 
     @require(Scope.WORKPLAN_WRITE)
     @documents.etag
-    @documents.arguments(DocumentPatchSchema(partial=True))
+    @documents.arguments(partial_update(DocumentPatchSchema))
     @documents.response(200, DocumentSchema)
     def patch(self, data: dict, document_id: int) -> Any:
         """Correct a source document (If-Match)"""
@@ -108,6 +110,7 @@ class DocumentById(MethodView):
 @recommendations.route("")
 class Recommendations(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_LIST
     @recommendations.arguments(RecommendationQueryArgs, location="query")
     @recommendations.response(200, RecommendationSchema(many=True))
     @paginated(recommendations, page_size=60)
@@ -144,6 +147,7 @@ class Recommendations(MethodView):
 @recommendations.route("/<int(max=2147483647):recommendation_id>")
 class RecommendationById(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_ENTRY
     @recommendations.etag
     @recommendations.response(200, RecommendationSchema)
     def get(self, recommendation_id: int) -> Any:
@@ -152,7 +156,7 @@ class RecommendationById(MethodView):
 
     @require(Scope.WORKPLAN_WRITE)
     @recommendations.etag
-    @recommendations.arguments(RecommendationPatchSchema(partial=True))
+    @recommendations.arguments(partial_update(RecommendationPatchSchema))
     @recommendations.response(200, RecommendationSchema)
     def patch(self, data: dict, recommendation_id: int) -> Any:
         """Correct a recommendation's section or text (If-Match)"""
@@ -176,6 +180,7 @@ class RecommendationById(MethodView):
 @bodies.route("")
 class Bodies(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_LIST
     @bodies.arguments(BodyQueryArgs, location="query")
     @bodies.response(200, BodySchema(many=True))
     @paginated(bodies, page_size=50)
@@ -208,6 +213,7 @@ class Bodies(MethodView):
 @bodies.route("/<int(max=2147483647):body_id>")
 class BodyById(MethodView):
     @require(Scope.WORKPLAN_READ)
+    @WORKPLAN_ENTRY
     @bodies.etag
     @bodies.response(200, BodySchema)
     def get(self, body_id: int) -> Any:
@@ -216,7 +222,7 @@ class BodyById(MethodView):
 
     @require(Scope.WORKPLAN_WRITE)
     @bodies.etag
-    @bodies.arguments(BodyPatchSchema(partial=True))
+    @bodies.arguments(partial_update(BodyPatchSchema))
     @bodies.response(200, BodySchema)
     def patch(self, data: dict, body_id: int) -> Any:
         """Change a responsible body's name, kind or parent (If-Match)"""

@@ -7,7 +7,7 @@ import marshmallow as ma
 from flask_babel import gettext as _
 
 from service.core.api import TextSearchArgs
-from service.core.fields import CleanString
+from service.core.fields import BoundedList, CleanString
 from service.core.i18n import TranslatedMessage
 from service.workplan.models import (
     ActivityStatus,
@@ -93,9 +93,11 @@ class RecommendationSchema(ma.Schema):
 
 
 class RecommendationQueryArgs(TextSearchArgs):
-    document = CleanString(metadata={"description": "Document code, e.g. RTP-II"})
+    document = CleanString(
+        validate=ma.validate.Length(max=40), metadata={"description": "Document code, e.g. RTP-II"}
+    )
     section = ma.fields.Enum(RecommendationSection, by_value=True)
-    reference = CleanString()
+    reference = CleanString(validate=ma.validate.Length(max=60))
 
 
 class BodySchema(ma.Schema):
@@ -122,7 +124,9 @@ class BodySchema(ma.Schema):
 
 class BodyQueryArgs(ma.Schema):
     kind = ma.fields.Enum(BodyKind, by_value=True)
-    parent = CleanString(metadata={"description": "Code of the parent body"})
+    parent = CleanString(
+        validate=ma.validate.Length(max=40), metadata={"description": "Code of the parent body"}
+    )
 
 
 # -- writing reference data (the secretariat) -----------------------------------------------
@@ -153,7 +157,7 @@ def _no_duplicates(key: Any) -> Any:
     return validate
 
 
-def text_field(max_length: int | None = None, **kwargs: Any) -> CleanString:
+def text_field(max_length: int, **kwargs: Any) -> CleanString:
     return CleanString(validate=ma.validate.Length(min=1, max=max_length), **kwargs)
 
 
@@ -342,13 +346,17 @@ class WorkPlanUpdateSchema(ma.Schema):
     period_start = ma.fields.Date(allow_none=True)
     period_end = ma.fields.Date(allow_none=True)
     notes = CleanString(allow_none=True, validate=ma.validate.Length(max=20000))
-    mandates = ma.fields.List(
+    mandates = BoundedList(
         code_field(),
+        max_items=50,
+        noun="mandates",
         validate=_no_duplicates(str),
         metadata={"description": "Codes of the documents whose recommendations the plan answers"},
     )
-    exclusions = ma.fields.List(
+    exclusions = BoundedList(
         ma.fields.Nested(ExclusionSchema),
+        max_items=1000,
+        noun="exclusions",
         validate=_no_duplicates(lambda e: e["recommendation"]),
         metadata={"description": "Recommendations of the mandates left out, with the reason"},
     )
@@ -359,7 +367,7 @@ class WorkPlanCreateSchema(WorkPlanUpdateSchema):
 
 
 class WorkPlanPatchSchema(WorkPlanUpdateSchema):
-    """Only the fields sent change; lists given replace the whole list."""
+    """Only the fields sent change; lists given replace the whole list (each item whole)."""
 
 
 class WorkPlanQueryArgs(ma.Schema):
@@ -516,12 +524,14 @@ class ActivityUpdateSchema(ma.Schema):
     title = text_field(500, required=True)
     description = text_field(20000, required=True)
     expected_result = CleanString(allow_none=True, validate=ma.validate.Length(max=20000))
-    indicators = ma.fields.List(text_field(1000), validate=ma.validate.Length(max=50))
+    indicators = BoundedList(text_field(1000), max_items=50, noun="indicators")
     timeline = CleanString(allow_none=True, validate=ma.validate.Length(max=200))
     status = ma.fields.Enum(ActivityStatus, by_value=True)
-    recommendations = ma.fields.List(
+    recommendations = BoundedList(
         CleanString(validate=ma.validate.Length(min=1, max=60)),
         required=True,
+        max_items=100,
+        noun="recommendations",
         validate=[
             ma.validate.Length(
                 min=1,
@@ -531,9 +541,11 @@ class ActivityUpdateSchema(ma.Schema):
         ],
         metadata={"description": "References of the source recommendations, e.g. RTP-II/R47"},
     )
-    bodies = ma.fields.List(
+    bodies = BoundedList(
         ma.fields.Nested(BodyLinkInputSchema),
         required=True,
+        max_items=20,
+        noun="bodies",
         validate=[_has_lead, _no_duplicates(lambda link: link["body"])],
         metadata={"description": "Responsible bodies by code, each lead or support"},
     )
@@ -565,15 +577,21 @@ class ActivityCreateSchema(ActivityUpdateSchema):
 
 
 class ActivityPatchSchema(ActivityUpdateSchema):
-    """Only the fields sent change; lists given replace the whole list."""
+    """Only the fields sent change; lists given replace the whole list (each item whole)."""
 
 
 class ActivityQueryArgs(TextSearchArgs):
     work_plan = ma.fields.Integer(validate=ma.validate.Range(min=1, max=2147483647))
     pillar = ma.fields.Enum(Pillar, by_value=True)
     status = ma.fields.Enum(ActivityStatus, by_value=True)
-    recommendation = CleanString(metadata={"description": "Cites this recommendation reference"})
-    body = CleanString(metadata={"description": "This body (code) leads or supports it"})
+    recommendation = CleanString(
+        validate=ma.validate.Length(max=60),
+        metadata={"description": "Cites this recommendation reference"},
+    )
+    body = CleanString(
+        validate=ma.validate.Length(max=40),
+        metadata={"description": "This body (code) leads or supports it"},
+    )
     role = ma.fields.Enum(BodyRole, by_value=True, metadata={"description": "With body: its role"})
     updated_since = ma.fields.AwareDateTime(
         metadata={"description": "Changed since (archived ones included, to sync removals)"}
@@ -685,7 +703,10 @@ class CoverageSchema(ma.Schema):
 
 class CoverageQueryArgs(ma.Schema):
     uncovered_only = ma.fields.Boolean(load_default=False)
-    document = CleanString(metadata={"description": "Only this mandate document (code)"})
+    document = CleanString(
+        validate=ma.validate.Length(max=40),
+        metadata={"description": "Only this mandate document (code)"},
+    )
 
 
 class OverlapSchema(ma.Schema):
@@ -710,6 +731,11 @@ class OverlapsSchema(ma.Schema):
     work_plan = ma.fields.Nested(PlanBriefSchema)
     similarity_threshold = ma.fields.Float()
     overlaps = ma.fields.List(ma.fields.Nested(OverlapSchema))
+    complete = ma.fields.Boolean(
+        metadata={"description": "Every pair compared; false: ask again for the rest"}
+    )
+    compared_pairs = ma.fields.Integer()
+    total_pairs = ma.fields.Integer()
     other_efforts = ma.fields.List(
         ma.fields.Nested(ActivityEffortsSchema),
         metadata={"description": "Related initiatives outside the OAS, per activity"},

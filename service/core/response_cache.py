@@ -1,0 +1,291 @@
+"""Answers for reads made once: response bodies cached by data version, viewer class and query.
+
+A cached answer is keyed by the version of its resource family (`service.core.versions`), the
+viewer's visibility class (`access.visibility_class`: partner, a member state's focal point or
+client, secretariat), the path and the normalised query (and, where a view has several, the
+representation chosen from Accept). A write moves the version on, so the next read of every
+worker misses and builds the answer anew; nothing is ever invalidated by hand.
+
+Each worker keeps a segmented LRU bounded in bytes (`RESPONSE_CACHE_MB`, default 64; 0 turns
+caching off): a new entry goes to a probation segment and is promoted only when read again, so
+a flood of one-off keys (random parameters, huge pages) churns probation and never pushes the
+hot pages out. With `REDIS_URL`, answers are also shared across workers through Redis.
+
+List ETags are keyed hashes of (family version, visibility class, normalised query): an
+If-None-Match that matches costs the version read and nothing else, whatever the list's size.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from flask import Flask, Response, current_app, request
+
+from service.core.access import current_principal, visibility_class
+from service.core.versions import Family, version_of
+
+log = logging.getLogger(__name__)
+
+# What a cached answer keeps of its headers: never Set-Cookie, Vary or anything per request.
+KEPT_HEADERS = ("Content-Type", "ETag", "X-Pagination", "Content-Disposition")
+REDIS_PREFIX = "oasdir:response:"
+REDIS_TTL_SECONDS = 24 * 3600
+ENTRY_OVERHEAD = 256  # bytes counted per entry beyond its body and key (dicts, tuples, headers)
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    @property
+    def etag(self) -> str | None:
+        for name, value in self.headers:
+            if name == "ETag":
+                return value.strip('"')
+        return None
+
+    def size(self) -> int:
+        return len(self.body) + sum(len(n) + len(v) for n, v in self.headers) + ENTRY_OVERHEAD
+
+    def to_bytes(self) -> bytes:
+        head = json.dumps([self.status, self.headers]).encode()
+        return head + b"\n" + self.body
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> CachedResponse:
+        head, _, body = data.partition(b"\n")
+        status, headers = json.loads(head)
+        return cls(status, tuple((str(n), str(v)) for n, v in headers), body)
+
+    def response(self) -> Response:
+        return Response(self.body, status=self.status, headers=list(self.headers))
+
+
+class ByteBoundedLRU:
+    """A segmented LRU bounded by bytes: probation for new keys, protected for keys read again."""
+
+    PROTECTED_SHARE = 0.8
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.max_entry = max_bytes // 8  # one huge answer never empties the cache
+        self.probation: OrderedDict[str, CachedResponse] = OrderedDict()
+        self.protected: OrderedDict[str, CachedResponse] = OrderedDict()
+        self.bytes = {"probation": 0, "protected": 0}
+        self.lock = threading.Lock()
+
+    @property
+    def size(self) -> int:
+        return self.bytes["probation"] + self.bytes["protected"]
+
+    def get(self, key: str) -> CachedResponse | None:
+        with self.lock:
+            entry = self.protected.get(key)
+            if entry is not None:
+                self.protected.move_to_end(key)
+                return entry
+            entry = self.probation.pop(key, None)
+            if entry is None:
+                return None
+            self.bytes["probation"] -= entry.size() + len(key)
+            self._add(self.protected, "protected", key, entry)
+            # the protected segment keeps its share; what it drops gets a last chance
+            while self.bytes["protected"] > self.max_bytes * self.PROTECTED_SHARE:
+                old_key, old = self.protected.popitem(last=False)
+                self.bytes["protected"] -= old.size() + len(old_key)
+                self._add(self.probation, "probation", old_key, old)
+            self._evict()
+            return entry
+
+    def put(self, key: str, entry: CachedResponse) -> None:
+        if entry.size() + len(key) > self.max_entry:
+            return
+        with self.lock:
+            if key in self.protected or key in self.probation:
+                return
+            self._add(self.probation, "probation", key, entry)
+            self._evict()
+
+    def _add(self, segment: OrderedDict, name: str, key: str, entry: CachedResponse) -> None:
+        segment[key] = entry
+        self.bytes[name] += entry.size() + len(key)
+
+    def _evict(self) -> None:
+        while self.size > self.max_bytes:
+            segment, name = (
+                (self.probation, "probation") if self.probation else (self.protected, "protected")
+            )
+            key, entry = segment.popitem(last=False)
+            self.bytes[name] -= entry.size() + len(key)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.probation.clear()
+            self.protected.clear()
+            self.bytes = {"probation": 0, "protected": 0}
+
+
+class ResponseCache:
+    """The worker's LRU in front of Redis (when configured)."""
+
+    def __init__(self, max_bytes: int, redis_url: str | None, key: bytes):
+        self.local = ByteBoundedLRU(max_bytes) if max_bytes > 0 else None
+        self.key = key
+        self.redis = None
+        if redis_url and self.local is not None:
+            import redis
+
+            self.redis = redis.Redis.from_url(
+                redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
+            )
+
+    @property
+    def enabled(self) -> bool:
+        return self.local is not None
+
+    def get(self, key: str) -> CachedResponse | None:
+        entry = self.local.get(key)
+        if entry is None and self.redis is not None:
+            try:
+                data = self.redis.get(REDIS_PREFIX + key)
+            except Exception as error:
+                log.warning("response cache: Redis unavailable (%s)", error)
+                return None
+            if data is not None:
+                entry = CachedResponse.from_bytes(data)
+                self.local.put(key, entry)
+        return entry
+
+    def put(self, key: str, entry: CachedResponse) -> None:
+        self.local.put(key, entry)
+        if self.redis is not None and entry.size() <= self.local.max_entry:
+            try:
+                self.redis.set(REDIS_PREFIX + key, entry.to_bytes(), ex=REDIS_TTL_SECONDS)
+            except Exception as error:
+                log.warning("response cache: Redis unavailable (%s)", error)
+
+
+def derived_key(secret_key: str | bytes, purpose: str) -> bytes:
+    """A key for one purpose, derived from SECRET_KEY (never SECRET_KEY itself)."""
+    secret = secret_key.encode() if isinstance(secret_key, str) else secret_key
+    return hmac.new(secret, f"oasdir/{purpose}/v1".encode(), hashlib.sha256).digest()
+
+
+def configure_response_cache(app: Flask) -> None:
+    megabytes = app.config["RESPONSE_CACHE_MB"]
+    app.extensions["response_cache"] = ResponseCache(
+        int(megabytes * 1024 * 1024),
+        app.config.get("REDIS_URL"),
+        derived_key(app.config["SECRET_KEY"], "response-cache"),
+    )
+
+
+def response_cache() -> ResponseCache:
+    return current_app.extensions["response_cache"]
+
+
+def normalised_query() -> list[list[str]]:
+    """The query string as a sorted list of pairs: the same question, however it is written."""
+    return sorted([k, v] for k, v in request.args.items(multi=True))
+
+
+def _signed(key: bytes, parts) -> str:
+    data = json.dumps(parts, separators=(",", ":"), sort_keys=True, default=str).encode()
+    return hmac.new(key, data, hashlib.sha256).hexdigest()[:40]
+
+
+def cached(family: Family, *, version_etag: bool, representations=None, period: int | None = None):
+    """View decorator for GETs: answers from the cache when it can, fills it when it cannot.
+
+    `version_etag`: the answer (a list, or figures over many rows) gets its ETag here, a keyed
+    hash of version, viewer class and query; If-None-Match is answered before anything else is
+    read. Otherwise the view sets its own ETag (one resource: keyed hash of id and version).
+    `representations`: the media types the view chooses from with Accept (part of the key).
+    `period`: seconds after which the answer may change without a write (time-dependent
+    figures such as "re-confirmed in the last 12 months"): part of the key.
+    Place it under `@require` (authentication and scope come first) and above the rest.
+    """
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            cache = response_cache()
+            if request.method != "GET":
+                return view(*args, **kwargs)
+            parts = {
+                "family": family.value,
+                "version": version_of(family),
+                "viewer": visibility_class(current_principal()),
+                "path": request.path,
+                "query": normalised_query(),
+            }
+            if representations:
+                parts["representation"] = request.accept_mimetypes.best_match(
+                    representations, representations[0]
+                )
+            if period:
+                parts["period"] = int(time.time() // period)
+            list_etag = _signed(etag_key(), parts) if version_etag else None
+            # answered before the query is checked: only this exact tag, never "*" (which would
+            # let an invalid query pass as unchanged)
+            if list_etag is not None and request.if_none_match.is_strong(list_etag):
+                return not_modified(list_etag)
+            key = _signed(cache.key, parts) if cache.enabled else None
+            entry = cache.get(key) if key else None
+            if entry is not None:
+                if entry.etag and entry.etag in request.if_none_match:
+                    return not_modified(entry.etag)
+                return entry.response()
+            response = current_app.make_response(view(*args, **kwargs))
+            if list_etag is not None and response.status_code == 200:
+                response.set_etag(list_etag)
+            if key and _cacheable(response):
+                cache.put(
+                    key,
+                    CachedResponse(
+                        response.status_code,
+                        tuple((n, v) for n, v in response.headers.items() if n in KEPT_HEADERS),
+                        response.get_data(),
+                    ),
+                )
+            return response
+
+        if version_etag:  # documented like flask-smorest's @etag: ETag, If-None-Match, 304
+            wrapper._apidoc = {**copy.deepcopy(getattr(view, "_apidoc", {})), "etag": True}
+        return wrapper
+
+    return decorator
+
+
+def _cacheable(response: Response) -> bool:
+    return response.status_code == 200 and not response.is_streamed
+
+
+def not_modified(etag: str) -> Response:
+    response = Response(status=304)
+    response.set_etag(etag)
+    return response
+
+
+def etag_key() -> bytes:
+    config = current_app.config
+    key = config.get("_ETAG_KEY")
+    if key is None:
+        key = config["_ETAG_KEY"] = derived_key(config["SECRET_KEY"], "etag")
+    return key
+
+
+def keyed_etag(data) -> str:
+    """A resource's ETag: a keyed hash, so nobody learns a version from it (or forges one)."""
+    return _signed(etag_key(), data)
