@@ -14,12 +14,12 @@ from flask.views import MethodView
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import Schema, fields
 
 from service.audit.models import AuditAction
 from service.core.access import Role, Scope, authenticated
-from service.core.api import API_PREFIX
+from service.core.api import API_PREFIX, Blueprint
 from service.core.db import db
 from service.core.i18n import LANGUAGES
 from service.core.labels import label
