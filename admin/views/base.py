@@ -10,6 +10,7 @@ from flask import abort, flash, g, has_request_context, redirect, request, url_f
 from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_admin.model import typefmt
 from flask_admin.model.base import FilterGroup
 from flask_admin.model.fields import InlineFieldList
 from flask_admin.model.helpers import prettify_name
@@ -31,9 +32,11 @@ from admin.conflicts import (
 )
 from admin.forms import AdminForm, raw_value, stored_value
 from admin.labels import field_label
+from service.core import labels
 from service.core.access import Principal, current_principal
 from service.core.db import db, in_transaction
 from service.core.errors import RuleError
+from service.core.i18n import current_language
 from service.core.text import spreadsheet_safe
 from service.directory.models import MemberState
 
@@ -210,6 +213,14 @@ class RecordView(ProtectedView, ModelView):
         return (
             principal is not None and self.may_write(principal) and super().is_action_allowed(name)
         )
+
+    @property
+    def column_type_formatters(self) -> dict:
+        """Codes (enums) as their words in the person's language, not as Python names."""
+        return {
+            **typefmt.BASE_FORMATTERS,
+            **{enum_cls: _enum_word for enum_cls in labels.vocabularies()},
+        }
 
     def _prettify_name(self, name: str):
         """A column with no label of its own takes the shared word for it (admin/labels.py)."""
@@ -496,6 +507,15 @@ def filter_value_ok(view, flt, value: str) -> bool:
 MEMBER_STATE = _l("Member state")
 
 
+def state_name_column() -> Any:
+    """The member states' names in the person's language (the directory holds all four)."""
+    return getattr(MemberState, f"name_{current_language()}", MemberState.name_en)
+
+
+def _enum_word(view: Any, value: Any, name: Any = None) -> str:
+    return str(labels.label(value))
+
+
 class MemberStateFilter(BaseSQLAFilter):
     """Filter by member state; asking for a state the view never shows is refused (403)."""
 
@@ -510,7 +530,7 @@ class MemberStateFilter(BaseSQLAFilter):
 
     def _options(self) -> Any:
         shown = self.shown_states()
-        statement = sa.select(MemberState.code, MemberState.name_en).order_by(MemberState.code)
+        statement = sa.select(MemberState.code, state_name_column()).order_by(MemberState.code)
         if shown is not None:
             statement = statement.where(MemberState.code.in_(shown))
         return [(code, f"{code} · {name}") for code, name in db.session.execute(statement)]

@@ -33,7 +33,7 @@ from admin.forms import (
     raw_value,
     select,
 )
-from admin.views.base import MemberStateFilter, RecordView, per_request
+from admin.views.base import MemberStateFilter, RecordView, per_request, state_name_column
 from service.core.access import (
     Principal,
     Scope,
@@ -137,7 +137,7 @@ def competence_choices() -> list[tuple[str, str]]:
 
 
 def state_choices(codes: set[str] | None) -> list[tuple[str, str]]:
-    statement = sa.select(MemberState.code, MemberState.name_en).order_by(MemberState.code)
+    statement = sa.select(MemberState.code, state_name_column()).order_by(MemberState.code)
     if codes is not None:
         statement = statement.where(MemberState.code.in_(codes))
     return [(code, f"{code} · {name}") for code, name in db.session.execute(statement)]

@@ -522,8 +522,8 @@ class ProgressNoteForm(AdminForm):
 
 
 def progress_link(view, context, model, name):
-    return Markup('<a href="{}">Add progress note</a>').format(
-        view.get_url(".progress_note_view", id=model.id)
+    return Markup('<a href="{}">{}</a>').format(
+        view.get_url(".progress_note_view", id=model.id), _("Add progress note")
     )
 
 
