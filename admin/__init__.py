@@ -24,6 +24,7 @@ def configure_admin(app: Flask) -> Admin:
         NetworkAuthorityView,
         NetworkContactView,
     )
+    from admin.views.freshness import FreshnessView
     from admin.views.webhooks import WebhookDeliveryView, WebhookEndpointView
     from admin.views.workplan import (
         ActivityView,
@@ -91,6 +92,7 @@ def configure_admin(app: Flask) -> Admin:
         WebhookEndpointView(WebhookEndpoint, db, name=_l("Webhook endpoints"), category=accounts),
         WebhookDeliveryView(WebhookDelivery, db, name=_l("Webhook deliveries"), category=accounts),
         AuditLogView(AuditEntry, db, name=_l("Audit log")),
+        FreshnessView(name=_l("Freshness"), category=directory, endpoint="freshness"),
     ]
     admin.add_views(*views)
     return admin

@@ -15,4 +15,5 @@ pytest_plugins = [
     "tests.fixtures.credentials",
     "tests.fixtures.directory",
     "tests.fixtures.workplan",
+    "tests.fixtures.mail",
 ]

@@ -90,7 +90,7 @@ def test_an_installed_wheel_migrates_seeds_serves_and_signs_in_from_an_empty_dir
         if not key.startswith(("SERVICE_", "DATABASE_", "SEED_", "FLASK_", "OIDC_"))
     }
     # production settings: only what a deployment must give (plain HTTP on loopback here)
-    env |= {"SECRET_KEY": "packaging-test-secret", "SESSION_COOKIE_SECURE": "0"}
+    env |= {"SECRET_KEY": "packaging-test-secret-" + "x" * 32, "SESSION_COOKIE_SECURE": "0"}
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     flask = [str(venv / "bin" / "flask"), "--app", "service"]
 

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import email
 import re
-import socket
 import threading
 from email import policy
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from itsdangerous import TimestampSigner
 
@@ -23,52 +21,9 @@ from service.reminders import campaigns
 from service.reminders.models import ReminderSent
 
 from .directory_fixtures import demo_authority, demo_contact
+from .fixtures.oidc import _free_port
 
 LINK = re.compile(r"http://127\.0\.0\.1:5000(/reconfirm/(?:all/)?[A-Za-z0-9_.\-]+)")
-
-
-class Mailbox:
-    """A real SMTP server's handler: keeps every accepted message; refuses some recipients."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.envelopes: list[list[str]] = []
-        self.refuse: dict[str, str] = {}
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        self.envelopes.append(list(envelope.rcpt_tos))
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def mailbox(app):
-    box = Mailbox()
-    port = _free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    saved = {k: app.config[k] for k in ("MAIL_SERVER", "MAIL_PORT")}
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    try:
-        yield box
-    finally:
-        controller.stop()
-        app.config.update(saved)
 
 
 def run(app, *args: str):

@@ -100,20 +100,22 @@ def test_docx_title_page_has_symbol_and_date_placeholders_and_numbered_paragraph
     assert any("operative paragraph 9" in p for p in numbered)
 
 
-def test_docx_has_the_legend_the_approval_block_and_the_resources_table(writer, seeded_plan):
+def test_docx_has_the_legend_the_approval_block_and_the_resources_table(
+    workplan_writer, seeded_plan
+):
     url = f"{ACTIVITIES}/{seeded_activity(seeded_plan, 'COOP-01').id}"
     patch(
-        writer,
+        workplan_writer,
         url,
         {"estimated_cost": "25000", "currency": "USD", "funding_source": "regular_fund"},
     )
     plan_url = f"{PLANS}/{seeded_plan.id}"
-    writer.post(
+    workplan_writer.post(
         f"{plan_url}/submit",
         json={"date": "2010-02-11", "symbol": "CP/CSH-1200/10"},
-        headers=if_match(writer, plan_url),
+        headers=if_match(workplan_writer, plan_url),
     )
-    docx = docx_of(writer, seeded_plan)
+    docx = docx_of(workplan_writer, seeded_plan)
     legend = {r.cells[0].text: r.cells[1].text for r in table_with(docx, "Code", "Body").rows[1:]}
     assert legend["DPS"] == "Department of Public Security"
     assert legend["CSH"] == "Committee on Hemispheric Security"

@@ -48,14 +48,14 @@ def test_coverage_reports_the_first_meeting_s_texts_as_not_loaded_and_never_cove
     assert report["complete"] is False  # a mandate whose texts are missing is not covered
 
 
-def test_coverage_is_complete_once_no_mandate_lacks_its_texts(writer, seeded_plan):
+def test_coverage_is_complete_once_no_mandate_lacks_its_texts(workplan_writer, seeded_plan):
     url = f"{PLANS}/{seeded_plan.id}"
-    etag = writer.get(url).headers["ETag"]
-    response = writer.patch(
+    etag = workplan_writer.get(url).headers["ETag"]
+    response = workplan_writer.patch(
         url, json={"mandates": ["RTP-II", "AG-RES-2456"]}, headers={"If-Match": etag}
     )
     assert response.status_code == 200, response.get_json()
-    report = coverage(writer, seeded_plan.id)
+    report = coverage(workplan_writer, seeded_plan.id)
     assert report["mandates_without_texts"] == []
     assert report["complete"] is True
 
@@ -144,19 +144,19 @@ def test_every_body_with_a_named_link_has_its_name_or_an_alias_in_the_sources(se
     ],
 )
 def test_a_named_basis_without_its_words_in_the_cited_text_is_422(
-    writer, seeded_plan, link, message
+    workplan_writer, seeded_plan, link, message
 ):
     payload = activity_payload(
         seeded_plan.id,
         bodies=[{"body": "DPS", "role": "lead"}, {"body": "IOM", "role": "support", **link}],
     )
-    response = writer.post(ACTIVITIES, json=payload)
+    response = workplan_writer.post(ACTIVITIES, json=payload)
     assert response.status_code == 422, response.get_json()
     errors = field_errors(response)
     assert message in errors["bodies.1.basis_quote"], errors
 
 
-def test_a_named_basis_quoting_the_cited_text_is_kept(writer, seeded_plan):
+def test_a_named_basis_quoting_the_cited_text_is_kept(workplan_writer, seeded_plan):
     payload = activity_payload(
         seeded_plan.id,
         recommendations=["RTP-II/R12"],
@@ -170,7 +170,7 @@ def test_a_named_basis_quoting_the_cited_text_is_kept(writer, seeded_plan):
             {"body": "IOM", "role": "support", "basis_note": "A partner the secretariat proposes."},
         ],
     )
-    response = writer.post(ACTIVITIES, json=payload)
+    response = workplan_writer.post(ACTIVITIES, json=payload)
     assert response.status_code == 201, response.get_json()
     bodies = {link["body"]: link for link in response.get_json()["bodies"]}
     assert bodies["UNODC"]["basis"] == "named"

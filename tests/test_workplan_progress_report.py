@@ -27,10 +27,14 @@ def note(client, plan, code, noted_on, text, **extra):
     assert response.status_code == 201, response.get_json()
 
 
-def test_the_report_lists_every_activity_and_every_recommendation_of_the_plan(writer, seeded_plan):
-    note(writer, seeded_plan, "COOP-01", "2010-03-01", "Questionnaire sent to 34 states.")
-    note(writer, seeded_plan, "COOP-01", "2011-03-01", "Outside the period.")
-    paragraphs, tables = docx_text(report(writer, seeded_plan.id, "&from=2010-01-01&to=2010-12-31"))
+def test_the_report_lists_every_activity_and_every_recommendation_of_the_plan(
+    workplan_writer, seeded_plan
+):
+    note(workplan_writer, seeded_plan, "COOP-01", "2010-03-01", "Questionnaire sent to 34 states.")
+    note(workplan_writer, seeded_plan, "COOP-01", "2011-03-01", "Outside the period.")
+    paragraphs, tables = docx_text(
+        report(workplan_writer, seeded_plan.id, "&from=2010-01-01&to=2010-12-31")
+    )
     assert "period from 2010-01-01 to 2010-12-31" in "\n".join(paragraphs)
     activity_rows = {
         row[0]: row
@@ -54,15 +58,34 @@ def test_the_report_lists_every_activity_and_every_recommendation_of_the_plan(wr
     assert listed["RTP-II/R51"][1] == "Out of scope"
 
 
-def test_what_was_not_done_says_why_and_spending_is_set_against_estimates(writer, seeded_plan):
+def test_what_was_not_done_says_why_and_spending_is_set_against_estimates(
+    workplan_writer, seeded_plan
+):
     url = f"{ACTIVITIES}/{seeded_activity(seeded_plan, 'COOP-01').id}"
-    patch(writer, url, {"estimated_cost": "25000", "currency": "USD", "status": "in_progress"})
-    note(writer, seeded_plan, "COOP-01", "2010-03-01", "Database built.", amount_spent="4000")
-    note(writer, seeded_plan, "COOP-01", "2011-02-01", "Later work.", amount_spent="1000")
+    patch(
+        workplan_writer,
+        url,
+        {"estimated_cost": "25000", "currency": "USD", "status": "in_progress"},
+    )
+    note(
+        workplan_writer,
+        seeded_plan,
+        "COOP-01",
+        "2010-03-01",
+        "Database built.",
+        amount_spent="4000",
+    )
+    note(workplan_writer, seeded_plan, "COOP-01", "2011-02-01", "Later work.", amount_spent="1000")
     deferred = f"{ACTIVITIES}/{seeded_activity(seeded_plan, 'PREV-02').id}"
-    patch(writer, deferred, {"status": "deferred"})
-    note(writer, seeded_plan, "PREV-02", "2010-06-01", "Deferred: no Specific Fund contributions.")
-    _, tables = docx_text(report(writer, seeded_plan.id, "&from=2010-01-01&to=2010-12-31"))
+    patch(workplan_writer, deferred, {"status": "deferred"})
+    note(
+        workplan_writer,
+        seeded_plan,
+        "PREV-02",
+        "2010-06-01",
+        "Deferred: no Specific Fund contributions.",
+    )
+    _, tables = docx_text(report(workplan_writer, seeded_plan.id, "&from=2010-01-01&to=2010-12-31"))
     not_done = next(t for t in tables if t[0] == ["Code", "Activity", "Status", "Why"])
     why = {row[0]: row[2:] for row in not_done[1:]}
     assert why["PREV-02"] == ["Deferred", "Deferred: no Specific Fund contributions."]

@@ -419,9 +419,29 @@ class NetworkAuthorityView(AuthorityView):
 # -- contact points ------------------------------------------------------------------------
 
 
+def sees_bounces(principal: Principal | None, member_state_code: str) -> bool:
+    """Bounced addresses are shown to the secretariat and that state's focal points only."""
+    return principal is not None and (
+        principal.is_secretariat or principal.member_state_code == member_state_code
+    )
+
+
+BOUNCED = Markup(' <span class="badge badge-danger" title="{}">bounced</span>')
+
+
 def channels_list(view: Any, context: Any, model: Any, name: str) -> Markup:
+    shows_bounces = sees_bounces(view.principal, model.authority.member_state_code)
     return Markup("<br>").join(
-        Markup("{}: {}{}").format(label(ch.type), ch.value, " ★" if ch.preferred else "")
+        Markup("{}: {}{}{}").format(
+            label(ch.type),
+            ch.value,
+            " ★" if ch.preferred else "",
+            BOUNCED.format(
+                _("A reminder bounced on %(date)s", date=ch.bounced_at.strftime("%Y-%m-%d"))
+            )
+            if shows_bounces and ch.bounced_at is not None
+            else "",
+        )
         for ch in model.channels
     )
 

@@ -772,13 +772,11 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
                         "amount_spent": form.amount_spent.data or None,
                     }
                 )
-                services.add_progress_note(activity, data)
-                db.session.commit()
+                in_transaction(lambda: services.add_progress_note(activity, data))
                 flash(_("Progress note added to %(code)s.", code=activity.code), "success")
                 return redirect(self.get_url(".details_view", id=activity.id))
             except Exception as error:
                 messages = rule_messages(error)
-                db.session.rollback()
                 if messages is None:
                     raise
                 for field, values in messages.items():

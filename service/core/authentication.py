@@ -7,6 +7,7 @@ bearer token: the core never imports them.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -29,6 +30,10 @@ SESSION_LOGIN_AT_KEY = "login_at"  # when this session signed in (POSIX seconds,
 CLIENT_AUTHENTICATED_BLUEPRINTS = frozenset({"oauth"})
 PROBE_BLUEPRINTS = frozenset({"health"})  # answer without the database: no principal needed
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# One or more entity tags (RFC 9110): optionally weak, quoted, comma-separated.
+ETAG_LIST = re.compile(
+    r'\s*(W/)?"[\x21\x23-\x7e\x80-\xff]*"\s*(,\s*(W/)?"[\x21\x23-\x7e\x80-\xff]*"\s*)*'
+)
 
 csrf = CSRFProtect()
 resource_protector = ResourceProtector()
@@ -159,11 +164,20 @@ def load_principal() -> Response | None:
                     )
     if g.principal is not None:
         g.actor = g.principal.actor
-    if is_api_request() and request.headers.get("If-Match", "").strip() == "*":
-        # "*" would match any version: exactly the silent overwrite If-Match is there to stop
-        return problem(
-            428, "Precondition Required", _("Send the ETag you read in If-Match, not '*'.")
-        )
+    if_match = request.headers.get("If-Match")
+    # (an unknown path or method is answered 404/405 first, by routing)
+    if is_api_request() and if_match is not None and request.url_rule is not None:
+        if if_match.strip() == "*":
+            # "*" would match any version: exactly the silent overwrite If-Match is there to stop
+            return problem(
+                428, "Precondition Required", _("Send the ETag you read in If-Match, not '*'.")
+            )
+        if request.method in UNSAFE_METHODS and not ETAG_LIST.fullmatch(if_match):
+            return problem(
+                400,
+                "Bad Request",
+                _('If-Match must be the ETag you read, e.g. "3f2a…" (quoted).'),
+            )
     return None
 
 

@@ -119,8 +119,11 @@ class BoundedJSONParser(FlaskParser):
     def _raw_load_json(self, req):
         data = req.get_data(cache=True)
         if not data:
-            # an operation that reads a body needs one: a bare PATCH must not answer 200
-            abort(422, messages={"json": {"_schema": ["A JSON request body is required."]}})
+            # a change needs a body: a bare PATCH must not answer 200; a POST action whose body
+            # is optional (a decision's record) reads none, and its schema says what is required
+            if req.method in {"PATCH", "PUT"}:
+                abort(422, messages={"json": {"_schema": ["A JSON request body is required."]}})
+            return core.missing
         if not is_json_request(req):
             return core.missing  # refused with 415 before the view (refuse_unreadable_requests)
         try:

@@ -118,7 +118,7 @@ class Completeness(MethodView):
         note and its source, and `complete: null`: they are shown apart, never as gaps.
         """
         codes = [c.upper() for c in args["member_state"]] if args.get("member_state") else None
-        return completeness(current_principal(), codes)
+        return completeness(codes)
 
 
 @member_states.route("/<string(maxlength=2):code>")
@@ -139,7 +139,7 @@ class MemberStateCompleteness(MethodView):
     @member_states.response(200, CompletenessSchema)
     def get(self, code: str) -> Any:
         """Directory completeness of one member state"""
-        return completeness(current_principal(), [member_state_or_404(code).code])[0]
+        return completeness([member_state_or_404(code).code])[0]
 
 
 def member_state_or_404(code: str) -> MemberState:

@@ -326,7 +326,7 @@ class SyncFieldsSchema(ma.Schema):
     last_verified_by = ma.fields.String(allow_none=True)
     verified_via = ma.fields.Enum(
         VerifiedVia,
-        by_value=True,
+        by_value=ma.fields.String,
         allow_none=True,
         metadata={"description": "How it was last re-confirmed: admin, api, email_link, seed"},
     )

@@ -181,6 +181,7 @@ class Deliveries(MethodView):
 @blp.route(f"/{ID.format('endpoint_id')}/deliveries/{ID.format('delivery_id')}/resend")
 class Resend(MethodView):
     @for_partners
+    @blp.doc(operationId="resend_webhook_delivery")
     @blp.response(202, WebhookDeliverySchema)
     def post(self, endpoint_id, delivery_id):
         """Send a delivery again (same `webhook-id`)"""

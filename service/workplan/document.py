@@ -43,7 +43,7 @@ ACTIVITY_COLUMNS = (
     _l("Indicators"),
 )
 COVERAGE_COLUMNS = (
-    "Recommendation",
+    _l("Recommendation"),
     _l("Document"),
     _l("Number"),
     _l("Coverage"),
@@ -334,7 +334,7 @@ RESOURCE_COLUMNS = (
     _l("Funding source"),
     _l("Subject to available resources"),
 )
-TOTAL_COLUMNS = ("Total per", "_l(", ")Estimated cost", _l("Activities"))
+TOTAL_COLUMNS = (_l("Total per"), "", _l("Estimated cost"), _l("Activities"))
 
 
 PROPOSED_LEGEND = _l("(proposed): proposed by the General Secretariat; no cited text names it.")

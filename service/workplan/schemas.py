@@ -188,9 +188,12 @@ class RecommendationCreateSchema(RecommendationUpdateSchema):
     document = code_field(required=True, metadata={"description": "Document code"})
     number = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=10000))
     item = CleanString(
-        validate=ma.validate.Regexp(
-            r"^[a-z]{1,3}$", error=TranslatedMessage("One to three lower-case letters.")
-        ),
+        validate=[
+            ma.validate.Length(max=3),
+            ma.validate.Regexp(
+                r"^[a-z]{1,3}$", error=TranslatedMessage("One to three lower-case letters.")
+            ),
+        ],
         metadata={"description": "Lettered item of the paragraph (a, b, ...), if it is one"},
     )
     reference = CleanString(
@@ -304,12 +307,18 @@ class WorkPlanSchema(ma.Schema):
     submission = ma.fields.Method(
         "dump_submission",
         allow_none=True,
-        metadata={"description": "To whom, when, at which meeting, under which symbol"},
+        metadata={
+            "type": "object",
+            "description": "To whom, when, at which meeting, under which symbol",
+        },
     )
     approval = ma.fields.Method(
         "dump_approval",
         allow_none=True,
-        metadata={"description": "Who approved it, when, at which meeting, under which symbol"},
+        metadata={
+            "type": "object",
+            "description": "Who approved it, when, at which meeting, under which symbol",
+        },
     )
     mandates = ma.fields.Pluck(DocumentSchema, "code", many=True)
     exclusions = ma.fields.List(ma.fields.Nested(ExcludedRecommendationSchema))
@@ -557,13 +566,16 @@ class ActivityUpdateSchema(ma.Schema):
         metadata={"description": "Estimated cost (give currency too)", **AMOUNT_RANGE},
     )
     currency = CleanString(
-        allow_none=True, validate=lambda v: _currency(v), metadata={"description": "ISO 4217"}
+        allow_none=True,
+        validate=[ma.validate.Length(equal=3), lambda v: _currency(v)],
+        metadata={"description": "ISO 4217"},
     )
     funding_source = ma.fields.Enum(FundingSource, by_value=True)
     subject_to_resources = ma.fields.Boolean()
-    other_efforts = ma.fields.List(
+    other_efforts = BoundedList(
         ma.fields.Nested(OtherEffortInputSchema),
-        validate=ma.validate.Length(max=50),
+        max_items=50,
+        noun="other efforts",
         metadata={"description": "Related initiatives outside the OAS (Recommendation 49)"},
     )
 

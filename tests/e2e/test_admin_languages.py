@@ -61,7 +61,7 @@ def test_the_dashboard_in_portuguese(browser, live_server, focal_point_ar, outpu
         expect(page.locator("html")).to_have_attribute("lang", "pt")
         dashboard = page.locator("#completeness")
         expect(dashboard).to_contain_text("Ponto focal")
-        expect(dashboard).to_contain_text("Contato 24/7")
+        expect(dashboard).to_contain_text("Contato 24/7 para a investigação")
         expect(page.locator("body")).to_contain_text("Completude do Diretório")
         expect(page.locator("nav")).to_contain_text("Estados membros")
         page.screenshot(path=str(shots(output_path) / "dashboard-pt.png"), full_page=True)
