@@ -8,7 +8,7 @@ export SERVICE_ENV ?= development
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install lint openapi migrate seed admin client check-port bench bench-webhooks bench-http messages
+.PHONY: run test install lint openapi migrate seed admin client check-port pdf-libs bench bench-webhooks bench-http messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,13 +27,18 @@ seed: migrate
 	$(BIN)/flask --app service seed --demo
 
 ## Installs, migrates, seeds (with demo data) and serves on http://$(HOST):$(PORT) (default 127.0.0.1:5000)
-run: check-port seed
+run: check-port pdf-libs seed
 	@echo "Sign in: run 'make admin EMAIL=you@example.org' once, then open http://$(HOST):$(PORT)/auth/login"
 	$(BIN)/flask --app service run --host "$(HOST)" --port "$(PORT)"
 
 ## Says clearly, before anything else, when PORT is not a number or is taken
 check-port: install
 	@$(BIN)/python -m service.portcheck "$(HOST)" "$(PORT)"
+
+## WeasyPrint's Debian libraries (Pango, HarfBuzz, DejaVu fonts), for the printable directory's
+## PDF: installed when missing (as root or with sudo); without them only the PDF answers 503
+pdf-libs:
+	@bash tests/ensure-tools.sh pdf || echo "make run: the printable directory's PDF will answer 503 until these are installed"
 
 ## The first administrator: make admin EMAIL=you@example.org (asks for the password)
 admin: migrate

@@ -23,6 +23,7 @@ def configure_admin(app: Flask) -> Admin:
         MemberStateView,
         NetworkAuthorityView,
         NetworkContactView,
+        PrintableDirectoryView,
     )
     from admin.views.freshness import FreshnessView
     from admin.views.webhooks import WebhookDeliveryView, WebhookEndpointView
@@ -80,6 +81,9 @@ def configure_admin(app: Flask) -> Admin:
             name=_l("All states' contacts"),
             category=directory,
             endpoint="network_contact",
+        ),
+        PrintableDirectoryView(
+            name=_l("Printable directory"), category=directory, endpoint="printable_directory"
         ),
         DocumentView(SourceDocument, db, name=_l("Source documents"), category=workplan),
         RecommendationView(Recommendation, db, name=_l("Recommendations"), category=workplan),

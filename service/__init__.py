@@ -248,9 +248,12 @@ def configure_cli(app: Flask) -> None:
 def configure_webhooks(app: Flask) -> None:
     """Every recorded change also writes its event to the webhook outbox (same transaction)."""
     from service.audit.log import on_change
+    from service.reminders.digest import add_digest_section
     from service.webhooks.events import record_event
+    from service.webhooks.services import disabled_endpoints_digest
 
     on_change(record_event)
+    add_digest_section(disabled_endpoints_digest)
     if app.config["WEBHOOK_ALLOW_PRIVATE"] and app.config["SERVICE_ENV"] == "production":
         app.logger.warning(
             "WEBHOOK_ALLOW_PRIVATE is set in production: webhooks may reach private addresses"

@@ -68,7 +68,7 @@ def test_an_authoritys_contacts_as_vcards(api, session):
 
 def test_an_unsupported_accept_is_a_406_problem_listing_what_is_offered(api, session):
     contact = demo_contact(session)
-    listed = api.get("/api/v1/contacts", headers={"Accept": "application/pdf"})
+    listed = api.get("/api/v1/contacts", headers={"Accept": "application/xml"})
     assert listed.status_code == 406
     assert listed.mimetype == "application/problem+json"
     assert "offered: application/json, text/csv, text/vcard" in listed.get_json()["detail"]

@@ -409,7 +409,9 @@ def test_a_redirect_or_garbage_is_a_failed_attempt(partner, receiver):
     garbage.close()
 
 
-def test_an_endpoint_failing_for_three_days_is_disabled(partner, receiver):
+def test_an_endpoint_failing_for_three_days_is_disabled_and_named_in_the_digest(
+    partner, receiver, app
+):
     endpoint = register(partner, receiver.url)
     partner.post(f"{URL}/{endpoint['id']}/ping")
     receiver.statuses = [500] * 100
@@ -423,6 +425,10 @@ def test_an_endpoint_failing_for_three_days_is_disabled(partner, receiver):
     assert stored.disabled_at is not None
     assert "3 days" in stored.disabled_reason
     assert partner.get(f"{URL}/{endpoint['id']}").get_json()["enabled"] is False
+    digest = CliRunner().invoke(app.cli, ["reminders", "digest"])  # the secretariat is told
+    assert digest.exit_code == 0, digest.output
+    assert f"endpoint {endpoint['id']} of Partner" in digest.output
+    assert receiver.url in digest.output
 
 
 def test_the_command_line_adds_and_lists_without_secrets(

@@ -86,7 +86,7 @@ class ProtectedView:
 
     def create_blueprint(self, admin: Any) -> Any:
         blueprint = super().create_blueprint(admin)  # type: ignore[misc]  # a mixin
-        for code in (400, 403, 404, 409):
+        for code in (400, 403, 404, 409, 503):
             blueprint.register_error_handler(code, lambda error: error_page(self, error))
         return blueprint
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
+from flask import abort, request
+from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual
 from flask_admin.model.fields import InlineFieldList, InlineFormField
@@ -33,7 +36,13 @@ from admin.forms import (
     raw_value,
     select,
 )
-from admin.views.base import MemberStateFilter, RecordView, per_request, state_name_column
+from admin.views.base import (
+    MemberStateFilter,
+    ProtectedView,
+    RecordView,
+    per_request,
+    state_name_column,
+)
 from service.core.access import (
     Principal,
     Scope,
@@ -694,3 +703,44 @@ class NetworkContactView(ContactPointView):
 
     def shown_states(self, principal: Principal | None) -> set[str] | None:
         return None
+
+
+# -- the printable directory -----------------------------------------------------------------
+
+
+class PrintableDirectoryView(ProtectedView, BaseView):
+    """The printable directory (the API's document, one writer): all states or one, as a page to
+    print or a PDF, for anyone who reads the directory (the secretariat and the focal points).
+    It lists only live entries visible to the whole network, whoever asks."""
+
+    def may_read(self, principal: Principal) -> bool:
+        return reads_directory(principal)
+
+    def _document(self) -> exports.PrintableDirectory:
+        code = (request.args.get("member_state") or "").strip().upper()
+        if code and (
+            not re.fullmatch("[A-Z]{2}", code) or db.session.get(MemberState, code) is None
+        ):
+            abort(400, description=f"member_state: no member state with the code {code[:8]!r}.")
+        return exports.directory_document({"member_state": [code]} if code else {}, self.principal)
+
+    @expose("/")
+    def index(self) -> str:
+        states = db.session.scalars(sa.select(MemberState).order_by(MemberState.name_en))
+        return self.render("oas_admin/printable.html", states=list(states))
+
+    @expose("/html")
+    def html_view(self) -> Any:
+        document = self._document()
+        return exports.as_download(
+            exports.directory_html(document), exports.HTML_MIMETYPE, "directory"
+        )
+
+    @expose("/pdf")
+    def pdf_view(self) -> Any:
+        html = exports.directory_html(self._document())
+        try:
+            pdf = exports.directory_pdf(html)
+        except exports.PdfUnavailableError as error:
+            abort(503, description=str(error))
+        return exports.as_download(pdf, exports.PDF_MIMETYPE, "directory")

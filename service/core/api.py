@@ -30,6 +30,9 @@ from service.core.request_limits import BoundedJSONParser
 from service.core.response_cache import keyed_etag
 
 API_PREFIX = "/api/v1"
+# One or more entity tags (RFC 9110), as If-Match carries them: optionally weak, quoted.
+_ENTITY_TAG = r'\s*(W/)?"[!#-~]*"\s*'
+IF_MATCH_PATTERN = rf"^{_ENTITY_TAG}(,{_ENTITY_TAG})*$"
 MAX_PAGE_SIZE = 100
 
 
@@ -167,7 +170,7 @@ class Api(SmorestApi):
                 "required": True,
                 "description": "The ETag of the version you read (428 without it, 412 when "
                 "stale; '*' is not accepted).",
-                "schema": {"type": "string", "pattern": '^\\s*(W/)?"'},
+                "schema": {"type": "string", "pattern": IF_MATCH_PATTERN},
             },
             lazy=True,
         )

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from service.core.access import Person, Principal, principal_for_client, principal_for_user
+from service.core.api import IF_MATCH_PATTERN
 from service.core.errors import is_api_request, problem
 from service.core.versions import Family, version_of
 
@@ -30,10 +31,7 @@ SESSION_LOGIN_AT_KEY = "login_at"  # when this session signed in (POSIX seconds,
 CLIENT_AUTHENTICATED_BLUEPRINTS = frozenset({"oauth"})
 PROBE_BLUEPRINTS = frozenset({"health"})  # answer without the database: no principal needed
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# One or more entity tags (RFC 9110): optionally weak, quoted, comma-separated.
-ETAG_LIST = re.compile(
-    r'\s*(W/)?"[\x21\x23-\x7e\x80-\xff]*"\s*(,\s*(W/)?"[\x21\x23-\x7e\x80-\xff]*"\s*)*'
-)
+ETAG_LIST = re.compile(IF_MATCH_PATTERN)  # one or more entity tags, as the API states
 
 csrf = CSRFProtect()
 resource_protector = ResourceProtector()

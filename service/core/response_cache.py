@@ -231,9 +231,14 @@ def cached(family: Family, *, version_etag: bool, representations=None, period: 
                 "query": normalised_query(),
             }
             if representations:
-                parts["representation"] = request.accept_mimetypes.best_match(
-                    representations, representations[0]
+                chosen = (
+                    request.accept_mimetypes.best_match(representations)
+                    if request.accept_mimetypes
+                    else representations[0]
                 )
+                if chosen is None:  # nothing acceptable: the view answers 406, uncached
+                    return view(*args, **kwargs)
+                parts["representation"] = chosen
             if period:
                 parts["period"] = int(time.time() // period)
             list_etag = _signed(etag_key(), parts) if version_etag else None

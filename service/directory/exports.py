@@ -1,32 +1,58 @@
-"""Contact points as CSV (one row each, channels in columns) and as vCard 4.0 (RFC 6350)."""
+"""Contact points as CSV (one row each, channels in columns), as vCard 4.0 (RFC 6350) and as
+the printable directory (HTML with a print stylesheet, and PDF rendered from it by WeasyPrint)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import uuid
-from datetime import UTC, datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
+import pycountry
 from flask import Response
+from jinja2 import Environment, PackageLoader, select_autoescape
 
+from service.core.access import Principal
+from service.core.db import db
 from service.core.labels import label
 from service.core.text import spreadsheet_safe
-from service.directory.models import ChannelType, ContactKind, ContactPoint
+from service.directory import queries
+from service.directory.models import (
+    Authority,
+    ChannelType,
+    ContactKind,
+    ContactPoint,
+    ContactRole,
+    MemberState,
+    MemberStateStatus,
+)
 
 CSV_MIMETYPE = "text/csv"
 VCARD_MIMETYPE = "text/vcard"
-FILE_EXTENSIONS = {CSV_MIMETYPE: "csv", VCARD_MIMETYPE: "vcf"}
+HTML_MIMETYPE = "text/html"
+PDF_MIMETYPE = "application/pdf"
+FILE_EXTENSIONS = {
+    CSV_MIMETYPE: "csv",
+    VCARD_MIMETYPE: "vcf",
+    HTML_MIMETYPE: "html",
+    PDF_MIMETYPE: "pdf",
+}
+# A web page opens in the browser (to read or print); every other export is saved as a file.
+_DISPOSITIONS = {HTML_MIMETYPE: "inline"}
 
 
-def as_download(body: str, mimetype: str, name: str) -> Response:
+def as_download(body: str | bytes, mimetype: str, name: str) -> Response:
     """An export as a file, for the API and the admin alike: UTF-8, saved under a dated name
     (e.g. contacts-2026-11-30.csv)."""
     filename = f"{name}-{datetime.now(UTC).date().isoformat()}.{FILE_EXTENSIONS[mimetype]}"
+    disposition = _DISPOSITIONS.get(mimetype, "attachment")
     return Response(
         body,
         mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": f'{disposition}; filename="{filename}"'},
     )
 
 
@@ -183,3 +209,160 @@ def contact_vcard(contact: ContactPoint) -> str:
 def contacts_vcard(contacts: list[ContactPoint]) -> str:
     # An address book has no "removed" card: archived entries (asked for by a sync) are left out.
     return "".join(contact_vcard(contact) for contact in contacts if not contact.is_archived)
+
+
+# -- the printable directory -----------------------------------------------------------------
+
+DIRECTORY_TITLE = "Directory of National Authorities"
+_ROLE_ORDER = {role: rank for rank, role in enumerate(ContactRole)}
+_templates = Environment(
+    loader=PackageLoader("service.directory", "templates"),
+    autoescape=select_autoescape(default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@dataclass
+class AuthorityBlock:
+    authority: Authority
+    contacts: list[ContactPoint] = field(default_factory=list)
+
+
+@dataclass
+class StateSection:
+    """One member state: its coordinating authority, its 24/7 operational contacts (whichever
+    authority they work at), then its other authorities, each with its other contacts."""
+
+    state: MemberState
+    coordinating: list[AuthorityBlock] = field(default_factory=list)
+    operational: list[ContactPoint] = field(default_factory=list)
+    others: list[AuthorityBlock] = field(default_factory=list)
+
+    @property
+    def participating(self) -> bool:
+        return self.state.status == MemberStateStatus.ACTIVE
+
+    @property
+    def entries(self) -> int:
+        blocks = [*self.coordinating, *self.others]
+        return len(self.operational) + sum(len(b.contacts) for b in blocks)
+
+
+@dataclass
+class PrintableDirectory:
+    as_of: date
+    scope: str  # "All member states", or the states' names
+    sections: list[StateSection]  # participating states with entries
+    without_entries: list[MemberState]  # participating states with none in this selection
+    apart: list[StateSection]  # states not taking part, with their note (and any entries)
+
+    @property
+    def title(self) -> str:
+        return f"{DIRECTORY_TITLE} — as of {self.as_of.day} {self.as_of:%B %Y}"
+
+    @property
+    def entries(self) -> int:
+        return sum(s.entries for s in [*self.sections, *self.apart])
+
+
+def _contact_order(contact: ContactPoint) -> tuple:
+    return (_ROLE_ORDER[contact.role], contact.search_text or contact.name.casefold(), contact.id)
+
+
+def _section(state: MemberState, contacts: list[ContactPoint]) -> StateSection:
+    section = StateSection(state)
+    blocks: dict[int, AuthorityBlock] = {}
+    for contact in sorted(contacts, key=_contact_order):
+        if contact.role == ContactRole.OPERATIONAL_24_7:
+            section.operational.append(contact)
+            if contact.authority.is_coordinating:  # the coordinating authority still heads it
+                blocks.setdefault(contact.authority_id, AuthorityBlock(contact.authority))
+            continue
+        block = blocks.setdefault(contact.authority_id, AuthorityBlock(contact.authority))
+        block.contacts.append(contact)
+    for block in sorted(blocks.values(), key=lambda b: b.authority.search_text or ""):
+        (section.coordinating if block.authority.is_coordinating else section.others).append(block)
+    return section
+
+
+def printable_directory(
+    contacts: list[ContactPoint], states: list[MemberState], whole: bool, as_of: date
+) -> PrintableDirectory:
+    """Groups the selected contacts by member state (`states`, in the order given; `whole`
+    when no state was picked, i.e. the directory of all of them)."""
+    by_state: dict[str, list[ContactPoint]] = defaultdict(list)
+    for contact in contacts:
+        by_state[contact.authority.member_state_code].append(contact)
+    sections, without_entries, apart = [], [], []
+    for state in states:
+        section = _section(state, by_state.get(state.code, []))
+        if not section.participating:
+            apart.append(section)
+        elif section.entries:
+            sections.append(section)
+        else:
+            without_entries.append(state)
+    scope = "All member states" if whole else ", ".join(s.name_en for s in states)
+    return PrintableDirectory(as_of, scope, sections, without_entries, apart)
+
+
+def directory_document(
+    args: dict, principal: Principal | None, as_of: date | None = None
+) -> PrintableDirectory:
+    """The printable directory of a selection (the contacts list's filters; `member_state` picks
+    the states), for the API and the admin alike: only live entries visible to the network."""
+    rows = list(db.session.execute(queries.printable_statement(args, principal)).unique().scalars())
+    return printable_directory(
+        rows,
+        queries.printable_states(args),
+        not args.get("member_state"),
+        as_of or datetime.now(UTC).date(),
+    )
+
+
+def language_name(code: str) -> str:
+    language = pycountry.languages.get(alpha_2=code)
+    return language.name if language is not None else code
+
+
+def hours_text(contact: ContactPoint) -> str:
+    hours = "24 hours a day, 7 days a week" if contact.available_24_7 else (contact.hours or "")
+    if hours and contact.time_zone:
+        return f"{hours} ({contact.time_zone})"
+    return hours or (f"Time zone {contact.time_zone}" if contact.time_zone else "")
+
+
+_templates.filters["language_name"] = language_name
+
+
+def directory_html(document: PrintableDirectory) -> str:
+    """The printable directory as one HTML page with its print stylesheet (A4, DejaVu fonts)."""
+    return _templates.get_template("directory/printable.html").render(
+        document=document,
+        label=label,
+        hours_text=hours_text,
+        statuses=MemberStateStatus,
+    )
+
+
+class PdfUnavailableError(RuntimeError):
+    """WeasyPrint's system libraries (Pango, HarfBuzz) are missing on this server: a fault of
+    the server (503), not of the request."""
+
+
+def directory_pdf(html: str) -> bytes:
+    """The printable directory's HTML rendered as PDF by WeasyPrint (imported when first used:
+    it loads Pango, which a service that never prints need not have)."""
+    try:
+        from weasyprint import HTML
+        from weasyprint.urls import URLFetcher
+    except OSError as error:  # the Debian libraries are missing: tests/ensure-tools.sh
+        raise PdfUnavailableError(
+            "PDF is not available on this server (WeasyPrint's libraries are missing); "
+            "the same document is offered as text/html."
+        ) from error
+    # The document is self-contained: nothing it holds (a name, a website) is ever fetched.
+    pdf = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
+    assert pdf is not None  # no target given: the bytes are returned
+    return pdf

@@ -9,11 +9,12 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from service.core.access import Principal, may_see_secretariat_only, visible_contacts_clause
 from service.core.db import db, matches_text
-from service.directory.completeness import freshness_cutoff, is_due
+from service.directory.completeness import freshness_cutoff, is_due, live_network_contact
 from service.directory.models import (
     Authority,
     ContactPoint,
     EntryStatus,
+    MemberState,
     authority_competences,
     contact_point_competences,
 )
@@ -196,3 +197,32 @@ def visible_contact(contact_id: int, principal: Principal | None) -> sa.Select:
     return sa.select(ContactPoint).where(
         ContactPoint.id == contact_id, visible_contacts_clause(principal, ContactPoint.visibility)
     )
+
+
+def printable_statement(args: dict, principal: Principal | None) -> sa.Select:
+    """The printable directory's contacts: the list's filters, narrowed to the live entries the
+    whole network sees (completeness's definition: active, not archived, at an active
+    authority, never secretariat-only, whoever asks), with what the document shows loaded."""
+    return (
+        contacts_statement(args, principal)
+        .where(live_network_contact())
+        .options(
+            contains_eager(ContactPoint.authority),
+            selectinload(ContactPoint.channels),
+        )
+        .order_by(Authority.member_state_code, Authority.search_text, ContactPoint.search_text)
+    )
+
+
+def printable_states(args: dict) -> list[MemberState]:
+    """The member states a printable directory covers: those asked for, or all of them."""
+    statement = sa.select(MemberState).order_by(MemberState.name_en)
+    if args.get("member_state"):
+        statement = statement.where(MemberState.code.in_([c.upper() for c in args["member_state"]]))
+    return list(db.session.scalars(statement))
+
+
+def states_version(states: list[MemberState]) -> list[Any]:
+    """What the states' part of a printable directory depends on (their names, status, note)."""
+    latest = max((s.updated_at for s in states if s.updated_at), default=None)
+    return [len(states), latest.isoformat() if latest else None]

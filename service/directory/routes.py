@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Response, request
 from flask.views import MethodView
 from flask_babel import gettext as _
@@ -290,7 +292,9 @@ EXPORTS = {
     exports.CSV_MIMETYPE: exports.contacts_csv,
     exports.VCARD_MIMETYPE: exports.contacts_vcard,
 }
-REPRESENTATIONS = ["application/json", *EXPORTS]
+# The printable directory: the network-visible active entries as a document, by state.
+PRINTABLE = (exports.HTML_MIMETYPE, exports.PDF_MIMETYPE)
+REPRESENTATIONS = ["application/json", *EXPORTS, *PRINTABLE]
 
 
 def representation_asked(offered: list[str]) -> str:
@@ -311,7 +315,7 @@ def representation_asked(offered: list[str]) -> str:
     return best
 
 
-def as_file(body: str, representation: str, name: str) -> Response:
+def as_file(body: str | bytes, representation: str, name: str) -> Response:
     return exports.as_download(body, representation, name)
 
 
@@ -321,7 +325,11 @@ CONTACTS_LIST = (
     "as vCard 4.0 (RFC 6350), one card each. With `updated_since`, a caller who may not see "
     "secretariat-only contact points gets those changed since then as tombstones: only `id`, "
     "`removed` (true), `archived_at` (null) and `updated_at`, every other field absent "
-    "(exports never include them)."
+    "(exports never include them). text/html and application/pdf: the printable directory "
+    '"Directory of National Authorities — as of DATE", by member state (coordinating '
+    "authority and 24/7 operational contacts first; states not taking part apart, with their "
+    "note), listing only active entries visible to the whole network, whoever asks; an empty "
+    "selection gives a document that says so."
 )
 
 
@@ -352,7 +360,22 @@ class Contacts(MethodView):
         description=CONTACTS_LIST,
         success=True,
     )
+    @contacts.alt_response(
+        200,
+        schema={"type": "string"},
+        content_type=exports.HTML_MIMETYPE,
+        description=CONTACTS_LIST,
+        success=True,
+    )
+    @contacts.alt_response(
+        200,
+        schema={"type": "string", "format": "binary"},
+        content_type=exports.PDF_MIMETYPE,
+        description=CONTACTS_LIST,
+        success=True,
+    )
     @contacts.alt_response(406, response="NOT_ACCEPTABLE")
+    @contacts.alt_response(503, response="SERVICE_UNAVAILABLE")
     @paginated(contacts)
     def get(self, args: dict, pagination_parameters: Any) -> list | Response:
         """List contact points with their channels
@@ -363,9 +386,13 @@ class Contacts(MethodView):
         who may not see those, as tombstones with only `id`, `removed`, `archived_at` (null)
         and `updated_at` (filters other than `updated_since` do not apply to them).
         `Accept: text/csv` or `text/vcard` exports every match at once, never a tombstone.
+        `Accept: text/html` or `application/pdf` gives the printable directory of the matches
+        (only active entries visible to the whole network), e.g. `?member_state=AR`.
         """
         representation = representation_asked(REPRESENTATIONS)
         principal = current_principal()
+        if representation in PRINTABLE:
+            return printable(representation, args, principal, pagination_parameters)
         # exports never carry tombstones: they list what the caller may see, nothing else
         tombstones = None if representation in EXPORTS else queries.hidden_in_sync(args, principal)
         statement = queries.contacts_statement(args, principal, tombstones)
@@ -412,10 +439,38 @@ def export(representation: str, statement: Any, pagination_parameters: Any) -> R
     return as_file(EXPORTS[representation](rows), representation, "contacts")
 
 
+def printable(
+    representation: str, args: dict, principal: Principal | None, pagination_parameters: Any
+) -> Response:
+    """The printable directory of the list's selection, as HTML or as PDF rendered from it."""
+    # (its ETag and cached bytes come from the list's @cached: keyed by the data version, the
+    # viewer's class and the representation)
+    statement = queries.printable_statement(args, principal)
+    as_of = datetime.now(UTC).date()
+    total = db.session.execute(
+        sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+    ).scalar_one()
+    pagination_parameters.page, pagination_parameters.page_size = 1, max(total, 1)
+    pagination_parameters.item_count = total
+    document = exports.directory_document(args, principal, as_of)
+    html = exports.directory_html(document)
+    if representation == exports.HTML_MIMETYPE:
+        return as_file(html, representation, "directory")
+    try:
+        return as_file(exports.directory_pdf(html), representation, "directory")
+    except exports.PdfUnavailableError as error:
+        abort(503, message=str(error))
+        raise  # abort() raised
+
+
 @contacts.route(f"/{ID.format('contact_id')}")
 class ContactById(MethodView):
     @require(Scope.DIRECTORY_READ)
-    @ENTRY
+    @cached(
+        Family.DIRECTORY,
+        version_etag=False,
+        representations=["application/json", exports.VCARD_MIMETYPE],
+    )
     @contacts.etag
     @contacts.response(200, ContactPointSchema)
     @contacts.alt_response(

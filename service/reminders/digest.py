@@ -3,6 +3,8 @@ addresses, and the states whose completeness changed since the last digest."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 
 from service.core.db import db
@@ -10,6 +12,16 @@ from service.directory.completeness import completeness
 from service.directory.models import Authority, Channel, ContactPoint
 from service.reminders.campaigns import recipients
 from service.reminders.models import DigestSnapshot, ReminderSent
+
+# Sections other features add to the digest at start-up (e.g. webhook endpoints disabled after
+# failing for 3 days), so this module imports none of them.
+DigestSection = Callable[[], list[str]]
+_sections: list[DigestSection] = []
+
+
+def add_digest_section(section: DigestSection) -> None:
+    if section not in _sections:
+        _sections.append(section)
 
 
 def _reminders_per_entry() -> dict[tuple[str, int], tuple[str, int, object]]:
@@ -86,4 +98,6 @@ def write_digest() -> list[str]:
         lines.append(f"{code} {report['name']}: " + "; ".join(parts))
     db.session.add(DigestSnapshot(complete_by_state=now))
     db.session.commit()
+    for section in _sections:
+        lines.extend(section())
     return lines

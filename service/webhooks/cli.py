@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from werkzeug.exceptions import HTTPException
 
 from service.core.db import db
+from service.core.errors import RuleError
 from service.oauth.models import ApiClient
 from service.webhooks import delivery, services
 from service.webhooks.models import WebhookEndpoint
@@ -44,6 +45,8 @@ def add(client_id: str, url: str, events: str | None, description: str | None) -
         data["events"] = [e.strip() for e in events.split(",") if e.strip()]
     try:
         endpoint, secret = services.create_endpoint(client, data)
+    except RuleError as error:
+        raise click.ClickException(error.message) from None
     except HTTPException as error:
         raise _refusal(error) from None
     click.echo(

@@ -40,6 +40,7 @@ RETRY_DELAYS = [5, 60, 600, 3600, 6 * 3600]  # seconds; then every 12 hours
 RETRY_EVERY = 12 * 3600
 GIVE_UP_AFTER = timedelta(days=3)
 ROTATION_OVERLAP = timedelta(hours=24)
+DISABLED_AFTER_FAILING = "disabled after failing for 3 days"
 RESOURCE_PATHS = {r.name: r for r in RESOURCES.values()}
 
 
@@ -314,7 +315,7 @@ def _schedule_retry(delivery: WebhookDelivery, endpoint: WebhookEndpoint, now: d
         endpoint.failing_since = now
     elif now - endpoint.failing_since >= GIVE_UP_AFTER and endpoint.disabled_at is None:
         endpoint.disabled_at = now
-        endpoint.disabled_reason = "disabled after failing for 3 days"
+        endpoint.disabled_reason = DISABLED_AFTER_FAILING
         log.warning("webhook endpoint %s disabled after failing for 3 days", endpoint.id)
 
 

@@ -1,16 +1,19 @@
 """Changes to webhook endpoints, shared by the API, the admin and the command line: audited,
-one commit each. Rule violations are 422s naming the field, like every validation error."""
+one commit each. Rule violations raise RuleError naming the field (a 422 on the API)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import NoReturn
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_smorest import abort
 
 from service.audit.log import record, snapshot
 from service.audit.models import AuditAction
 from service.core.db import db
+from service.core.errors import RuleError
 from service.oauth.models import ApiClient
 from service.webhooks import delivery
 from service.webhooks.addresses import ForbiddenURLError, resolve
@@ -19,8 +22,8 @@ from service.webhooks.models import WebhookDelivery, WebhookEndpoint
 from service.webhooks.signing import encrypt, new_secret
 
 
-def invalid(field: str, message: str):
-    abort(422, message=f"{field}: {message}", messages={"json": {field: [message]}})
+def invalid(field: str, message: str) -> NoReturn:
+    raise RuleError(message, field=field)
 
 
 def checked_url(url: str) -> str:
@@ -131,3 +134,24 @@ def resend(queued: WebhookDelivery) -> WebhookDelivery:
     delivery.redeliver(queued)
     db.session.commit()
     return queued
+
+
+def disabled_endpoints_digest() -> list[str]:
+    """The secretariat's digest names every endpoint disabled after failing for 3 days."""
+    rows = db.session.execute(
+        sa.select(WebhookEndpoint, ApiClient.client_id, ApiClient.name)
+        .join(ApiClient, ApiClient.id == WebhookEndpoint.api_client_id)
+        .where(
+            WebhookEndpoint.archived_at.is_(None),
+            WebhookEndpoint.disabled_at.is_not(None),
+            WebhookEndpoint.disabled_reason == delivery.DISABLED_AFTER_FAILING,
+        )
+        .order_by(WebhookEndpoint.id)
+    ).all()
+    if not rows:
+        return []
+    return ["", "Webhook endpoints disabled after failing for 3 days:"] + [
+        f"- endpoint {endpoint.id} of {name} ({client_id}): {endpoint.url}, disabled "
+        f"{endpoint.disabled_at:%Y-%m-%d}, failing since {endpoint.failing_since:%Y-%m-%d}"
+        for endpoint, client_id, name in rows
+    ]
