@@ -8,7 +8,7 @@ export SERVICE_ENV ?= development
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install lint openapi migrate seed admin client check-port pdf-libs bench bench-webhooks bench-http
+.PHONY: run test install lint openapi migrate seed admin client check-port pdf-libs bench bench-webhooks bench-http messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,3 +79,10 @@ bench-http: install
 	command -v wrk >/dev/null || apt-get -o DPkg::Lock::Timeout=300 install -y wrk \
 		|| sudo apt-get -o DPkg::Lock::Timeout=300 install -y wrk
 	$(BIN)/python -m tests.benchmarks.bench_http $(BENCH_ARGS)
+
+## Extracts the translatable strings and merges them into service/translations/{es,fr,pt} (README "Languages")
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg --no-location --omit-header --sort-output \
+		-k _l -k N_ -k TranslatedMessage -o service/translations/messages.pot .
+	$(BIN)/pybabel update -i service/translations/messages.pot -d service/translations \
+		--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date --no-wrap

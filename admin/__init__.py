@@ -7,6 +7,7 @@ import os
 from flask import Blueprint, Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 
@@ -43,10 +44,10 @@ def configure_admin(app: Flask) -> Admin:
     app.jinja_env.globals["vocabulary_label"] = label  # the words of an enum, as the API says
     admin = Admin(
         app,
-        name="OAS Directory",
+        name=_l("OAS Directory"),
         url="/admin",
         theme=Bootstrap4Theme(base_template="oas_admin/layout.html", fluid=True),
-        index_view=DashboardView(name="Dashboard", url="/admin"),
+        index_view=DashboardView(name=_l("Dashboard"), url="/admin"),
     )
     from service.audit.models import AuditEntry
     from service.directory.models import Authority, ContactPoint, MemberState
@@ -61,41 +62,41 @@ def configure_admin(app: Flask) -> Admin:
         WorkPlan,
     )
 
-    directory, workplan, accounts = "Directory", "Work plan", "Accounts"
+    directory, workplan, accounts = _l("Directory"), _l("Work plan"), _l("Accounts")
     views = [
-        MemberStateView(MemberState, db, name="Member states", category=directory),
-        AuthorityView(Authority, db, name="Authorities", category=directory),
-        ContactPointView(ContactPoint, db, name="Contact points", category=directory),
+        MemberStateView(MemberState, db, name=_l("Member states"), category=directory),
+        AuthorityView(Authority, db, name=_l("Authorities"), category=directory),
+        ContactPointView(ContactPoint, db, name=_l("Contact points"), category=directory),
         # Focal points read every state's entries here, apart from the views they edit in.
         NetworkAuthorityView(
             Authority,
             db,
-            name="All states' authorities",
+            name=_l("All states' authorities"),
             category=directory,
             endpoint="network_authority",
         ),
         NetworkContactView(
             ContactPoint,
             db,
-            name="All states' contacts",
+            name=_l("All states' contacts"),
             category=directory,
             endpoint="network_contact",
         ),
         PrintableDirectoryView(
-            name="Printable directory", category=directory, endpoint="printable_directory"
+            name=_l("Printable directory"), category=directory, endpoint="printable_directory"
         ),
-        DocumentView(SourceDocument, db, name="Source documents", category=workplan),
-        RecommendationView(Recommendation, db, name="Recommendations", category=workplan),
-        BodyView(ResponsibleBody, db, name="Responsible bodies", category=workplan),
-        WorkPlanView(WorkPlan, db, name="Work plans", category=workplan),
-        ActivityView(Activity, db, name="Activities", category=workplan),
-        UserView(User, db, name="Users and roles", category=accounts),
-        InvitationView(Invitation, db, name="Invitations", category=accounts),
-        ApiClientView(ApiClient, db, name="API clients", category=accounts),
-        WebhookEndpointView(WebhookEndpoint, db, name="Webhook endpoints", category=accounts),
-        WebhookDeliveryView(WebhookDelivery, db, name="Webhook deliveries", category=accounts),
-        AuditLogView(AuditEntry, db, name="Audit log"),
-        FreshnessView(name="Freshness", category=directory, endpoint="freshness"),
+        DocumentView(SourceDocument, db, name=_l("Source documents"), category=workplan),
+        RecommendationView(Recommendation, db, name=_l("Recommendations"), category=workplan),
+        BodyView(ResponsibleBody, db, name=_l("Responsible bodies"), category=workplan),
+        WorkPlanView(WorkPlan, db, name=_l("Work plans"), category=workplan),
+        ActivityView(Activity, db, name=_l("Activities"), category=workplan),
+        UserView(User, db, name=_l("Users and roles"), category=accounts),
+        InvitationView(Invitation, db, name=_l("Invitations"), category=accounts),
+        ApiClientView(ApiClient, db, name=_l("API clients"), category=accounts),
+        WebhookEndpointView(WebhookEndpoint, db, name=_l("Webhook endpoints"), category=accounts),
+        WebhookDeliveryView(WebhookDelivery, db, name=_l("Webhook deliveries"), category=accounts),
+        AuditLogView(AuditEntry, db, name=_l("Audit log")),
+        FreshnessView(name=_l("Freshness"), category=directory, endpoint="freshness"),
     ]
     admin.add_views(*views)
     return admin

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from flask_admin.model.fields import InlineFieldList
+from flask_babel import gettext as _
 from wtforms import BooleanField, Form, HiddenField, SelectFieldBase, SelectMultipleField
 
 # The hidden field every edit form carries (not "version": that is a column some forms load).
@@ -59,7 +60,7 @@ def _text(value: object, labels: dict[str, str]) -> str:
     if isinstance(value, enum.Enum):
         value = value.value
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, date):
         return value.isoformat()
     text = str(value).strip()
@@ -85,7 +86,7 @@ def shown(field: Any, labels_from: Any = None) -> str:
                 rows.append(" · ".join(parts))
         return "; ".join(rows)
     if isinstance(field, BooleanField):
-        return "yes" if field.data else "no"
+        return _("yes") if field.data else _("no")
     if isinstance(field.data, list | tuple):
         values = [_text(v, labels) for v in field.data]
         if isinstance(field, SelectMultipleField):

@@ -13,6 +13,7 @@ from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput
 
+from admin.labels import relabel
 from service.core import labels
 
 
@@ -28,10 +29,15 @@ class AdminForm(FlaskForm):
     ) -> None:
         self._obj = obj  # flask-admin's form rules read it
         super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
+        relabel(self)
 
 
 class SubForm(BaseForm):
     """A row inside another form (a channel, a body link): the outer form carries the token."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        relabel(self)
 
 
 def enum_options(enum_cls: type[enum.Enum], blank: str | None = None) -> list[tuple[str, str]]:

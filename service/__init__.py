@@ -26,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_logging(app)
     configure_database(app)
     configure_request_ids(app)
+    configure_i18n(app)
     configure_request_limits(app)
     configure_security_headers(app)
     configure_authentication(app)
@@ -102,6 +103,14 @@ def configure_request_limits(app: Flask) -> None:
     configure(app)
 
 
+def configure_i18n(app: Flask) -> None:
+    """English, Spanish, French and Portuguese (Flask-Babel; catalogs in service/translations)."""
+    from service.core.authentication import signed_in_user
+    from service.core.i18n import configure_i18n as configure
+
+    configure(app, saved_preference=lambda: getattr(signed_in_user(), "locale", None))
+
+
 def configure_security_headers(app: Flask) -> None:
     """Headers a browser needs to keep our pages out of frames and sniffing; HSTS in production."""
     hsts = app.config["SERVICE_ENV"] == "production"
@@ -165,6 +174,7 @@ def configure_api(app: Flask) -> None:
     from service.core.health import health
     from service.core.response_cache import configure_response_cache
     from service.directory.routes import blueprints as directory_blueprints
+    from service.vocabularies import blueprints as vocabulary_blueprints
     from service.webhooks.routes import blueprints as webhook_blueprints
     from service.workplan.routes import blueprints as workplan_blueprints
 
@@ -201,7 +211,12 @@ def configure_api(app: Flask) -> None:
             "the X-CSRFToken header.",
         },
     )
-    for blueprint in (*directory_blueprints, *workplan_blueprints, *webhook_blueprints):
+    for blueprint in (
+        *directory_blueprints,
+        *workplan_blueprints,
+        *webhook_blueprints,
+        *vocabulary_blueprints,
+    ):
         api.register_blueprint(blueprint)
         # CSRF guards forms; API writes from a session are checked in load_principal instead.
         csrf.exempt(blueprint)

@@ -13,6 +13,8 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.form import FormOpts
 from flask_admin.helpers import get_redirect_target
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers.response import Response
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length
@@ -42,7 +44,7 @@ def role_and_state(form: Any) -> tuple[Role | None, str | None]:
 
 class UserForm(AdminForm):
     role = SelectField(choices=enum_choices(Role, blank="(no access)"))
-    member_state = SelectField("Member state", description="Focal points only")
+    member_state = SelectField(_l("Member state"), description=_l("Focal points only"))
 
 
 class UserView(RecordView):
@@ -60,11 +62,11 @@ class UserView(RecordView):
         "is_active",
         "last_login_at",
     ]
-    column_labels = {"member_state_code": "State", "last_login_at": "Last sign-in"}
+    column_labels = {"member_state_code": _l("State"), "last_login_at": _l("Last sign-in")}
     column_searchable_list = ["email", "name"]
     column_filters = [
-        FilterEqual(User.role, "Role", options=enum_options(Role)),
-        FilterEqual(User.member_state_code, "Member state", options=per_request(every_state)),
+        FilterEqual(User.role, _l("Role"), options=enum_options(Role)),
+        FilterEqual(User.member_state_code, _l("Member state"), options=per_request(every_state)),
     ]
     column_details_exclude_list = ["password_hash"]
     column_export_exclude_list = ["password_hash"]
@@ -95,17 +97,17 @@ class UserView(RecordView):
 class InvitationForm(AdminForm):
     email = StringField(validators=[InputRequired(), Length(max=320)])
     role = SelectField(choices=enum_choices(Role))
-    member_state = SelectField("Member state", description="Required for a focal point")
+    member_state = SelectField(_l("Member state"), description=_l("Required for a focal point"))
 
 
 def invitation_status(view: Any, context: Any, model: Any, name: str) -> str:
     if model.revoked_at:
-        return "revoked"
+        return _("revoked")
     if model.used_at:
-        return f"used by {model.used_by}" if model.used_by else "used"
+        return _("used by %(person)s", person=model.used_by) if model.used_by else _("used")
     if model.expires_at and model.expires_at <= datetime.now(UTC):
-        return "expired"
-    return "open"
+        return _("expired")
+    return _("open")
 
 
 class InvitationView(RecordView):
@@ -115,14 +117,14 @@ class InvitationView(RecordView):
     field_aliases = {"member_state_code": "member_state"}  # RuleError fields -> form
     can_edit = False
     column_list = ["email", "role", "member_state_code", "status", "invited_by", "created_at"]
-    column_labels = {"member_state_code": "State"}
+    column_labels = {"member_state_code": _l("State")}
     column_formatters = {"status": invitation_status}
     column_searchable_list = ["email"]
     column_filters = [
-        FilterEqual(Invitation.role, "Role", options=enum_options(Role)),
+        FilterEqual(Invitation.role, _l("Role"), options=enum_options(Role)),
         FilterEqual(
             Invitation.member_state_code,
-            "Member state",
+            _l("Member state"),
             options=per_request(every_state),
         ),
     ]
@@ -141,9 +143,9 @@ class InvitationView(RecordView):
         role, state = role_and_state(form)
         return invite(email, role, state, signed_in_user())  # type: ignore[arg-type]
 
-    @action("revoke", "Revoke", "Revoke the selected invitations?")
+    @action("revoke", _l("Revoke"), _l("Revoke the selected invitations?"))
     def action_revoke(self, ids: list) -> None:
-        self.run_action(ids, revoke_invitation, "Revoked")
+        self.run_action(ids, revoke_invitation, _("Revoked"))
 
 
 # -- API clients --------------------------------------------------------------------------
@@ -151,14 +153,14 @@ class InvitationView(RecordView):
 
 class ApiClientForm(AdminForm):
     name = StringField(
-        validators=[InputRequired(), Length(max=200)], description="The partner system"
+        validators=[InputRequired(), Length(max=200)], description=_l("The partner system")
     )
     scope = CheckboxesField(
-        "Scopes", choices=select((s.value, s.value) for s in sorted(ALL_SCOPES))
+        _l("Scopes"), choices=select((s.value, s.value) for s in sorted(ALL_SCOPES))
     )
     member_state = SelectField(
-        "Member state",
-        description="Bind the client to one state (required for directory:write)",
+        _l("Member state"),
+        description=_l("Bind the client to one state (required for directory:write)"),
     )
 
 
@@ -169,12 +171,12 @@ class ApiClientView(RecordView):
     field_aliases = {"member_state_code": "member_state"}  # RuleError fields -> form
     can_edit = False
     column_list = ["name", "client_id", "scope", "member_state_code", "created_at", "revoked_at"]
-    column_labels = {"member_state_code": "State", "revoked_at": "Revoked"}
+    column_labels = {"member_state_code": _l("State"), "revoked_at": _l("Revoked")}
     column_searchable_list = ["name", "client_id"]
     column_filters = [
         FilterEqual(
             ApiClient.member_state_code,
-            "Member state",
+            _l("Member state"),
             options=per_request(every_state),
         )
     ]
@@ -219,6 +221,6 @@ class ApiClientView(RecordView):
             self.create_template, form=form, form_opts=form_opts, return_url=return_url
         )
 
-    @action("revoke", "Revoke", "Revoke the selected clients and all their tokens?")
+    @action("revoke", _l("Revoke"), _l("Revoke the selected clients and all their tokens?"))
     def action_revoke(self, ids: list) -> None:
-        self.run_action(ids, revoke_client, "Revoked")
+        self.run_action(ids, revoke_client, _("Revoked"))

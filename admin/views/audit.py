@@ -9,6 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from admin.forms import enum_options
@@ -46,7 +48,7 @@ class DateFilter(FilterEqual):
         return query.filter(self.column < value.replace(hour=23, minute=59, second=59))
 
     def operation(self) -> Any:
-        return "on or after" if self.on_or_after else "on or before"
+        return _("on or after") if self.on_or_after else _("on or before")
 
 
 def changes(view: Any, context: Any, model: Any, name: str) -> Markup | str:
@@ -91,10 +93,10 @@ class AuditLogView(RecordView):
         "fields",
     ]
     column_labels = {
-        "actor_label": "Who",
-        "entity_type": "Entity",
-        "entity_id": "Id",
-        "fields": "Changed",
+        "actor_label": _l("Who"),
+        "entity_type": _l("Entity"),
+        "entity_id": _l("Id"),
+        "fields": _l("Changed"),
     }
     column_formatters = {"fields": changed_fields}
     column_details_list = [
@@ -121,12 +123,12 @@ class AuditLogView(RecordView):
     column_sortable_list = ["at", "entity_type", "actor_label"]
     column_default_sort = ("at", True)
     column_filters = [
-        FilterEqual(AuditEntry.entity_type, "Entity", options=per_request(entity_types)),
-        FilterEqual(AuditEntry.entity_id, "Entity id"),
-        FilterLike(AuditEntry.actor_label, "Who"),
-        FilterEqual(AuditEntry.action, "Action", options=enum_options(AuditAction)),
-        DateFilter(AuditEntry.at, "Date", on_or_after=True),
-        DateFilter(AuditEntry.at, "Date", on_or_after=False),
+        FilterEqual(AuditEntry.entity_type, _l("Entity"), options=per_request(entity_types)),
+        FilterEqual(AuditEntry.entity_id, _l("Entity id")),
+        FilterLike(AuditEntry.actor_label, _l("Who")),
+        FilterEqual(AuditEntry.action, _l("Action"), options=enum_options(AuditAction)),
+        DateFilter(AuditEntry.at, _l("Date"), on_or_after=True),
+        DateFilter(AuditEntry.at, _l("Date"), on_or_after=False),
     ]
 
     def may_write(self, principal: Principal) -> bool:

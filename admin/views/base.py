@@ -12,8 +12,13 @@ from flask.typing import ResponseReturnValue
 from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_admin.model import typefmt
 from flask_admin.model.base import FilterGroup
 from flask_admin.model.fields import InlineFieldList
+from flask_admin.model.helpers import prettify_name
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from sqlalchemy.orm.exc import StaleDataError
@@ -28,9 +33,12 @@ from admin.conflicts import (
     with_row_version,
 )
 from admin.forms import AdminForm, raw_value, stored_value
+from admin.labels import field_label
+from service.core import labels
 from service.core.access import Principal, current_principal
 from service.core.db import db, in_transaction
 from service.core.errors import RuleError
+from service.core.i18n import current_language
 from service.core.text import spreadsheet_safe
 from service.directory.models import MemberState
 
@@ -50,7 +58,9 @@ def error_page(view: BaseView, error: HTTPException) -> tuple:
     """Our 403/404/400 pages inside the admin layout, never a bare error or a stack trace."""
     message: str | None
     if isinstance(error, CSRFError):
-        message = "The form had expired or was not sent from this site. Reload the page and retry."
+        message = _(
+            "The form had expired or was not sent from this site. Reload the page and retry."
+        )
     else:
         message = (getattr(error, "data", None) or {}).get("message") or error.description
     return view.render("oas_admin/error.html", error=error, message=message), error.code
@@ -74,7 +84,7 @@ class ProtectedView:
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
         if self.principal is None:
             return redirect(url_for("identity.login", next=request.full_path.rstrip("?")))
-        abort(403, description="Your role does not give you access to this page.")
+        abort(403, description=_("Your role does not give you access to this page."))
 
     def create_blueprint(self, admin: Any) -> Any:
         blueprint = super().create_blueprint(admin)  # type: ignore[misc]  # a mixin
@@ -94,7 +104,7 @@ def _flatten(messages: Any) -> list[str]:
     if isinstance(messages, list | tuple):
         return [m for value in messages for m in _flatten(value)]
     text = str(messages)
-    return ["This field is required." if text in REQUIRED_MESSAGES else text]
+    return [_("This field is required.") if text in REQUIRED_MESSAGES else text]
 
 
 def _add_errors(field: Any, messages: Any) -> None:
@@ -109,7 +119,8 @@ def show_errors(form: Any, messages: Any, aliases: dict[str, str] | None = None)
         field = form._fields.get((aliases or {}).get(str(key), str(key)))
         if field is None:
             for message in _flatten(value):
-                flash(message if key == "_schema" else f"{key}: {message}", "error")
+                named = f"{field_label(str(key)) or key}: {message}"
+                flash(message if key == "_schema" else named, "error")
         elif isinstance(field, InlineFieldList) and isinstance(value, dict):
             rows = [e for e in field.entries if not field.should_delete(e)]
             for index, row_messages in value.items():
@@ -206,6 +217,18 @@ class RecordView(ProtectedView, ModelView):
             principal is not None and self.may_write(principal) and super().is_action_allowed(name)
         )
 
+    @property
+    def column_type_formatters(self) -> dict:
+        """Codes (enums) as their words in the person's language, not as Python names."""
+        return {
+            **typefmt.BASE_FORMATTERS,
+            **{enum_cls: _enum_word for enum_cls in labels.vocabularies()},
+        }
+
+    def _prettify_name(self, name: str) -> str:
+        """A column with no label of its own takes the shared word for it (admin/labels.py)."""
+        return str(field_label(name) or prettify_name(name))
+
     # -- which rows ----------------------------------------------------------------------------
 
     def scope(self, principal: Principal | None) -> list[sa.ColumnElement]:
@@ -250,7 +273,11 @@ class RecordView(ProtectedView, ModelView):
 
     def get_invalid_value_msg(self, value: str, filter: Any) -> str:
         shown = value.replace("\x00", "")[:80]
-        return f"Filter {filter.name}: {shown!r} is not one of its values; it was not applied."
+        return _(
+            "Filter %(filter)s: %(value)r is not one of its values; it was not applied.",
+            filter=filter.name,
+            value=shown,
+        )
 
     # -- CSV export ----------------------------------------------------------------------------
 
@@ -320,15 +347,18 @@ class RecordView(ProtectedView, ModelView):
             .where(self._key_column() == key, *self.readable(self.principal))
         ).first()
         if readable is not None:
-            abort(403, description="You may not change this entry: it is not your member state's.")
-        abort(404, description="There is no such entry.")
+            abort(
+                403,
+                description=_("You may not change this entry: it is not your member state's."),
+            )
+        abort(404, description=_("There is no such entry."))
 
     def rows_for_action(self, ids: list[str]) -> list:
         """The rows a bulk action names, all in scope or the whole action is refused."""
         keys = {self.typed_id(str(i)) for i in ids}
         rows = self.get_query().filter(self._key_column().in_(keys)).all()
         if len(rows) != len(keys):
-            abort(403, description="The selection includes entries you may not change.")
+            abort(403, description=_("The selection includes entries you may not change."))
         return rows
 
     def run_action(self, ids: list, change: Any, done: str) -> None:
@@ -347,7 +377,8 @@ class RecordView(ProtectedView, ModelView):
                 for message in _flatten(messages):
                     flash(f"{row}: {message}", "error")
         if count:
-            flash(f"{done}: {count} entr{'y' if count == 1 else 'ies'}.", "success")
+            entries = ngettext("%(num)d entry", "%(num)d entries", count)
+            flash(f"{done}: {entries}.", "success")
 
     # -- forms ----------------------------------------------------------------------------------
 
@@ -476,13 +507,25 @@ def filter_value_ok(view: Any, flt: Any, value: str) -> bool:
     return True
 
 
+MEMBER_STATE = _l("Member state")
+
+
+def state_name_column() -> Any:
+    """The member states' names in the person's language (the directory holds all four)."""
+    return getattr(MemberState, f"name_{current_language()}", MemberState.name_en)
+
+
+def _enum_word(view: Any, value: Any, name: Any = None) -> str:
+    return str(labels.label(value))
+
+
 class MemberStateFilter(BaseSQLAFilter):
     """Filter by member state; asking for a state the view never shows is refused (403)."""
 
     decides_itself = True
 
     def __init__(
-        self, column: Any, shown_states: Any, in_state: Any, name: str = "Member state"
+        self, column: Any, shown_states: Any, in_state: Any, name: Any = MEMBER_STATE
     ) -> None:
         self.shown_states = shown_states  # () -> set of codes, or None for every state
         self.in_state = in_state  # (code) -> condition
@@ -490,7 +533,7 @@ class MemberStateFilter(BaseSQLAFilter):
 
     def _options(self) -> Any:
         shown = self.shown_states()
-        statement = sa.select(MemberState.code, MemberState.name_en).order_by(MemberState.code)
+        statement = sa.select(MemberState.code, state_name_column()).order_by(MemberState.code)
         if shown is not None:
             statement = statement.where(MemberState.code.in_(shown))
         return [(code, f"{code} · {name}") for code, name in db.session.execute(statement)]
@@ -501,8 +544,8 @@ class MemberStateFilter(BaseSQLAFilter):
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
         shown = self.shown_states()
         if shown is not None and value not in shown:
-            abort(403, description="You may only list your own member state's entries here.")
+            abort(403, description=_("You may only list your own member state's entries here."))
         return query.filter(self.in_state(value))
 
     def operation(self) -> str:
-        return "equals"
+        return _("equals")

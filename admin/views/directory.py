@@ -12,6 +12,8 @@ from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual
 from flask_admin.model.fields import InlineFieldList, InlineFormField
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 from wtforms import (
@@ -34,7 +36,13 @@ from admin.forms import (
     raw_value,
     select,
 )
-from admin.views.base import MemberStateFilter, ProtectedView, RecordView, per_request
+from admin.views.base import (
+    MemberStateFilter,
+    ProtectedView,
+    RecordView,
+    per_request,
+    state_name_column,
+)
 from service.core.access import (
     Principal,
     Scope,
@@ -44,6 +52,7 @@ from service.core.access import (
     visible_contacts_clause,
 )
 from service.core.db import db
+from service.core.labels import label
 from service.core.text import fold
 from service.directory import exports, services
 from service.directory.models import (
@@ -62,25 +71,26 @@ from service.directory.models import (
     contact_point_competences,
 )
 from service.directory.schemas import AuthorityCreateSchema, ContactCreateSchema
+from service.vocabularies import competence_label
 
 # -- forms ----------------------------------------------------------------------------------
 
 
 class MemberStateForm(AdminForm):
     code = StringField(
-        "ISO 3166-1 alpha-2",
-        validators=[InputRequired(), Regexp(r"^[A-Z]{2}$", message="Two capital letters.")],
+        _l("ISO 3166-1 alpha-2"),
+        validators=[InputRequired(), Regexp(r"^[A-Z]{2}$", message=_l("Two capital letters."))],
     )
     alpha3 = StringField(
-        "ISO 3166-1 alpha-3",
-        validators=[InputRequired(), Regexp(r"^[A-Z]{3}$", message="Three capital letters.")],
+        _l("ISO 3166-1 alpha-3"),
+        validators=[InputRequired(), Regexp(r"^[A-Z]{3}$", message=_l("Three capital letters."))],
     )
-    name_en = StringField("Name (English)", validators=[InputRequired(), Length(max=200)])
-    name_es = StringField("Name (Spanish)", validators=[InputRequired(), Length(max=200)])
-    name_fr = StringField("Name (French)", validators=[InputRequired(), Length(max=200)])
-    name_pt = StringField("Name (Portuguese)", validators=[InputRequired(), Length(max=200)])
+    name_en = StringField(_l("Name (English)"), validators=[InputRequired(), Length(max=200)])
+    name_es = StringField(_l("Name (Spanish)"), validators=[InputRequired(), Length(max=200)])
+    name_fr = StringField(_l("Name (French)"), validators=[InputRequired(), Length(max=200)])
+    name_pt = StringField(_l("Name (Portuguese)"), validators=[InputRequired(), Length(max=200)])
     status = SelectField(choices=enum_choices(MemberStateStatus))
-    status_date = DateField("Status since", validators=[Optional()])
+    status_date = DateField(_l("Status since"), validators=[Optional()])
     status_note = TextAreaField(validators=[Optional(), Length(max=2000)])
 
 
@@ -89,37 +99,37 @@ class MemberStateEditForm(MemberStateForm):
 
 
 class AuthorityForm(AdminForm):
-    member_state = SelectField("Member state", validators=[InputRequired()])
+    member_state = SelectField(_l("Member state"), validators=[InputRequired()])
     name = StringField(validators=[InputRequired()])
-    name_local = StringField("Name in its own language")
+    name_local = StringField(_l("Name in its own language"))
     acronym = StringField()
     kind = SelectField(choices=enum_choices(AuthorityKind))
-    is_coordinating = BooleanField("National coordinating authority")
+    is_coordinating = BooleanField(_l("National coordinating authority"))
     competences = SelectMultipleField()
     address = TextAreaField()
     website = StringField(description="https://…")
-    languages = CommaListField(description="ISO 639-1 codes, comma-separated, e.g. es, en")
+    languages = CommaListField(description=_l("ISO 639-1 codes, comma-separated, e.g. es, en"))
     status = SelectField(choices=enum_choices(EntryStatus))
 
 
 class ChannelForm(SubForm):
     type = SelectField(choices=enum_choices(ChannelType))
-    value = StringField(description="Phones in international form: +54 11 …")
+    value = StringField(description=_l("Phones in international form: +54 11 …"))
     label = StringField()
     preferred = BooleanField()
 
 
 class ContactForm(AdminForm):
-    authority_id = SelectField("Authority", coerce=int, validators=[InputRequired()])
-    kind = SelectField(choices=enum_choices(ContactKind), description="A person, or a post")
+    authority_id = SelectField(_l("Authority"), coerce=int, validators=[InputRequired()])
+    kind = SelectField(choices=enum_choices(ContactKind), description=_l("A person, or a post"))
     name = StringField(validators=[InputRequired()])
     position = StringField()
-    role = SelectField("Role in the directory", choices=enum_choices(ContactRole))
+    role = SelectField(_l("Role in the directory"), choices=enum_choices(ContactRole))
     competences = SelectMultipleField()
-    languages = CommaListField(description="ISO 639-1 codes, comma-separated, e.g. es, en")
-    hours = StringField(description="e.g. Mon-Fri 09:00-17:00")
-    time_zone = StringField("Time zone", description="IANA name, e.g. America/Bogota")
-    available_24_7 = BooleanField("Available 24/7")
+    languages = CommaListField(description=_l("ISO 639-1 codes, comma-separated, e.g. es, en"))
+    hours = StringField(description=_l("e.g. Mon-Fri 09:00-17:00"))
+    time_zone = StringField(_l("Time zone"), description=_l("IANA name, e.g. America/Bogota"))
+    available_24_7 = BooleanField(_l("Available 24/7"))
     visibility = SelectField(choices=enum_choices(Visibility))
     status = SelectField(choices=enum_choices(EntryStatus))
     channels = InlineFieldList(InlineFormField(ChannelForm), min_entries=1)
@@ -130,13 +140,13 @@ class ContactForm(AdminForm):
 
 def competence_choices() -> list[tuple[str, str]]:
     return [
-        (c.code, c.name_en)
+        (c.code, competence_label(c.code, c.name_en))
         for c in db.session.execute(sa.select(Competence).order_by(Competence.position)).scalars()
     ]
 
 
 def state_choices(codes: set[str] | None) -> list[tuple[str, str]]:
-    statement = sa.select(MemberState.code, MemberState.name_en).order_by(MemberState.code)
+    statement = sa.select(MemberState.code, state_name_column()).order_by(MemberState.code)
     if codes is not None:
         statement = statement.where(MemberState.code.in_(codes))
     return [(code, f"{code} · {name}") for code, name in db.session.execute(statement)]
@@ -154,11 +164,14 @@ def writes_directory(principal: Principal) -> bool:
     return editable_states(principal) != set()
 
 
+COMPETENCE = _l("Competence")
+
+
 class CompetenceFilter(FilterEqual):
     """Entries with this competence (a link table, so not a plain column filter)."""
 
     def __init__(
-        self, column: Any, link_table: Any, link_column: Any, name: str = "Competence"
+        self, column: Any, link_table: Any, link_column: Any, name: Any = COMPETENCE
     ) -> None:
         self.link_table, self.link_column = link_table, link_column
         super().__init__(column, name, options=per_request(competence_choices))
@@ -188,25 +201,31 @@ class FoldedSearchMixin:
         )
 
     def search_placeholder(self) -> str:
-        return "Search names"
+        return _("Search names")
 
 
 def verified_text(view: Any, context: Any, model: Any, name: str) -> str:
     when = model.last_verified_at
-    return "never" if when is None else f"{when:%Y-%m-%d} by {model.last_verified_by or '?'}"
+    if when is None:
+        return _("never")
+    return _(
+        "%(date)s by %(person)s",
+        date=when.strftime("%Y-%m-%d"),
+        person=model.last_verified_by or "?",
+    )
 
 
 def verified(view: Any, context: Any, model: Any, name: str) -> str | Markup:
     if model.last_verified_at is None:
-        return Markup('<span class="badge badge-warning">never</span>')
+        return Markup('<span class="badge badge-warning">{}</span>').format(_("never"))
     return verified_text(view, context, model, name)
 
 
 def archived(view: Any, context: Any, model: Any, name: str) -> Markup | str:
     if model.archived_at is None:
         return ""
-    return Markup('<span class="badge badge-secondary">archived {:%Y-%m-%d}</span>').format(
-        model.archived_at
+    return Markup('<span class="badge badge-secondary">{}</span>').format(
+        _("archived %(date)s", date=model.archived_at.strftime("%Y-%m-%d"))
     )
 
 
@@ -218,11 +237,15 @@ class MemberStateView(RecordView):
 
     form = MemberStateForm
     column_list = ["code", "alpha3", "name_en", "name_es", "status", "status_date", "updated_at"]
-    column_labels = {"name_en": "Name", "name_es": "Nombre", "alpha3": "Alpha-3"}
+    column_labels = {
+        "name_en": _l("Name"),
+        "name_es": _l("Name (Spanish)"),
+        "alpha3": _l("Alpha-3"),
+    }
     column_searchable_list = ["code", "name_en", "name_es", "name_fr", "name_pt"]
     # flask-admin's own enum filters look values up by name while offering values: a 500
     column_filters = [
-        FilterEqual(MemberState.status, "Status", options=enum_options(MemberStateStatus))
+        FilterEqual(MemberState.status, _l("Status"), options=enum_options(MemberStateStatus))
     ]
     column_default_sort = "code"
     column_details_exclude_list: list[str] = []
@@ -269,10 +292,10 @@ class AuthorityView(FoldedSearchMixin, RecordView):
         "updated_at",
     ]
     column_labels = {
-        "member_state_code": "State",
-        "is_coordinating": "Coordinating",
-        "last_verified_at": "Last verified",
-        "archived_at": "Archived",
+        "member_state_code": _l("State"),
+        "is_coordinating": _l("Coordinating"),
+        "last_verified_at": _l("Last verified"),
+        "archived_at": _l("Archived"),
     }
     column_sortable_list = ["member_state_code", "name", "kind", "updated_at", "last_verified_at"]
     column_default_sort = [("member_state_code", False), ("name", False)]
@@ -296,10 +319,10 @@ class AuthorityView(FoldedSearchMixin, RecordView):
             CompetenceFilter(
                 Authority.id, authority_competences, authority_competences.c.authority_id
             ),
-            FilterEqual(Authority.kind, "Kind", options=enum_options(AuthorityKind)),
-            BooleanEqualFilter(Authority.is_coordinating, "Coordinating"),
-            FilterEqual(Authority.status, "Status", options=enum_options(EntryStatus)),
-            ArchivedFilter(Authority.archived_at, "Archived"),
+            FilterEqual(Authority.kind, _l("Kind"), options=enum_options(AuthorityKind)),
+            BooleanEqualFilter(Authority.is_coordinating, _l("Coordinating")),
+            FilterEqual(Authority.status, _l("Status"), options=enum_options(EntryStatus)),
+            ArchivedFilter(Authority.archived_at, _l("Archived")),
         ]
 
     def shown_states(self, principal: Principal | None) -> set[str] | None:
@@ -364,22 +387,26 @@ class AuthorityView(FoldedSearchMixin, RecordView):
         # Also checked by the service; said here so the refusal lands next to the field.
         if not may_edit_state(self.principal, code):
             raise ma.ValidationError(
-                {"member_state": ["You may only keep entries of your own member state."]}
+                {"member_state": [_("You may only keep entries of your own member state.")]}
             )
 
     # -- actions (scoped like every other path) -------------------------------------------
 
-    @action("verify", "Re-confirm as accurate", "Re-confirm the selected authorities as accurate?")
+    @action(
+        "verify",
+        _l("Re-confirm as accurate"),
+        _l("Re-confirm the selected authorities as accurate?"),
+    )
     def action_verify(self, ids: list) -> None:
-        self.run_action(ids, services.verify_authority, "Re-confirmed")
+        self.run_action(ids, services.verify_authority, _("Re-confirmed"))
 
-    @action("archive", "Archive", "Archive the selected authorities? They can be restored.")
+    @action("archive", _l("Archive"), _l("Archive the selected authorities? They can be restored."))
     def action_archive(self, ids: list) -> None:
-        self.run_action(ids, services.archive_authority, "Archived")
+        self.run_action(ids, services.archive_authority, _("Archived"))
 
-    @action("restore", "Restore", "Restore the selected authorities?")
+    @action("restore", _l("Restore"), _l("Restore the selected authorities?"))
     def action_restore(self, ids: list) -> None:
-        self.run_action(ids, services.restore_authority, "Restored")
+        self.run_action(ids, services.restore_authority, _("Restored"))
 
 
 class NetworkAuthorityView(AuthorityView):
@@ -415,10 +442,12 @@ def channels_list(view: Any, context: Any, model: Any, name: str) -> Markup:
     shows_bounces = sees_bounces(view.principal, model.authority.member_state_code)
     return Markup("<br>").join(
         Markup("{}: {}{}{}").format(
-            ch.type.value,
+            label(ch.type),
             ch.value,
             " ★" if ch.preferred else "",
-            BOUNCED.format(f"A reminder bounced on {ch.bounced_at:%Y-%m-%d}")
+            BOUNCED.format(
+                _("A reminder bounced on %(date)s", date=ch.bounced_at.strftime("%Y-%m-%d"))
+            )
             if shows_bounces and ch.bounced_at is not None
             else "",
         )
@@ -446,7 +475,7 @@ class ContactPointView(FoldedSearchMixin, RecordView):
         "archived_at",
         "updated_at",
     ]
-    column_labels = {"last_verified_at": "Last verified", "archived_at": "Archived"}
+    column_labels = {"last_verified_at": _l("Last verified"), "archived_at": _l("Archived")}
     column_sortable_list = ["name", "role", "updated_at", "last_verified_at"]
     column_default_sort = ("name", False)
     column_formatters = {
@@ -514,15 +543,15 @@ class ContactPointView(FoldedSearchMixin, RecordView):
                     sa.select(Authority.id).where(Authority.member_state_code == code)
                 ),
             ),
-            FilterEqual(ContactPoint.role, "Role", options=enum_options(ContactRole)),
+            FilterEqual(ContactPoint.role, _l("Role"), options=enum_options(ContactRole)),
             CompetenceFilter(
                 ContactPoint.id,
                 contact_point_competences,
                 contact_point_competences.c.contact_point_id,
             ),
-            BooleanEqualFilter(ContactPoint.available_24_7, "Available 24/7"),
-            FilterEqual(ContactPoint.status, "Status", options=enum_options(EntryStatus)),
-            ArchivedFilter(ContactPoint.archived_at, "Archived"),
+            BooleanEqualFilter(ContactPoint.available_24_7, _l("Available 24/7")),
+            FilterEqual(ContactPoint.status, _l("Status"), options=enum_options(EntryStatus)),
+            ArchivedFilter(ContactPoint.archived_at, _l("Archived")),
         ]
 
     def shown_states(self, principal: Principal | None) -> set[str] | None:
@@ -630,7 +659,7 @@ class ContactPointView(FoldedSearchMixin, RecordView):
         authority = db.session.get(Authority, authority_id)
         if authority is None or not may_edit_state(self.principal, authority.member_state_code):
             raise ma.ValidationError(
-                {"authority_id": ["Choose an authority of your own member state."]}
+                {"authority_id": [_("Choose an authority of your own member state.")]}
             )
 
     def create_record(self, form: Any) -> Any:
@@ -645,17 +674,19 @@ class ContactPointView(FoldedSearchMixin, RecordView):
 
     # -- actions ----------------------------------------------------------------------------
 
-    @action("verify", "Re-confirm as accurate", "Re-confirm the selected contact points?")
+    @action("verify", _l("Re-confirm as accurate"), _l("Re-confirm the selected contact points?"))
     def action_verify(self, ids: list) -> None:
-        self.run_action(ids, services.verify_contact, "Re-confirmed")
+        self.run_action(ids, services.verify_contact, _("Re-confirmed"))
 
-    @action("archive", "Archive", "Archive the selected contact points? They can be restored.")
+    @action(
+        "archive", _l("Archive"), _l("Archive the selected contact points? They can be restored.")
+    )
     def action_archive(self, ids: list) -> None:
-        self.run_action(ids, services.archive_contact, "Archived")
+        self.run_action(ids, services.archive_contact, _("Archived"))
 
-    @action("restore", "Restore", "Restore the selected contact points?")
+    @action("restore", _l("Restore"), _l("Restore the selected contact points?"))
     def action_restore(self, ids: list) -> None:
-        self.run_action(ids, services.restore_contact, "Restored")
+        self.run_action(ids, services.restore_contact, _("Restored"))
 
 
 class NetworkContactView(ContactPointView):

@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from flask_admin.actions import action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from admin.views.base import RecordView
@@ -50,10 +52,10 @@ class WebhookEndpointView(RecordView):
         "created_at",
     ]
     column_labels = {
-        "api_client": "Client",
-        "disabled_at": "Disabled",
-        "archived_at": "Deleted",
-        "failing_since": "Failing since",
+        "api_client": _l("Client"),
+        "disabled_at": _l("Disabled"),
+        "archived_at": _l("Deleted"),
+        "failing_since": _l("Failing since"),
     }
     column_formatters = {"events": _events}
     column_searchable_list = ["url"]
@@ -61,12 +63,12 @@ class WebhookEndpointView(RecordView):
     column_export_exclude_list = ["secret_encrypted", "previous_secret_encrypted"]
     column_default_sort = ("created_at", True)
 
-    @action("disable", "Disable", "Stop deliveries to the selected endpoints?")
+    @action("disable", _l("Disable"), _l("Stop deliveries to the selected endpoints?"))
     def action_disable(self, ids: list) -> None:
         def disable(endpoint: WebhookEndpoint) -> None:
             disable_endpoint(endpoint, reason="disabled by the secretariat")
 
-        self.run_action(ids, disable, "Disabled")
+        self.run_action(ids, disable, _("Disabled"))
 
 
 class WebhookDeliveryView(RecordView):

@@ -12,6 +12,8 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.model.fields import InlineFieldList, InlineFormField
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 from wtforms import (
@@ -34,10 +36,13 @@ from admin.forms import (
     raw_value,
     select,
 )
+from admin.labels import field_label
 from admin.views.base import RecordView, per_request, rule_messages
 from admin.views.directory import ArchivedFilter, FoldedSearchMixin
 from service.core.access import Principal, Scope
 from service.core.db import db, in_transaction
+from service.core.i18n import original_text
+from service.core.labels import label
 from service.workplan import services
 from service.workplan.models import (
     Activity,
@@ -165,8 +170,8 @@ class WorkPlanRecordView(RecordView):
 
 
 class DocumentForm(AdminForm):
-    code = StringField(validators=[InputRequired()], description="Short, stable: e.g. RTP-II")
-    symbol = StringField(validators=[InputRequired()], description="As printed on the document")
+    code = StringField(validators=[InputRequired()], description=_l("Short, stable: e.g. RTP-II"))
+    symbol = StringField(validators=[InputRequired()], description=_l("As printed on the document"))
     title = TextAreaField(validators=[InputRequired()])
     date = DateField(validators=[Optional()])
     kind = SelectField(choices=enum_choices(DocumentKind))
@@ -181,7 +186,9 @@ class DocumentView(WorkPlanRecordView):
     deletable = True
     column_list = ["code", "symbol", "title", "date", "kind"]
     column_searchable_list = ["code", "symbol", "title"]
-    column_filters = [FilterEqual(SourceDocument.kind, "Kind", options=enum_options(DocumentKind))]
+    column_filters = [
+        FilterEqual(SourceDocument.kind, _l("Kind"), options=enum_options(DocumentKind))
+    ]
     column_default_sort = "date"
 
     def get_edit_form(self) -> type:
@@ -204,22 +211,22 @@ class RecommendationForm(AdminForm):
     document = SelectField(validators=[InputRequired()])
     number = IntegerField(validators=[InputRequired()])
     section = SelectField(choices=enum_choices(RecommendationSection))
-    reference = StringField(description="Leave empty for DOCUMENT/R<number> (or /OP<number>)")
-    text = TextAreaField(validators=[InputRequired()], description="Exactly as adopted")
+    reference = StringField(description=_l("Leave empty for DOCUMENT/R<number> (or /OP<number>)"))
+    text = TextAreaField(validators=[InputRequired()], description=_l("Exactly as adopted"))
 
 
 class RecommendationEditForm(AdminForm):
     section = SelectField(choices=enum_choices(RecommendationSection))
-    text = TextAreaField(validators=[InputRequired()], description="Exactly as adopted")
+    text = TextAreaField(validators=[InputRequired()], description=_l("Exactly as adopted"))
 
 
 class RecommendationView(FoldedSearchMixin, WorkPlanRecordView):
     form = RecommendationForm
     deletable = True
     column_list = ["reference", "document", "number", "section", "text"]
-    column_formatters = {
-        "text": lambda v, c, m, n: (m.text[:160] + "…") if len(m.text) > 160 else m.text
-    }
+    # Adopted texts are English only: in another language they are shown marked as such.
+    column_formatters = {"text": lambda v, c, m, n: original_text(m.text, 160)}
+    column_formatters_detail = {"text": lambda v, c, m, n: original_text(m.text)}
     column_formatters_export: dict[
         str, Any
     ] = {}  # the list shortens texts; an export carries them whole
@@ -233,16 +240,16 @@ class RecommendationView(FoldedSearchMixin, WorkPlanRecordView):
         return [
             FilterEqual(
                 Recommendation.document_id,
-                "Document",
+                _l("Document"),
                 options=per_request(document_id_choices),
             ),
             FilterEqual(
-                Recommendation.section, "Section", options=enum_options(RecommendationSection)
+                Recommendation.section, _l("Section"), options=enum_options(RecommendationSection)
             ),
         ]
 
     def search_placeholder(self) -> str:
-        return "Search reference or text"
+        return _("Search reference or text")
 
     def get_edit_form(self) -> type:
         return RecommendationEditForm
@@ -266,10 +273,10 @@ class RecommendationView(FoldedSearchMixin, WorkPlanRecordView):
 
 
 class BodyForm(AdminForm):
-    code = StringField(validators=[InputRequired()], description="e.g. DPS")
+    code = StringField(validators=[InputRequired()], description=_l("e.g. DPS"))
     name = StringField(validators=[InputRequired()])
     kind = SelectField(choices=enum_choices(BodyKind))
-    parent = SelectField("Within", description="The body this one belongs to")
+    parent = SelectField(_l("Within"), description=_l("The body this one belongs to"))
 
 
 class BodyEditForm(BodyForm):
@@ -281,7 +288,7 @@ class BodyView(WorkPlanRecordView):
     deletable = True
     column_list = ["code", "name", "kind", "parent"]
     column_searchable_list = ["code", "name"]
-    column_filters = [FilterEqual(ResponsibleBody.kind, "Kind", options=enum_options(BodyKind))]
+    column_filters = [FilterEqual(ResponsibleBody.kind, _l("Kind"), options=enum_options(BodyKind))]
     column_default_sort = "code"
 
     def get_edit_form(self) -> type:
@@ -320,12 +327,14 @@ class ExclusionForm(SubForm):
 
 
 class WorkPlanForm(AdminForm):
-    code = StringField(validators=[InputRequired()], description="Shared by every version")
+    code = StringField(validators=[InputRequired()], description=_l("Shared by every version"))
     title = StringField(validators=[InputRequired()])
     period_start = DateField(validators=[Optional()])
     period_end = DateField(validators=[Optional()])
     notes = TextAreaField()
-    mandates = SelectMultipleField(description="Documents whose recommendations the plan answers")
+    mandates = SelectMultipleField(
+        description=_l("Documents whose recommendations the plan answers")
+    )
     exclusions = InlineFieldList(InlineFormField(ExclusionForm))
 
 
@@ -337,13 +346,13 @@ def plan_documents(view: Any, context: Any, model: WorkPlan, name: str) -> Marku
     """Links to the committee document and the progress report (the API answers the session)."""
     base = f"/api/v1/work-plans/{model.id}"
     links = [
-        ("Committee document (DOCX)", f"{base}/document?format=docx"),
+        (_("Committee document (DOCX)"), f"{base}/document?format=docx"),
         ("(HTML)", f"{base}/document?format=html"),
-        ("Progress report (DOCX)", f"{base}/progress-report?format=docx"),
+        (_("Progress report (DOCX)"), f"{base}/progress-report?format=docx"),
         ("(HTML)", f"{base}/progress-report?format=html"),
     ]
     if model.predecessor_id:
-        links.append(("Diff with previous version", view.get_url(".diff_view", id=model.id)))
+        links.append((_("Diff with previous version"), view.get_url(".diff_view", id=model.id)))
     return Markup(" ").join(
         Markup('<a href="{}">{}</a>').format(url, label) for label, url in links
     )
@@ -384,18 +393,18 @@ class WorkPlanView(WorkPlanRecordView):
         "archived_at",
     ]
     column_labels = {
-        "plan_version": "Version",
-        "archived_at": "Archived",
-        "submitted_on": "Submitted",
-        "approved_by": "Approved by",
-        "approved_on": "Approved",
-        "approval_symbol": "Approval symbol",
-        "superseded_by": "Superseded by",
+        "plan_version": _l("Version"),
+        "archived_at": _l("Archived"),
+        "submitted_on": _l("Submitted"),
+        "approved_by": _l("Approved by"),
+        "approved_on": _l("Approved"),
+        "approval_symbol": _l("Approval symbol"),
+        "superseded_by": _l("Superseded by"),
     }
     column_searchable_list = ["code", "title"]
     column_filters = [
-        FilterEqual(WorkPlan.status, "Status", options=enum_options(WorkPlanStatus)),
-        ArchivedFilter(WorkPlan.archived_at, "Archived"),
+        FilterEqual(WorkPlan.status, _l("Status"), options=enum_options(WorkPlanStatus)),
+        ArchivedFilter(WorkPlan.archived_at, _l("Archived")),
     ]
     column_default_sort = [("code", False), ("plan_version", True)]
 
@@ -438,29 +447,33 @@ class WorkPlanView(WorkPlanRecordView):
     def update_record(self, form: Any, model: Any) -> Any:
         return services.update_work_plan(model, self.loaded(form, WorkPlanPatchSchema))
 
-    @action("submit", "Submit to the Committee", "Submit the selected plans (they freeze)?")
+    @action("submit", _l("Submit to the Committee"), _l("Submit the selected plans (they freeze)?"))
     def action_submit(self, ids: list) -> None:
-        self.run_action(ids, services.submit_work_plan, "Submitted")
+        self.run_action(ids, services.submit_work_plan, _("Submitted"))
 
-    @action("reopen", "Reopen as draft", "Reopen the selected submitted plans?")
+    @action("reopen", _l("Reopen as draft"), _l("Reopen the selected submitted plans?"))
     def action_reopen(self, ids: list) -> None:
-        self.run_action(ids, services.reopen_work_plan, "Reopened")
+        self.run_action(ids, services.reopen_work_plan, _("Reopened"))
 
-    @action("approve", "Approve", "Record the selected plans as approved?")
+    @action("approve", _l("Approve"), _l("Record the selected plans as approved?"))
     def action_approve(self, ids: list) -> None:
-        self.run_action(ids, services.approve_work_plan, "Approved")
+        self.run_action(ids, services.approve_work_plan, _("Approved"))
 
-    @action("archive", "Archive", "Archive the selected draft plans?")
+    @action("archive", _l("Archive"), _l("Archive the selected draft plans?"))
     def action_archive(self, ids: list) -> None:
-        self.run_action(ids, services.archive_work_plan, "Archived")
+        self.run_action(ids, services.archive_work_plan, _("Archived"))
 
-    @action("restore", "Restore", "Restore the selected archived plans?")
+    @action("restore", _l("Restore"), _l("Restore the selected archived plans?"))
     def action_restore(self, ids: list) -> None:
-        self.run_action(ids, services.restore_work_plan, "Restored")
+        self.run_action(ids, services.restore_work_plan, _("Restored"))
 
-    @action("new_version", "Make a new version", "Make a new draft version of each selected plan?")
+    @action(
+        "new_version",
+        _l("Make a new version"),
+        _l("Make a new draft version of each selected plan?"),
+    )
     def action_new_version(self, ids: list) -> None:
-        self.run_action(ids, new_version, "New version made")
+        self.run_action(ids, new_version, _("New version made"))
 
     @expose("/diff/")
     def diff_view(self) -> str:
@@ -485,60 +498,65 @@ class BodyLinkForm(SubForm):
         choices=enum_choices(BodyBasis),
         validate_choice=False,  # the schema checks it; missing means proposed
         default=BodyBasis.PROPOSED.value,
-        description="named: a cited text names the body; proposed: the secretariat's proposal",
+        description=_l("named: a cited text names the body; proposed: the secretariat's proposal"),
     )
     basis_quote = StringField(
-        "Words naming it", description="For named: the words of a cited text that name the body"
+        _l("Words naming it"),
+        description=_l("For named: the words of a cited text that name the body"),
     )
-    basis_note = StringField("Note", description="For proposed: why the secretariat proposes it")
+    basis_note = StringField(
+        _l("Note"), description=_l("For proposed: why the secretariat proposes it")
+    )
 
 
 class OtherEffortForm(SubForm):
-    organization = StringField(description="Outside the OAS: UNODC, IOM, MERCOSUR...")
+    organization = StringField(description=_l("Outside the OAS: UNODC, IOM, MERCOSUR..."))
     title = StringField()
-    url = StringField("Link")
+    url = StringField(_l("Link"))
     note = StringField()
 
 
 class ProgressNoteForm(AdminForm):
-    noted_on = DateField("Date", validators=[InputRequired()])
+    noted_on = DateField(_l("Date"), validators=[InputRequired()])
     text = TextAreaField(validators=[InputRequired()])
-    amount_spent = StringField("Amount spent", description="In the activity's currency")
+    amount_spent = StringField(_l("Amount spent"), description=_l("In the activity's currency"))
 
 
 def progress_link(view: Any, context: Any, model: Activity, name: str) -> Markup:
-    return Markup('<a href="{}">Add progress note</a>').format(
-        view.get_url(".progress_note_view", id=model.id)
+    return Markup('<a href="{}">{}</a>').format(
+        view.get_url(".progress_note_view", id=model.id), _("Add progress note")
     )
 
 
 class ActivityForm(AdminForm):
     work_plan = SelectField(coerce=int, validators=[InputRequired()])
-    code = StringField(validators=[InputRequired()], description="Unique within the plan")
+    code = StringField(validators=[InputRequired()], description=_l("Unique within the plan"))
     pillar = SelectField(choices=enum_choices(Pillar))
     title = StringField(validators=[InputRequired()])
     description = TextAreaField(validators=[InputRequired()])
     expected_result = TextAreaField()
-    indicators = LinesListField(description="One indicator a line")
+    indicators = LinesListField(description=_l("One indicator a line"))
     timeline = StringField()
     status = SelectField(choices=enum_choices(ActivityStatus))
     recommendations = SelectMultipleField(
-        "Source recommendations", description="At least one mandate the activity implements"
+        _l("Source recommendations"), description=_l("At least one mandate the activity implements")
     )
     bodies = InlineFieldList(
         InlineFormField(BodyLinkForm),
-        "Responsible bodies",
+        _l("Responsible bodies"),
         min_entries=1,
-        description="At least one body in the lead role; others support",
+        description=_l("At least one body in the lead role; others support"),
     )
-    estimated_cost = StringField("Estimated cost", description="Leave empty if not estimated")
-    currency = StringField(description="ISO 4217, e.g. USD")
+    estimated_cost = StringField(
+        _l("Estimated cost"), description=_l("Leave empty if not estimated")
+    )
+    currency = StringField(description=_l("ISO 4217, e.g. USD"))
     funding_source = SelectField(choices=enum_choices(FundingSource), validate_choice=False)
-    subject_to_resources = BooleanField("Subject to available resources", default=True)
+    subject_to_resources = BooleanField(_l("Subject to available resources"), default=True)
     other_efforts = InlineFieldList(
         InlineFormField(OtherEffortForm),
-        "Other efforts",
-        description="Related initiatives outside the OAS (Recommendation 49)",
+        _l("Other efforts"),
+        description=_l("Related initiatives outside the OAS (Recommendation 49)"),
     )
 
 
@@ -549,8 +567,13 @@ class ActivityEditForm(ActivityForm):
 def body_link_label(link: Any) -> str:
     """DPS (support, proposed) or MS (lead, named: "To urge member states")."""
     if link.basis == BodyBasis.NAMED:
-        return f'{link.body.code} ({link.role.value}, named: "{link.basis_quote}")'
-    return f"{link.body.code} ({link.role.value}, proposed)"
+        return _(
+            '%(body)s (%(role)s, named: "%(quote)s")',
+            body=link.body.code,
+            role=label(link.role),
+            quote=link.basis_quote,
+        )
+    return _("%(body)s (%(role)s, proposed)", body=link.body.code, role=label(link.role))
 
 
 def bodies_list(view: Any, context: Any, model: Any, name: str) -> Markup:
@@ -589,7 +612,7 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         "archived_at",
         "progress",
     ]
-    column_labels = {"archived_at": "Archived"}
+    column_labels = {"archived_at": _l("Archived")}
     column_formatters = {
         "bodies": bodies_list,
         "recommendations": recommendations_list,
@@ -634,13 +657,13 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         return [
             FilterEqual(
                 Activity.work_plan_id,
-                "Work plan",
+                _l("Work plan"),
                 options=per_request(work_plan_choices),
             ),
-            FilterEqual(Activity.pillar, "Pillar", options=enum_options(Pillar)),
-            FilterEqual(Activity.status, "Status", options=enum_options(ActivityStatus)),
-            BodyFilter(Activity.id, "Body", options=per_request(body_choices)),
-            ArchivedFilter(Activity.archived_at, "Archived"),
+            FilterEqual(Activity.pillar, _l("Pillar"), options=enum_options(Pillar)),
+            FilterEqual(Activity.status, _l("Status"), options=enum_options(ActivityStatus)),
+            BodyFilter(Activity.id, _l("Body"), options=per_request(body_choices)),
+            ArchivedFilter(Activity.archived_at, _l("Archived")),
         ]
 
     def get_edit_form(self) -> type:
@@ -724,13 +747,13 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
         data = self.changed_only(model, self.loaded(form, ActivityUpdateSchema))
         return services.update_activity(model, data) if data else model
 
-    @action("archive", "Archive", "Archive the selected activities?")
+    @action("archive", _l("Archive"), _l("Archive the selected activities?"))
     def action_archive(self, ids: list) -> None:
-        self.run_action(ids, services.archive_activity, "Archived")
+        self.run_action(ids, services.archive_activity, _("Archived"))
 
-    @action("restore", "Restore", "Restore the selected archived activities?")
+    @action("restore", _l("Restore"), _l("Restore the selected archived activities?"))
     def action_restore(self, ids: list) -> None:
-        self.run_action(ids, services.restore_activity, "Restored")
+        self.run_action(ids, services.restore_activity, _("Restored"))
 
     @expose("/progress-note/", methods=("GET", "POST"))
     def progress_note_view(self) -> ResponseReturnValue:
@@ -751,7 +774,7 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
                     }
                 )
                 in_transaction(lambda: services.add_progress_note(activity, data))
-                flash(f"Progress note added to {activity.code}.", "success")
+                flash(_("Progress note added to %(code)s.", code=activity.code), "success")
                 return redirect(self.get_url(".details_view", id=activity.id))
             except Exception as error:
                 messages = rule_messages(error)
@@ -759,7 +782,7 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
                     raise
                 for field, values in messages.items():
                     for message in values if isinstance(values, list) else [values]:
-                        flash(f"{field}: {message}", "error")
+                        flash(f"{field_label(field) or field}: {message}", "error")
         return self.render(
             "oas_admin/progress_note.html",
             form=form,

@@ -6,10 +6,12 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.core.actor import ActorType as ActorType
 from service.core.db import UTCDateTime, db, enum_column, utcnow
+from service.core.labels import vocabulary
 
 
 class AuditAction(enum.StrEnum):
@@ -19,6 +21,18 @@ class AuditAction(enum.StrEnum):
     RESTORE = "restore"
     VERIFY = "verify"
     DELETE = "delete"
+
+
+AUDIT_ACTION_LABELS = vocabulary(
+    {
+        AuditAction.CREATE: _l("create"),
+        AuditAction.UPDATE: _l("update"),
+        AuditAction.ARCHIVE: _l("archive"),
+        AuditAction.RESTORE: _l("restore"),
+        AuditAction.VERIFY: _l("verify"),
+        AuditAction.DELETE: _l("delete"),
+    }
+)
 
 
 class AuditEntry(db.Model):

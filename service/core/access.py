@@ -15,9 +15,12 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from flask import current_app, g
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from webargs.flaskparser import abort
 
 from service.core.actor import Actor, ActorType
+from service.core.labels import vocabulary
 
 
 class Role(enum.StrEnum):
@@ -25,6 +28,9 @@ class Role(enum.StrEnum):
 
     SECRETARIAT = "secretariat"
     FOCAL_POINT = "focal_point"  # of one member state
+
+
+ROLE_LABELS = vocabulary({Role.SECRETARIAT: _l("secretariat"), Role.FOCAL_POINT: _l("focal point")})
 
 
 class Scope(enum.StrEnum):
@@ -196,7 +202,7 @@ def ensure_may_handle_visibility(visibility: Any) -> None:
     """Only the secretariat handles secretariat-only contact points: nobody else may create,
     change or mark one (they could not see it afterwards)."""
     if str(visibility) == "secretariat" and not may_see_secretariat_only(current_principal()):
-        abort(403, message="Only the secretariat may handle secretariat-only contact points.")
+        abort(403, message=_("Only the secretariat may handle secretariat-only contact points."))
 
 
 def visible_contacts_clause(
@@ -224,7 +230,7 @@ def authenticated() -> Principal:
     if principal is None:
         abort(
             401,
-            message="Authentication required: a bearer token or a signed-in session.",
+            message=_("Authentication required: a bearer token or a signed-in session."),
             headers={"WWW-Authenticate": 'Bearer realm="api"'},
         )
     assert principal is not None  # abort() raised
@@ -239,7 +245,9 @@ def require(scope: Scope) -> Any:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = authenticated()
             if not principal.has(scope):
-                abort(403, message=f"This credential does not allow {scope.value}.")
+                abort(
+                    403, message=_("This credential does not allow %(scope)s.", scope=scope.value)
+                )
             return view(*args, **kwargs)
 
         # Declared in the OpenAPI description: a token with the scope, or a signed-in session.
@@ -264,12 +272,15 @@ def ensure_may_edit_state(member_state_code: str | None) -> None:
         if state_is_read_only(member_state_code):
             abort(
                 403,
-                message=f"{member_state_code} has withdrawn from the OAS: its entries are "
-                "read-only (only the secretariat may change them).",
+                message=_(
+                    "%(state)s has withdrawn from the OAS: its entries are read-only (only the "
+                    "secretariat may change them).",
+                    state=member_state_code,
+                ),
             )
         abort(
             403,
-            message="You may only change directory entries of your own member state."
+            message=_("You may only change directory entries of your own member state.")
             if member_state_code
-            else "You may not change directory entries.",
+            else _("You may not change directory entries."),
         )

@@ -13,6 +13,8 @@ from apispec import BasePlugin
 from flask import Blueprint as FlaskBlueprint
 from flask import request, send_from_directory
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.exceptions import PreconditionFailed, PreconditionRequired
@@ -204,11 +206,26 @@ class TextSearchArgs(ma.Schema):
     )
 
 
+# What get_or_404 says it did not find (the `what` its callers pass), for the catalogs.
+NOT_FOUND_NOUNS = (
+    _l("activity"),
+    _l("authority"),
+    _l("body"),
+    _l("document"),
+    _l("member state"),
+    _l("recommendation"),
+    _l("work plan"),
+)
+
+
 def get_or_404(model: Any, ident: Any, what: str, options: Any = (), key: str = "id") -> Any:
     """The row with this primary key, or a 404 problem naming what was not found."""
     entity = db.session.get(model, ident, options=options)
     if entity is None:
-        abort(404, message=f"No {what} with {key} {ident!r}.")
+        abort(
+            404,
+            message=_("No %(what)s with %(key)s %(ident)r.", what=_(what), key=key, ident=ident),
+        )
     return entity
 
 

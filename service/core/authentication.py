@@ -18,6 +18,7 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from flask import Flask, Response, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from service.core.access import Person, Principal, principal_for_client, principal_for_user
@@ -137,7 +138,7 @@ def load_principal() -> Response | None:
             return problem(
                 401,
                 "Unauthorized",
-                error.description or "The access token is missing, invalid, expired or revoked.",
+                error.description or _("The access token is missing, invalid, expired or revoked."),
                 headers={
                     name: value
                     for name, value in error.get_headers()
@@ -153,7 +154,12 @@ def load_principal() -> Response | None:
                 try:
                     csrf.protect()
                 except CSRFError as error:
-                    return problem(400, "Bad Request", f"CSRF check failed: {error.description}")
+                    return problem(
+                        400,
+                        "Bad Request",
+                        _("CSRF check failed: %(reason)s", reason=error.description),
+                        code="csrf_failed",
+                    )
     if g.principal is not None:
         g.actor = g.principal.actor
     if_match = request.headers.get("If-Match")
@@ -162,11 +168,13 @@ def load_principal() -> Response | None:
         if if_match.strip() == "*":
             # "*" would match any version: exactly the silent overwrite If-Match is there to stop
             return problem(
-                428, "Precondition Required", "Send the ETag you read in If-Match, not '*'."
+                428, "Precondition Required", _("Send the ETag you read in If-Match, not '*'.")
             )
         if request.method in UNSAFE_METHODS and not ETAG_LIST.fullmatch(if_match):
             return problem(
-                400, "Bad Request", 'If-Match must be the ETag you read, e.g. "3f2a…" (quoted).'
+                400,
+                "Bad Request",
+                _('If-Match must be the ETag you read, e.g. "3f2a…" (quoted).'),
             )
     return None
 

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -27,11 +28,36 @@ from service.core.availability import (
     oauth_unavailable,
 )
 from service.core.db import db
+from service.core.i18n import error_page, http_description, http_title
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 API_PREFIX = "/api/"
+
+# The stable machine code of each problem: the same whatever language `title` and `detail` are in.
+PROBLEM_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "content_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    428: "precondition_required",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+def problem_code(status: int) -> str:
+    return PROBLEM_CODES.get(status, "error")
+
 
 # Machine codes of broken rules whose cause is the record's current state (409), not the input
 # (422): a duplicate, an archived or frozen record, a record still in use, any other conflict.
@@ -70,6 +96,14 @@ class ProblemSchema(Schema):
     """RFC 9457 problem details, with the fields that failed validation."""
 
     type = fields.String(dump_default="about:blank")
+    code = fields.String(
+        required=True,
+        metadata={
+            "description": "Stable machine code (e.g. validation_failed, precondition_failed); "
+            "unlike title and detail it does not follow Accept-Language",
+            "enum": sorted(set(PROBLEM_CODES.values())),
+        },
+    )
     title = fields.String(required=True)
     status = fields.Integer(required=True)
     detail = fields.String()
@@ -101,9 +135,21 @@ def _flatten(messages: Any, location: str, prefix: str = "") -> Iterator:
 
 
 def problem(
-    status: int, title: str, detail: str | None = None, errors: Any = None, headers: Any = None
+    status: int,
+    title: str | None = None,
+    detail: str | None = None,
+    errors: Any = None,
+    headers: Any = None,
+    code: str | None = None,
 ) -> Response:
-    body = {"type": "about:blank", "title": title, "status": status, "instance": request.path}
+    """A problem document; `title` is the status's, in the request's language."""
+    body = {
+        "type": "about:blank",
+        "code": code or problem_code(status),
+        "title": http_title(status, title),
+        "status": status,
+        "instance": request.path,
+    }
     if detail:
         body["detail"] = detail
     if errors:
@@ -122,6 +168,8 @@ def problem(
 def http_error_response(error: HTTPException) -> ResponseReturnValue:
     """flask-smorest's handler, limited to the API: other pages keep Flask's own error page."""
     if not is_api_request():
+        if error.code is not None and error.code >= 400:
+            return error_page(error)
         return error.get_response()
     data = getattr(error, "data", None) or {}
     errors = None
@@ -132,7 +180,7 @@ def http_error_response(error: HTTPException) -> ResponseReturnValue:
             for location, location_messages in messages.items()
             for item in _flatten(location_messages, location)
         ]
-    detail = data.get("message") or error.description
+    detail = data.get("message") or http_description(error)
     if errors:
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     headers = {
@@ -141,7 +189,7 @@ def http_error_response(error: HTTPException) -> ResponseReturnValue:
         if name.lower() not in {"content-type", "content-length"}
     }
     headers.update(data.get("headers") or {})
-    return problem(error.code or 500, error.name, detail, errors, headers)
+    return problem(error.code or 500, None, str(detail), errors, headers)
 
 
 def rule_broken(error: RuleError) -> Response | tuple[str, int]:
@@ -165,19 +213,19 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         log.info("integrity error: %s", error.orig)
         if not is_api_request():
-            return "Conflict: the change clashes with an existing record.", 409
+            return _("Conflict: the change clashes with an existing record."), 409
         return problem(
             409,
-            "Conflict",
-            "The change clashes with an existing record (a duplicate or a missing reference).",
+            None,
+            _("The change clashes with an existing record (a duplicate or a missing reference)."),
         )
 
     @app.errorhandler(StaleDataError)
     def stale_data(error: StaleDataError) -> ResponseReturnValue:
         db.session.rollback()
         if not is_api_request():
-            return "The record was changed by someone else; reload it.", 412
-        return problem(412, "Precondition Failed", "The resource was changed by someone else.")
+            return _("The record was changed by someone else; reload it."), 412
+        return problem(412, None, _("The resource was changed by someone else."))
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> ResponseReturnValue:
@@ -189,7 +237,7 @@ def register_error_handlers(app: Flask) -> None:
         log.exception("unhandled error")
         if not is_api_request():
             return InternalServerError().get_response()
-        return problem(500, "Internal Server Error", "An unexpected error occurred.")
+        return problem(500, None, _("An unexpected error occurred."))
 
 
 def database_unavailable_response(error: BaseException) -> ResponseReturnValue:
@@ -205,7 +253,7 @@ def database_unavailable_response(error: BaseException) -> ResponseReturnValue:
     with contextlib.suppress(sa.exc.SQLAlchemyError):  # gone already: the pool replaces it
         db.session.rollback()
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    detail = "The database is unavailable or too slow right now; try again shortly."
+    detail = _("The database is unavailable or too slow right now; try again shortly.")
     if is_api_request():
         return problem(503, "Service Unavailable", detail, headers=headers)
     if request.blueprint == "oauth":

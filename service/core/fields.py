@@ -6,6 +6,8 @@ from typing import Any
 
 import marshmallow as ma
 
+from service.core.i18n import TranslatedMessage
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # The same rule, for the OpenAPI description (so fuzzers and clients know it).
 NO_CONTROL_CHARACTERS = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$"
@@ -17,8 +19,10 @@ class CleanString(ma.fields.String):
     """A string without control characters (PostgreSQL cannot even store NUL)."""
 
     default_error_messages = {
-        "control": "Must not contain control characters.",
-        "surrogate": "Must be valid Unicode text (a lone surrogate such as \\ud800 is not).",
+        "control": TranslatedMessage("Must not contain control characters."),
+        "surrogate": TranslatedMessage(
+            "Must be valid Unicode text (a lone surrogate such as \\ud800 is not)."
+        ),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -32,3 +32,8 @@ def label(member: enum.Enum) -> str:
 def options(enum_cls: type[enum.Enum]) -> list[tuple[str, str]]:
     """(value, label) pairs of a vocabulary, in its order."""
     return [(member.value, label(member)) for member in enum_cls]
+
+
+def vocabularies() -> list[type[enum.Enum]]:
+    """Every enum whose labels are declared."""
+    return list(_LABELS)

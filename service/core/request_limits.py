@@ -14,6 +14,7 @@ import re
 from typing import Any, NoReturn
 
 from flask import Flask, Request, request
+from flask_babel import gettext as _
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
@@ -39,13 +40,13 @@ class JSONShapeError(ValueError):
 
 
 def _reject_constant(name: str) -> NoReturn:
-    raise JSONShapeError(f"{name} is not a JSON number.")
+    raise JSONShapeError(_("%(name)s is not a JSON number.", name=name))
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if math.isinf(value):
-        raise JSONShapeError(f"The number {text[:20]}... is too large.")
+        raise JSONShapeError(_("The number %(number)s... is too large.", number=text[:20]))
     return value
 
 
@@ -54,17 +55,21 @@ def loads_bounded(data: bytes | str) -> Any:
     if isinstance(data, bytes):
         data = data.decode("utf-8")  # UnicodeDecodeError: webargs answers "Invalid JSON body."
     if _DEEP_OPENING.search(_STRING.sub('""', data)):
-        raise JSONShapeError(f"Nested more than {MAX_JSON_DEPTH} levels deep.")
+        raise JSONShapeError(_("Nested more than %(depth)s levels deep.", depth=MAX_JSON_DEPTH))
     try:
         document = json.loads(data, parse_constant=_reject_constant, parse_float=_finite_float)
     except RecursionError:
-        raise JSONShapeError(f"Nested more than {MAX_JSON_DEPTH} levels deep.") from None
+        raise JSONShapeError(
+            _("Nested more than %(depth)s levels deep.", depth=MAX_JSON_DEPTH)
+        ) from None
     except json.JSONDecodeError:
         raise
     except ValueError as error:  # e.g. an integer of more than 4300 digits
         if isinstance(error, JSONShapeError):
             raise
-        raise JSONShapeError(f"Not a number this API accepts: {error}.") from None
+        raise JSONShapeError(
+            _("Not a number this API accepts: %(reason)s.", reason=error)
+        ) from None
     check_shape(document)
     return document
 
@@ -75,12 +80,16 @@ def check_shape(document: Any) -> None:
     while pending:
         value, depth, path = pending.pop()
         if isinstance(value, dict | list) and depth > MAX_JSON_DEPTH:
-            message = f"Nested more than {MAX_JSON_DEPTH} levels deep."
+            message = _("Nested more than %(depth)s levels deep.", depth=MAX_JSON_DEPTH)
             raise JSONShapeError(message, path or "_schema")
         if isinstance(value, list):
             if len(value) > MAX_JSON_ITEMS:
                 raise JSONShapeError(
-                    f"An array of {len(value)} items; at most {MAX_JSON_ITEMS} are accepted.",
+                    _(
+                        "An array of %(count)s items; at most %(most)s are accepted.",
+                        count=len(value),
+                        most=MAX_JSON_ITEMS,
+                    ),
                     path or "_schema",
                 )
             pending.extend(
@@ -91,7 +100,11 @@ def check_shape(document: Any) -> None:
         elif isinstance(value, dict):
             if len(value) > MAX_JSON_ITEMS:
                 raise JSONShapeError(
-                    f"An object of {len(value)} members; at most {MAX_JSON_ITEMS} are accepted.",
+                    _(
+                        "An object of %(count)s members; at most %(most)s are accepted.",
+                        count=len(value),
+                        most=MAX_JSON_ITEMS,
+                    ),
                     path or "_schema",
                 )
             pending.extend(
@@ -132,11 +145,14 @@ def refuse_unreadable_requests() -> None:
     limit = request.max_content_length
     if limit is not None and (request.content_length or 0) > limit:
         raise RequestEntityTooLarge(
-            f"The request body is larger than {limit} bytes, the most this service accepts."
+            _(
+                "The request body is larger than %(limit)s bytes, the most this service accepts.",
+                limit=limit,
+            )
         )
     writes_a_body = is_api_request() and request.method in WRITE_METHODS and _has_body()
     if writes_a_body and not is_json_request(request):
-        raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).")
+        raise UnsupportedMediaType(_("Send the body as JSON (Content-Type: application/json)."))
 
 
 def configure_request_limits(app: Flask) -> None:

@@ -6,6 +6,7 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.core.db import (
@@ -27,6 +28,16 @@ class MemberStateStatus(enum.StrEnum):
     NOT_PARTICIPATING = "not_participating"  # a member that does not take part (Cuba)
 
 
+MEMBER_STATE_STATUS_LABELS = vocabulary(
+    {
+        MemberStateStatus.ACTIVE: _l("active"),
+        MemberStateStatus.SUSPENDED: _l("suspended"),
+        MemberStateStatus.WITHDRAWN: _l("withdrawn"),
+        MemberStateStatus.NOT_PARTICIPATING: _l("not participating"),
+    }
+)
+
+
 class AuthorityKind(enum.StrEnum):
     MINISTRY = "ministry"
     PROSECUTION = "prosecution"
@@ -40,14 +51,46 @@ class AuthorityKind(enum.StrEnum):
     OTHER = "other"
 
 
+AUTHORITY_KIND_LABELS = vocabulary(
+    {
+        AuthorityKind.MINISTRY: _l("ministry"),
+        AuthorityKind.PROSECUTION: _l("prosecution"),
+        AuthorityKind.POLICE: _l("police"),
+        AuthorityKind.JUDICIARY: _l("judiciary"),
+        AuthorityKind.NATIONAL_COMMITTEE: _l("national committee"),
+        AuthorityKind.VICTIM_SERVICES: _l("victim services"),
+        AuthorityKind.MIGRATION: _l("migration"),
+        AuthorityKind.LABOUR: _l("labour"),
+        AuthorityKind.CHILD_PROTECTION: _l("child protection"),
+        AuthorityKind.OTHER: _l("other"),
+    }
+)
+
+
 class EntryStatus(enum.StrEnum):
     ACTIVE = "active"
     INACTIVE = "inactive"
 
 
+ENTRY_STATUS_LABELS = vocabulary(
+    {
+        EntryStatus.ACTIVE: _l("active"),
+        EntryStatus.INACTIVE: _l("inactive"),
+    }
+)
+
+
 class ContactKind(enum.StrEnum):
     PERSON = "person"
     OFFICE = "office"  # a functional post, so the role survives staff turnover
+
+
+CONTACT_KIND_LABELS = vocabulary(
+    {
+        ContactKind.PERSON: _l("person"),
+        ContactKind.OFFICE: _l("office"),
+    }
+)
 
 
 class ContactRole(enum.StrEnum):
@@ -60,11 +103,11 @@ class ContactRole(enum.StrEnum):
 
 CONTACT_ROLE_LABELS = vocabulary(
     {
-        ContactRole.FOCAL_POINT: "Focal point",
-        ContactRole.ALTERNATE: "Alternate",
-        ContactRole.OPERATIONAL_24_7: "24/7 operational contact",
-        ContactRole.TECHNICAL: "Technical contact",
-        ContactRole.PUBLIC_HOTLINE: "Public hotline",
+        ContactRole.FOCAL_POINT: _l("Focal point"),
+        ContactRole.ALTERNATE: _l("Alternate"),
+        ContactRole.OPERATIONAL_24_7: _l("24/7 operational contact"),
+        ContactRole.TECHNICAL: _l("Technical contact"),
+        ContactRole.PUBLIC_HOTLINE: _l("Public hotline"),
     }
 )
 
@@ -74,6 +117,14 @@ class Visibility(enum.StrEnum):
     SECRETARIAT = "secretariat"
 
 
+VISIBILITY_LABELS = vocabulary(
+    {
+        Visibility.NETWORK: _l("network"),
+        Visibility.SECRETARIAT: _l("secretariat"),
+    }
+)
+
+
 class ChannelType(enum.StrEnum):
     EMAIL = "email"
     PHONE = "phone"
@@ -81,6 +132,18 @@ class ChannelType(enum.StrEnum):
     FAX = "fax"
     SECURE_MAIL = "secure_mail"
     WEBSITE = "website"
+
+
+CHANNEL_TYPE_LABELS = vocabulary(
+    {
+        ChannelType.EMAIL: _l("email"),
+        ChannelType.PHONE: _l("phone"),
+        ChannelType.MOBILE: _l("mobile"),
+        ChannelType.FAX: _l("fax"),
+        ChannelType.SECURE_MAIL: _l("secure mail"),
+        ChannelType.WEBSITE: _l("website"),
+    }
+)
 
 
 class MemberState(TimestampMixin, db.Model):
@@ -152,6 +215,16 @@ class VerifiedVia(enum.StrEnum):
     API = "api"
     EMAIL_LINK = "email_link"
     SEED = "seed"
+
+
+VERIFIED_VIA_LABELS = vocabulary(
+    {
+        VerifiedVia.ADMIN: _l("admin"),
+        VerifiedVia.API: _l("api"),
+        VerifiedVia.EMAIL_LINK: _l("email link"),
+        VerifiedVia.SEED: _l("seed"),
+    }
+)
 
 
 class VerifiedMixin:

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Response, request
 from flask.views import MethodView
+from flask_babel import gettext as _
 from webargs.flaskparser import abort
 
 from service.core.access import (
@@ -283,7 +284,7 @@ def contact_or_404(contact_id: int) -> ContactPoint:
         queries.visible_contact(contact_id, current_principal())
     ).scalar_one_or_none()
     if contact is None:  # secretariat-only entries do not exist for anyone else
-        abort(404, message=f"No contact point with id {contact_id}.")
+        abort(404, message=_("No contact point with id %(id)s.", id=contact_id))
     return contact
 
 
@@ -305,8 +306,11 @@ def representation_asked(offered: list[str]) -> str:
     if best is None:
         abort(
             406,
-            message=f"Not available as {request.headers.get('Accept')!r}; "
-            f"offered: {', '.join(offered)}.",
+            message=_(
+                "Not available as %(asked)r; offered: %(offered)s.",
+                asked=request.headers.get("Accept"),
+                offered=", ".join(offered),
+            ),
         )
     return best
 

@@ -14,11 +14,13 @@ import pycountry
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import g, has_request_context
+from flask_babel import gettext as _
 from webargs.fields import DelimitedList
 
 from service.core.api import TextSearchArgs
 from service.core.db import db
 from service.core.fields import BoundedList, CleanString, top_level_partial
+from service.core.i18n import TranslatedMessage, current_language
 from service.directory.models import (
     AuthorityKind,
     ChannelType,
@@ -44,7 +46,7 @@ def _code_filter(pattern: str, description: str, max_length: int) -> CleanString
 
     def validate(value: str) -> None:
         if not shape.fullmatch(value):  # fullmatch: a trailing newline must not slip through
-            raise ma.ValidationError(f"Must look like {pattern}.")
+            raise ma.ValidationError(_("Must look like %(pattern)s.", pattern=pattern))
 
     return CleanString(
         validate=[ma.validate.Length(max=max_length), validate],
@@ -226,7 +228,7 @@ def _known_codes(model: Any) -> frozenset[str]:
 
 
 class MemberStateCode(CleanString):
-    default_error_messages = {"unknown": "No member state with code {code!r}."}
+    default_error_messages = {"unknown": TranslatedMessage("No member state with code {code!r}.")}
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("metadata", {"description": "ISO 3166-1 alpha-2 code"})
@@ -242,7 +244,7 @@ class MemberStateCode(CleanString):
 
 
 class CompetenceCode(CleanString):
-    default_error_messages = {"unknown": "Unknown competence {code!r}."}
+    default_error_messages = {"unknown": TranslatedMessage("Unknown competence {code!r}.")}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
@@ -262,12 +264,12 @@ class CompetenceCode(CleanString):
 
 def validate_language(code: str) -> None:
     if len(code) != 2 or pycountry.languages.get(alpha_2=code) is None:
-        raise ma.ValidationError(f"{code!r} is not an ISO 639-1 language code.")
+        raise ma.ValidationError(_("%(code)r is not an ISO 639-1 language code.", code=code))
 
 
 def validate_time_zone(name: str) -> None:
     if name not in TIME_ZONES:
-        raise ma.ValidationError(f"{name!r} is not an IANA time zone name.")
+        raise ma.ValidationError(_("%(name)r is not an IANA time zone name.", name=name))
 
 
 def _languages_field(**kwargs: Any) -> BoundedList:
@@ -415,7 +417,7 @@ def _strip_names(data: dict, keys: Any) -> dict:
         if isinstance(data.get(key), str):
             data[key] = data[key].strip()
             if not data[key]:
-                raise ma.ValidationError("Must not be blank.", key)
+                raise ma.ValidationError(_("Must not be blank."), key)
     return data
 
 
@@ -474,7 +476,9 @@ class ChannelInputSchema(ma.Schema):
             try:
                 data["value"] = validate_email(value, check_deliverability=False).normalized
             except EmailNotValidError as error:
-                raise ma.ValidationError(str(error), "value") from None
+                raise ma.ValidationError(
+                    _library_message(error, _("Not a valid email address.")), "value"
+                ) from None
         else:
             try:
                 _url(value)
@@ -484,18 +488,24 @@ class ChannelInputSchema(ma.Schema):
         return data
 
 
+def _library_message(error: object, translated: str) -> str:
+    """A library's own (English) explanation in English; the translated message otherwise."""
+    return str(error) if current_language() == "en" else translated
+
+
 def _e164(value: str, region: str | None) -> str:
     if region is None and not value.startswith("+"):
         raise ma.ValidationError(
-            "Write the number in international form (+ and country code) or give a region.",
+            _("Write the number in international form (+ and country code) or give a region."),
             "value",
         )
     try:
         number = phonenumbers.parse(value, region.upper() if region else None)
     except phonenumbers.NumberParseException as error:
-        raise ma.ValidationError(f"Not a phone number: {error}.", "value") from None
+        message = _library_message(f"Not a phone number: {error}.", _("Not a phone number."))
+        raise ma.ValidationError(message, "value") from None
     if not phonenumbers.is_valid_number(number):
-        raise ma.ValidationError("Not a valid phone number.", "value")
+        raise ma.ValidationError(_("Not a valid phone number."), "value")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -610,7 +620,7 @@ class ContactCreateSchema(ma.Schema):
     def one_preferred_per_type(self, data: dict, **kwargs: Any) -> None:
         types = [c["type"] for c in data.get("channels", []) if c["preferred"]]
         if len(types) != len(set(types)):
-            raise ma.ValidationError("At most one preferred channel of each type.", "channels")
+            raise ma.ValidationError(_("At most one preferred channel of each type."), "channels")
 
     @ma.post_load
     def tidy(self, data: dict, **kwargs: Any) -> dict:

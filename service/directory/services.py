@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import has_request_context, request
+from flask_babel import gettext as _
 from webargs.flaskparser import abort
 
 from service.audit.log import Actor, current_actor, record, snapshot
@@ -59,7 +60,9 @@ def contact_snapshot(contact: ContactPoint) -> dict:
 
 def _ensure_live(entry: Any, what: str) -> None:
     if entry.is_archived:
-        raise RuleError(f"This {what} is archived: restore it first.", code="archived")
+        raise RuleError(
+            _("This %(what)s is archived: restore it first.", what=what), code="archived"
+        )
 
 
 def _competences(codes: list[str]) -> list[Competence]:
@@ -98,7 +101,7 @@ def _save(action: AuditAction, entity: Any, before: dict | None, snapshot_of: An
 def _ensure_maintains_member_states() -> None:
     principal = current_principal()
     if principal is not None and not principal.is_secretariat:
-        abort(403, message="Only the secretariat maintains the member states.")
+        abort(403, message=_("Only the secretariat maintains the member states."))
 
 
 def _ensure_unique_alpha3(alpha3: str, code: str | None) -> None:
@@ -106,7 +109,10 @@ def _ensure_unique_alpha3(alpha3: str, code: str | None) -> None:
         sa.select(MemberState.code).where(MemberState.alpha3 == alpha3, MemberState.code != code)
     ).scalar_one_or_none()
     if clash is not None:
-        raise RuleError(f"{alpha3} is already the alpha-3 code of {clash}.", field="alpha3")
+        raise RuleError(
+            _("%(alpha3)s is already the alpha-3 code of %(state)s.", alpha3=alpha3, state=clash),
+            field="alpha3",
+        )
 
 
 def create_member_state(data: dict) -> MemberState:
@@ -114,7 +120,7 @@ def create_member_state(data: dict) -> MemberState:
     _ensure_maintains_member_states()
     data = {key: value for key, value in data.items() if value is not None}
     if db.session.get(MemberState, data["code"]) is not None:
-        raise RuleError(f"{data['code']} is already a member state.", field="code")
+        raise RuleError(_("%(code)s is already a member state.", code=data["code"]), field="code")
     _ensure_unique_alpha3(data["alpha3"], None)
     state = MemberState(**data)
     db.session.add(state)
@@ -147,8 +153,12 @@ def _ensure_unique_name(member_state_code: str, name: str, authority_id: int | N
     ).first()
     if clash:
         raise RuleError(
-            f"{member_state_code} already has an authority named {name!r} (id {clash.id}, "
-            "possibly archived).",
+            _(
+                "%(state)s already has an authority named %(name)r (id %(id)s, possibly archived).",
+                state=member_state_code,
+                name=name,
+                id=clash.id,
+            ),
             code="duplicate",
         )
 
@@ -191,7 +201,7 @@ def update_authority(authority: Authority, data: dict) -> Authority:
 def archive_authority(authority: Authority) -> None:
     ensure_may_edit_state(authority.member_state_code)
     if authority.is_archived:
-        raise RuleError("This authority is already archived.", code="archived")
+        raise RuleError(_("This authority is already archived."), code="archived")
     live_contacts = db.session.execute(
         sa.select(sa.func.count()).where(
             ContactPoint.authority_id == authority.id, ContactPoint.archived_at.is_(None)
@@ -200,15 +210,20 @@ def archive_authority(authority: Authority) -> None:
     if live_contacts:
         if may_see_secretariat_only(current_principal()):
             raise RuleError(
-                f"This authority still has {live_contacts} contact point(s): archive or move "
-                "them first.",
+                _(
+                    "This authority still has %(count)s contact point(s): archive or move them "
+                    "first.",
+                    count=live_contacts,
+                ),
                 code="in_use",
             )
         # The count includes secretariat-only contacts: telling it to anyone else would reveal
         # that such contacts exist, and how many.
         raise RuleError(
-            "This authority still has live contact points: archive or move them first. If you "
-            "see none, ask the secretariat for help.",
+            _(
+                "This authority still has live contact points: archive or move them first. If "
+                "you see none, ask the secretariat for help."
+            ),
             code="in_use",
         )
     before = authority_snapshot(authority)
@@ -219,7 +234,7 @@ def archive_authority(authority: Authority) -> None:
 def restore_authority(authority: Authority) -> Authority:
     ensure_may_edit_state(authority.member_state_code)
     if not authority.is_archived:
-        raise RuleError("This authority is not archived.", code="conflict")
+        raise RuleError(_("This authority is not archived."), code="conflict")
     before = authority_snapshot(authority)
     authority.archived_at = None
     _save(AuditAction.RESTORE, authority, before, authority_snapshot)
@@ -286,11 +301,15 @@ def _live_authority(authority_id: int) -> Authority:
     authority = db.session.get(Authority, authority_id)
     if authority is None:
         raise RuleError(
-            f"No authority with id {authority_id}.", field="authority_id", code="unknown"
+            _("No authority with id %(id)s.", id=authority_id),
+            field="authority_id",
+            code="unknown",
         )
     if authority.is_archived:
         raise RuleError(
-            f"Authority {authority_id} is archived.", field="authority_id", code="invalid"
+            _("Authority %(id)s is archived.", id=authority_id),
+            field="authority_id",
+            code="invalid",
         )
     return authority
 
@@ -298,7 +317,7 @@ def _live_authority(authority_id: int) -> Authority:
 def _check_hours(contact: ContactPoint) -> None:
     if contact.hours and not contact.available_24_7 and not contact.time_zone:
         raise RuleError(
-            "Give the IANA time zone the hours are in.", field="time_zone", code="invalid"
+            _("Give the IANA time zone the hours are in."), field="time_zone", code="invalid"
         )
 
 
@@ -368,7 +387,7 @@ def update_contact(contact: ContactPoint, data: dict) -> ContactPoint:
 def archive_contact(contact: ContactPoint) -> None:
     _ensure_may_change(contact)
     if contact.is_archived:
-        raise RuleError("This contact point is already archived.", code="archived")
+        raise RuleError(_("This contact point is already archived."), code="archived")
     before = contact_snapshot(contact)
     contact.archived_at = utcnow()
     _save(AuditAction.ARCHIVE, contact, before, contact_snapshot)
@@ -377,9 +396,11 @@ def archive_contact(contact: ContactPoint) -> None:
 def restore_contact(contact: ContactPoint) -> ContactPoint:
     _ensure_may_change(contact)
     if not contact.is_archived:
-        raise RuleError("This contact point is not archived.", code="conflict")
+        raise RuleError(_("This contact point is not archived."), code="conflict")
     if contact.authority.is_archived:
-        raise RuleError("Its authority is archived: restore the authority first.", code="archived")
+        raise RuleError(
+            _("Its authority is archived: restore the authority first."), code="archived"
+        )
     before = contact_snapshot(contact)
     contact.archived_at = None
     _save(AuditAction.RESTORE, contact, before, contact_snapshot)

@@ -37,6 +37,8 @@ class User(TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Sessions signed in before this moment are void: signing out ends every copy of a cookie.
     sessions_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language the person chose for the pages (en, es, fr, pt); None: the browser's.
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
 
     member_state = relationship("MemberState")
 

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
+    abort,
     current_app,
     redirect,
     render_template,
@@ -17,10 +18,15 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers.response import Response
 
+from service.audit.log import record, snapshot
+from service.audit.models import AuditAction
 from service.core.authentication import SESSION_LOGIN_AT_KEY, SESSION_USER_KEY, signed_in_user
 from service.core.db import db
+from service.core.i18n import LANGUAGES, SESSION_LANGUAGE_KEY
 from service.core.limits import limiter
 from service.identity.models import User
 from service.identity.providers import (
@@ -63,7 +69,10 @@ def _safe_next(target: str | None) -> str:
 
 
 def _begin_session(user: Any, provider: str | None = None, id_token: str | None = None) -> None:
+    language = session.get(SESSION_LANGUAGE_KEY)
     session.clear()  # a fresh session at every login: no fixation
+    if language is not None:  # chosen on the sign-in page: kept
+        session[SESSION_LANGUAGE_KEY] = language
     session.permanent = True
     session[SESSION_USER_KEY] = user.id
     session[SESSION_LOGIN_AT_KEY] = datetime.now(UTC).timestamp()
@@ -105,17 +114,21 @@ def callback(provider: str) -> ResponseReturnValue:
         )
         raise SignInError(
             403,
-            "Access refused",
-            f"This account cannot be used through {label_of(provider)}: a member state's "
-            f"sign-in service can only sign in focal points of {state}. Please sign in with "
-            "the OAS sign-in service, or ask the OAS secretariat.",
+            _("Access refused"),
+            _(
+                "This account cannot be used through %(provider)s: a member state's sign-in "
+                "service can only sign in focal points of %(state)s. Please sign in with the "
+                "OAS sign-in service, or ask the OAS secretariat.",
+                provider=label_of(provider),
+                state=state,
+            ),
         ) from None
     if user.role is None or not user.is_active:
         session.clear()
         return render_template(
             "identity/message.html",
-            heading="Access not granted yet",
-            message=(
+            heading=_("Access not granted yet"),
+            message=_(
                 "You have signed in, but your access has not been granted yet. The OAS "
                 "secretariat must invite your email address before you can use the directory."
             ),
@@ -135,7 +148,7 @@ def local_login_form() -> Response | tuple[str, int]:
             "identity/login.html",
             providers=current_app.config["OIDC_PROVIDERS"],
             next=request.form.get("next"),
-            error="Wrong email or password.",
+            error=_("Wrong email or password."),
             show_local=True,
         ), 401
     next_url = request.form.get("next")
@@ -163,11 +176,12 @@ def logout() -> ResponseReturnValue:
         except SignInError:
             return render_template(
                 "identity/message.html",
-                heading="Signed out",
-                message=(
+                heading=_("Signed out"),
+                message=_(
                     "You are signed out of the directory, but the sign-in service of "
-                    f"{label_of(provider)} cannot be reached, so you may still be signed in "
-                    "there. On a shared computer, close the browser."
+                    "%(provider)s cannot be reached, so you may still be signed in there. On a "
+                    "shared computer, close the browser.",
+                    provider=label_of(provider),
                 ),
                 error=False,
             )
@@ -176,18 +190,43 @@ def logout() -> ResponseReturnValue:
     return redirect(url_for("identity.login"))
 
 
+@identity.post("/language")
+def choose_language() -> ResponseReturnValue:
+    """The language switcher of every page: saves the choice (CSRF-checked like every form).
+
+    A signed-in person's choice is kept on their account (and audited); before signing in it
+    lives in the session, and survives the sign-in.
+    """
+    language = request.form.get("language", "")
+    if language not in LANGUAGES:
+        abort(400, description=_l("Choose one of the offered languages."))
+    user = cast(User | None, signed_in_user())  # the person loader create_app registers
+    if user is not None and user.locale != language:
+        before = snapshot(user)
+        user.locale = language
+        record(AuditAction.UPDATE, user, before, snapshot(user))
+        db.session.commit()
+    session[SESSION_LANGUAGE_KEY] = language
+    return redirect(_safe_next(request.form.get("next")), code=303)
+
+
 @identity.get("/signed-in")
 def signed_in() -> str | Response:
     """A plain page saying who is signed in (the admin home is where logins land)."""
     user = signed_in_user()
     if user is None:
         return redirect(url_for("identity.login"))
-    role = user.role.value if user.role else "no access"
+    role = user.role.value if user.role else _("no access")
     state = f", {user.member_state_code}" if user.member_state_code else ""
     return render_template(
         "identity/message.html",
-        heading="Signed in",
-        message=f"You are signed in as {user.email} ({role}{state}).",
+        heading=_("Signed in"),
+        message=_(
+            "You are signed in as %(email)s (%(role)s%(state)s).",
+            email=user.email,
+            role=role,
+            state=state,
+        ),
         error=False,
     )
 

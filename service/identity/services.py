@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from service.audit.log import Actor, record, snapshot
@@ -28,10 +29,12 @@ class BeyondProviderError(AccessError):
 
 def _check_role_state(role: Role, member_state_code: str | None) -> None:
     if role == Role.FOCAL_POINT and not member_state_code:
-        raise RuleError("A focal point must belong to a member state.", field="member_state_code")
+        raise RuleError(
+            _("A focal point must belong to a member state."), field="member_state_code"
+        )
     if role == Role.SECRETARIAT and member_state_code:
         raise RuleError(
-            "The secretariat is not bound to a member state.", field="member_state_code"
+            _("The secretariat is not bound to a member state."), field="member_state_code"
         )
 
 
@@ -53,10 +56,10 @@ def invite(email: str, role: Role, member_state_code: str | None, invited_by: Us
 def revoke_invitation(invitation: Invitation) -> Invitation:
     """Closes an open invitation: nobody can bind an account with it any more."""
     if invitation.revoked_at is not None:
-        raise RuleError("This invitation is already revoked.", code="conflict")
+        raise RuleError(_("This invitation is already revoked."), code="conflict")
     if invitation.used_at is not None:
         raise RuleError(
-            "This invitation was already used: change the person's access instead.",
+            _("This invitation was already used: change the person's access instead."),
             code="conflict",
         )
     before = snapshot(invitation)
@@ -196,7 +199,7 @@ def set_access(user: User, role: Role | None, member_state_code: str | None) -> 
 
 def create_local_admin(email: str, password: str) -> User:
     if len(password) < 12:
-        raise RuleError("The password must be at least 12 characters long.", field="password")
+        raise RuleError(_("The password must be at least 12 characters long."), field="password")
     email = email.strip().lower()
     user = db.session.execute(
         sa.select(User).where(User.email == email, User.subject.is_(None))

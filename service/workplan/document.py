@@ -16,6 +16,8 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm
 from flask import render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from service.core.labels import label
 from service.core.text import spreadsheet_safe
@@ -34,16 +36,26 @@ from service.workplan.resources import FUNDING_LABELS, money, resources_of
 from service.workplan.services import cited_recommendations, load_activities
 
 ACTIVITY_COLUMNS = (
-    "Code",
-    "Activity",
-    "Source recommendations",
-    "Lead bodies",
-    "Supporting bodies",
-    "Timeline",
-    "Indicators",
+    _l("Code"),
+    _l("Activity"),
+    _l("Source recommendations"),
+    _l("Lead bodies"),
+    _l("Supporting bodies"),
+    _l("Timeline"),
+    _l("Indicators"),
 )
-COVERAGE_COLUMNS = ("Recommendation", "Document", "Number", "Coverage", "Activities or reason")
-COVERAGE_LABELS = {"covered": "Covered", "excluded": "Out of scope", "uncovered": "Not covered"}
+COVERAGE_COLUMNS = (
+    _l("Recommendation"),
+    _l("Document"),
+    _l("Number"),
+    _l("Coverage"),
+    _l("Activities or reason"),
+)
+COVERAGE_LABELS = {
+    "covered": _l("Covered"),
+    "excluded": _l("Out of scope"),
+    "uncovered": _l("Not covered"),
+}
 MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "html": "text/html",
@@ -92,11 +104,11 @@ class CommitteeDocument:
     # -- title page and approval block --------------------------------------------------
 
     symbol_placeholder = "OEA/Ser.G CP/CSH-[number]/[year]"
-    date_placeholder = "[date]"
+    date_placeholder = _l("[date]")
     heading_lines = (
-        "ORGANIZATION OF AMERICAN STATES",
-        "PERMANENT COUNCIL",
-        "COMMITTEE ON HEMISPHERIC SECURITY",
+        _l("ORGANIZATION OF AMERICAN STATES"),
+        _l("PERMANENT COUNCIL"),
+        _l("COMMITTEE ON HEMISPHERIC SECURITY"),
     )
 
     def approval_rows(self) -> list[tuple[str, ...]]:
@@ -104,14 +116,14 @@ class CommitteeDocument:
         rows: list[tuple[str, ...]] = []
         for step, body, on, meeting, symbol in (
             (
-                "Submitted to",
+                _("Submitted to"),
                 plan.submitted_to,
                 plan.submitted_on,
                 plan.submission_meeting,
                 plan.submission_symbol,
             ),
             (
-                "Approved by",
+                _("Approved by"),
                 plan.approved_by,
                 plan.approved_on,
                 plan.approval_meeting,
@@ -121,10 +133,10 @@ class CommitteeDocument:
             rows.append(
                 (
                     step,
-                    f"{body.name} ({body.code})" if body else PENDING,
-                    on.isoformat() if on else PENDING,
-                    meeting or PENDING,
-                    symbol or PENDING,
+                    f"{body.name} ({body.code})" if body else str(PENDING),
+                    on.isoformat() if on else str(PENDING),
+                    meeting or str(PENDING),
+                    symbol or str(PENDING),
                 )
             )
         return rows
@@ -134,9 +146,11 @@ class CommitteeDocument:
         successor = self.plan.superseded_by
         if successor is None:
             return None
-        return (
-            f"Superseded by version {successor.plan_version} of {successor.code} "
-            f"({successor.status.value})."
+        return _(
+            "Superseded by version %(version)s of %(code)s (%(status)s).",
+            version=successor.plan_version,
+            code=successor.code,
+            status=label(successor.status),
         )
 
     # -- numbered paragraphs -------------------------------------------------------------
@@ -148,14 +162,18 @@ class CommitteeDocument:
         for mandate in self.coverage.documents:
             texts.append(_mandate_paragraph(mandate))
         texts.append(
-            "Bodies marked (proposed) are assignments the General Secretariat proposes: no text "
-            "the activity cites names them. Every other assignment is named in a cited text, "
-            "whose full wording is in Annex II."
+            _(
+                "Bodies marked (proposed) are assignments the General Secretariat proposes: no "
+                "text the activity cites names them. Every other assignment is named in a cited "
+                "text, whose full wording is in Annex II."
+            )
         )
         texts.append(
-            "The execution of this plan is subject to the availability of financial resources in "
-            "the program-budget of the Organization and other resources (AG/RES. 2456 "
-            "(XXXIX-O/09), operative paragraph 9)."
+            _(
+                "The execution of this plan is subject to the availability of financial "
+                "resources in the program-budget of the Organization and other resources "
+                "(AG/RES. 2456 (XXXIX-O/09), operative paragraph 9)."
+            )
         )
         return texts
 
@@ -170,9 +188,9 @@ class CommitteeDocument:
             (
                 a.code,
                 a.title,
-                money(a.estimated_cost, a.currency) or "Not estimated",
-                FUNDING_LABELS[a.funding_source],
-                "Yes" if a.subject_to_resources else "No",
+                money(a.estimated_cost, a.currency) or _("Not estimated"),
+                str(FUNDING_LABELS[a.funding_source]),
+                _("Yes") if a.subject_to_resources else _("No"),
             )
             for a in self.activities
         ]
@@ -181,8 +199,8 @@ class CommitteeDocument:
         resources = resources_of(self.activities)
         rows: list[tuple[str, ...]] = [
             (
-                "Pillar",
-                label(Pillar(t.key)),
+                _("Pillar"),
+                str(label(Pillar(t.key))),
                 money(t.estimated, t.currency),
                 str(t.activities),
             )
@@ -190,8 +208,8 @@ class CommitteeDocument:
         ]
         rows += [
             (
-                "Funding source",
-                FUNDING_LABELS[FundingSource(t.key)],
+                _("Funding source"),
+                str(FUNDING_LABELS[FundingSource(t.key)]),
                 money(t.estimated, t.currency),
                 str(t.activities),
             )
@@ -199,7 +217,7 @@ class CommitteeDocument:
         ]
         if resources.not_estimated:
             rows.append(
-                ("Not estimated", ", ".join(a.code for a in resources.not_estimated), "", "")
+                (_("Not estimated"), ", ".join(a.code for a in resources.not_estimated), "", "")
             )
         return rows
 
@@ -229,7 +247,7 @@ class CommitteeDocument:
         heading = f"{recommendation.reference}: {recommendation.citation}"
         document = recommendation.document
         if document.date_inferred and document.date:
-            heading += f" (not dated; inferred date {document.date.isoformat()})"
+            heading += _(" (not dated; inferred date %(date)s)", date=document.date.isoformat())
         return heading
 
     def mandate_rows(self) -> list[tuple[str, ...]]:
@@ -239,7 +257,7 @@ class CommitteeDocument:
             rows.append(
                 (
                     mandate.document.symbol,
-                    "Yes" if mandate.texts_loaded else "No: not counted as covered",
+                    _("Yes") if mandate.texts_loaded else _("No: not counted as covered"),
                     str(mandate.recommendations_known),
                     str(t.covered),
                     str(t.excluded),
@@ -258,7 +276,13 @@ class CommitteeDocument:
         if self.plan.period_start and self.plan.period_end:
             period = f", {self.plan.period_start.year}-{self.plan.period_end.year}"
         plan = self.plan
-        return f"{plan.code}, version {plan.plan_version} ({plan.status.value}{period})"
+        return _(
+            "%(code)s, version %(version)s (%(status)s%(period)s)",
+            code=plan.code,
+            version=plan.plan_version,
+            status=label(plan.status),
+            period=period,
+        )
 
     def coverage_rows(self) -> list[tuple[str, ...]]:
         rows: list[tuple[str, ...]] = []
@@ -274,7 +298,7 @@ class CommitteeDocument:
                     recommendation.reference,
                     recommendation.document.symbol,
                     str(recommendation.number),
-                    COVERAGE_LABELS[entry.status],
+                    str(COVERAGE_LABELS[entry.status]),
                     detail,
                 )
             )
@@ -283,50 +307,64 @@ class CommitteeDocument:
     @property
     def coverage_summary(self) -> str:
         t = self.coverage.totals
-        return (
-            f"{t.accounted_for} of {t.recommendations} recommendations accounted for: "
-            f"{t.covered} covered by an activity, {t.excluded} out of scope for this plan, "
-            f"{t.uncovered} not covered."
+        return _(
+            "%(accounted)s of %(total)s recommendations accounted for: %(covered)s covered by an "
+            "activity, %(excluded)s out of scope for this plan, %(uncovered)s not covered.",
+            accounted=t.accounted_for,
+            total=t.recommendations,
+            covered=t.covered,
+            excluded=t.excluded,
+            uncovered=t.uncovered,
         )
 
 
-PENDING = "[to be completed]"
+PENDING = _l("[to be completed]")
 MANDATE_COLUMNS = (
-    "Document",
-    "Texts loaded",
-    "Recommendations known",
-    "Covered",
-    "Out of scope",
-    "Not covered",
+    _l("Document"),
+    _l("Texts loaded"),
+    _l("Recommendations known"),
+    _l("Covered"),
+    _l("Out of scope"),
+    _l("Not covered"),
 )
-APPROVAL_COLUMNS = ("Step", "Body", "Date", "Meeting", "Document symbol")
-LEGEND_COLUMNS = ("Code", "Body")
+APPROVAL_COLUMNS = ("Step", _l("Body"), _l("Date"), _l("Meeting"), _l("Document symbol"))
+LEGEND_COLUMNS = ("Code", _l("Body"))
 RESOURCE_COLUMNS = (
-    "Code",
-    "Activity",
-    "Estimated cost",
-    "Funding source",
-    "Subject to available resources",
+    _l("Code"),
+    _l("Activity"),
+    _l("Estimated cost"),
+    _l("Funding source"),
+    _l("Subject to available resources"),
 )
-TOTAL_COLUMNS = ("Total per", "", "Estimated cost", "Activities")
+TOTAL_COLUMNS = (_l("Total per"), "", _l("Estimated cost"), _l("Activities"))
+
+
+PROPOSED_LEGEND = _l("(proposed): proposed by the General Secretariat; no cited text names it.")
 
 
 def _date(document: SourceDocument) -> str:
     if document.date is None:
-        return "undated"
+        return _("undated")
     text = document.date.isoformat()
-    return f"{text}, inferred: {document.date_note}" if document.date_inferred else text
+    if document.date_inferred:
+        return _("%(date)s, inferred: %(note)s", date=text, note=document.date_note)
+    return text
 
 
 def _mandate_paragraph(mandate: DocumentCoverage) -> str:
     document = mandate.document
     head = f"{document.symbol}, {document.title} ({_date(document)})"
     if not mandate.texts_loaded:
-        return (
-            f"{head}: its texts are not among the sources loaded; none of its recommendations "
-            "is known, and it is not counted as covered."
+        return _(
+            "%(document)s: its texts are not among the sources loaded; none of its "
+            "recommendations is known, and it is not counted as covered.",
+            document=head,
         )
-    return f"{head}: {mandate.recommendations_known} recommendations or paragraphs."
+    return _(
+        "%(document)s: %(count)s recommendations or paragraphs.",
+        document=head,
+        count=mandate.recommendations_known,
+    )
 
 
 def _row(activity: Activity) -> ActivityRow:
@@ -343,16 +381,13 @@ def _row(activity: Activity) -> ActivityRow:
     )
 
 
-PROPOSED_MARK = " (proposed)"
-
-
 def _bodies(activity: Activity, role: BodyRole) -> str:
     """Body codes, each proposal marked: "MS, DPS (proposed)"."""
     links = sorted(
         (link for link in activity.body_links if link.role == role), key=lambda link: link.body.code
     )
     return ", ".join(
-        link.body.code + (PROPOSED_MARK if link.basis == BodyBasis.PROPOSED else "")
+        link.body.code + (_(" (proposed)") if link.basis == BodyBasis.PROPOSED else "")
         for link in links
     )
 
@@ -360,7 +395,8 @@ def _bodies(activity: Activity, role: BodyRole) -> str:
 def committee_document(plan: WorkPlan) -> CommitteeDocument:
     activities = load_activities(plan)
     pillars = [
-        (label(pillar), [_row(a) for a in activities if a.pillar == pillar]) for pillar in Pillar
+        (str(label(pillar)), [_row(a) for a in activities if a.pillar == pillar])
+        for pillar in Pillar
     ]
     return CommitteeDocument(
         plan=plan,
@@ -398,7 +434,7 @@ def _csv(header: Any, rows: Any) -> bytes:
     for cells in (header, *rows):
         # Every cell is text someone typed (titles, indicators, exclusion reasons): a spreadsheet
         # opening the file must not run any of it as a formula.
-        writer.writerow(spreadsheet_safe(cell) for cell in cells)
+        writer.writerow(spreadsheet_safe(None if cell is None else str(cell)) for cell in cells)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -407,13 +443,13 @@ def as_csv(document: CommitteeDocument) -> bytes:
     resources = {row[0]: row[2:] for row in document.resource_rows()}
     return _csv(
         (
-            "Pillar",
+            _("Pillar"),
             *ACTIVITY_COLUMNS,
-            "Description",
-            "Expected result",
-            "Estimated cost",
-            "Funding source",
-            "Subject to available resources",
+            _("Description"),
+            _("Expected result"),
+            _("Estimated cost"),
+            _("Funding source"),
+            _("Subject to available resources"),
         ),
         (
             (pillar, *row.cells(), row.description, row.expected_result, *resources[row.code])
@@ -440,27 +476,27 @@ def as_docx(document: CommitteeDocument) -> bytes:
         setattr(section, side, Mm(16))
     section.top_margin = section.bottom_margin = Mm(25)
     _title_page(docx, document)
-    docx.add_heading("Approval record", level=1)
+    docx.add_heading(_("Approval record"), level=1)
     _docx_table(docx, APPROVAL_COLUMNS, document.approval_rows())
     if document.successor_note:
         docx.add_paragraph(document.successor_note)
-    docx.add_heading("Mandates", level=1)
+    docx.add_heading(_("Mandates"), level=1)
     for text in document.paragraphs():
         docx.add_paragraph(text, "List Number")
-    docx.add_heading("Legend of body codes", level=1)
+    docx.add_heading(_("Legend of body codes"), level=1)
     _docx_table(docx, LEGEND_COLUMNS, document.legend_rows())
-    docx.add_paragraph("(proposed): proposed by the General Secretariat; no cited text names it.")
+    docx.add_paragraph(PROPOSED_LEGEND)
     for pillar, rows in document.pillars:
         docx.add_heading(pillar, level=1)
         _docx_table(docx, ACTIVITY_COLUMNS, [row.cells() for row in rows])
-    docx.add_heading("Resources", level=1)
+    docx.add_heading(_("Resources"), level=1)
     _docx_table(docx, RESOURCE_COLUMNS, document.resource_rows())
     _docx_table(docx, TOTAL_COLUMNS, document.resource_totals())
-    docx.add_heading("Annex: coverage of the recommendations", level=1)
+    docx.add_heading(_("Annex: coverage of the recommendations"), level=1)
     docx.add_paragraph(document.coverage_summary)
     _docx_table(docx, MANDATE_COLUMNS, document.mandate_rows())
     _docx_table(docx, COVERAGE_COLUMNS, document.coverage_rows())
-    docx.add_heading("Annex II: texts of the cited recommendations", level=1)
+    docx.add_heading(_("Annex II: texts of the cited recommendations"), level=1)
     for recommendation in document.cited_texts():
         docx.add_paragraph(document.annex_heading(recommendation), "Heading 3")
         for part in recommendation.text.split("\n\n"):
@@ -473,13 +509,13 @@ def as_docx(document: CommitteeDocument) -> bytes:
 def _title_page(docx: Any, document: CommitteeDocument) -> None:
     for line in document.heading_lines:
         paragraph = docx.add_paragraph()
-        paragraph.add_run(line).bold = True
-    for line in (document.symbol_placeholder, document.date_placeholder, "Original: English"):
+        paragraph.add_run(str(line)).bold = True
+    for line in (document.symbol_placeholder, document.date_placeholder, _("Original: English")):
         paragraph = docx.add_paragraph(line)
         paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     docx.add_heading(document.title, level=0)
     docx.add_paragraph(document.subtitle)
-    docx.add_paragraph("(Draft prepared by the General Secretariat)")
+    docx.add_paragraph(_("(Draft prepared by the General Secretariat)"))
     docx.add_page_break()
 
 
@@ -487,7 +523,7 @@ def _docx_table(docx: Any, header: tuple[str, ...], rows: Sequence[tuple[str, ..
     table = docx.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = text
+        cell.text = str(text)
         for run in cell.paragraphs[0].runs:
             run.bold = True
     for row in rows:

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.core.db import (
@@ -27,12 +28,33 @@ class DocumentKind(enum.StrEnum):
     OTHER = "other"
 
 
+DOCUMENT_KIND_LABELS = vocabulary(
+    {
+        DocumentKind.RESOLUTION: _l("resolution"),
+        DocumentKind.DRAFT_RESOLUTION: _l("draft resolution"),
+        DocumentKind.MEETING_CONCLUSIONS: _l("meeting conclusions"),
+        DocumentKind.OTHER: _l("other"),
+    }
+)
+
+
 class RecommendationSection(enum.StrEnum):
     GENERAL = "general"
     TECHNICAL_WORKING_GROUP_I = "technical_working_group_i"
     TECHNICAL_WORKING_GROUP_II = "technical_working_group_ii"
     WE_ALSO_RESOLVE = "we_also_resolve"
     OPERATIVE_PARAGRAPH = "operative_paragraph"
+
+
+RECOMMENDATION_SECTION_LABELS = vocabulary(
+    {
+        RecommendationSection.GENERAL: _l("general"),
+        RecommendationSection.TECHNICAL_WORKING_GROUP_I: _l("technical working group i"),
+        RecommendationSection.TECHNICAL_WORKING_GROUP_II: _l("technical working group ii"),
+        RecommendationSection.WE_ALSO_RESOLVE: _l("we also resolve"),
+        RecommendationSection.OPERATIVE_PARAGRAPH: _l("operative paragraph"),
+    }
+)
 
 
 class BodyKind(enum.StrEnum):
@@ -43,11 +65,32 @@ class BodyKind(enum.StrEnum):
     EXTERNAL_PARTNER = "external_partner"
 
 
+BODY_KIND_LABELS = vocabulary(
+    {
+        BodyKind.ORGAN: _l("organ"),
+        BodyKind.SECRETARIAT: _l("secretariat"),
+        BodyKind.SPECIALIZED_ORGANIZATION: _l("specialized organization"),
+        BodyKind.MEMBER_STATES: _l("member states"),
+        BodyKind.EXTERNAL_PARTNER: _l("external partner"),
+    }
+)
+
+
 class WorkPlanStatus(enum.StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"  # to the Committee on Hemispheric Security: frozen
     APPROVED = "approved"
     SUPERSEDED = "superseded"
+
+
+WORK_PLAN_STATUS_LABELS = vocabulary(
+    {
+        WorkPlanStatus.DRAFT: _l("draft"),
+        WorkPlanStatus.SUBMITTED: _l("submitted"),
+        WorkPlanStatus.APPROVED: _l("approved"),
+        WorkPlanStatus.SUPERSEDED: _l("superseded"),
+    }
+)
 
 
 class Pillar(enum.StrEnum):
@@ -60,11 +103,11 @@ class Pillar(enum.StrEnum):
 
 PILLAR_LABELS = vocabulary(
     {
-        Pillar.PREVENTION: "Prevention",
-        Pillar.PROTECTION_ASSISTANCE: "Protection and assistance",
-        Pillar.PROSECUTION: "Prosecution",
-        Pillar.COOPERATION_COORDINATION: "Cooperation and coordination",
-        Pillar.FOLLOW_UP: "Follow-up",
+        Pillar.PREVENTION: _l("Prevention"),
+        Pillar.PROTECTION_ASSISTANCE: _l("Protection and assistance"),
+        Pillar.PROSECUTION: _l("Prosecution"),
+        Pillar.COOPERATION_COORDINATION: _l("Cooperation and coordination"),
+        Pillar.FOLLOW_UP: _l("Follow-up"),
     }
 )
 
@@ -77,9 +120,28 @@ class ActivityStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+ACTIVITY_STATUS_LABELS = vocabulary(
+    {
+        ActivityStatus.PLANNED: _l("planned"),
+        ActivityStatus.IN_PROGRESS: _l("in progress"),
+        ActivityStatus.COMPLETED: _l("completed"),
+        ActivityStatus.DEFERRED: _l("deferred"),
+        ActivityStatus.CANCELLED: _l("cancelled"),
+    }
+)
+
+
 class BodyRole(enum.StrEnum):
     LEAD = "lead"
     SUPPORT = "support"
+
+
+BODY_ROLE_LABELS = vocabulary(
+    {
+        BodyRole.LEAD: _l("lead"),
+        BodyRole.SUPPORT: _l("support"),
+    }
+)
 
 
 class FundingSource(enum.StrEnum):
@@ -89,11 +151,29 @@ class FundingSource(enum.StrEnum):
     TO_BE_DETERMINED = "to_be_determined"
 
 
+FUNDING_SOURCE_LABELS = vocabulary(
+    {
+        FundingSource.REGULAR_FUND: _l("regular fund"),
+        FundingSource.SPECIFIC_FUND: _l("specific fund"),
+        FundingSource.VOLUNTARY_CONTRIBUTIONS: _l("voluntary contributions"),
+        FundingSource.TO_BE_DETERMINED: _l("to be determined"),
+    }
+)
+
+
 class BodyBasis(enum.StrEnum):
     """Why a body is responsible for an activity."""
 
     NAMED = "named"  # a text the activity cites names the body: basis_quote keeps those words
     PROPOSED = "proposed"  # the secretariat's proposal, shown as such wherever the link appears
+
+
+BODY_BASIS_LABELS = vocabulary(
+    {
+        BodyBasis.NAMED: _l("named"),
+        BodyBasis.PROPOSED: _l("proposed"),
+    }
+)
 
 
 class SourceDocument(TimestampMixin, db.Model):

@@ -5,9 +5,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import marshmallow as ma
+from flask_babel import gettext as _
 
 from service.core.api import TextSearchArgs
 from service.core.fields import BoundedList, CleanString
+from service.core.i18n import TranslatedMessage
 from service.workplan.models import (
     ActivityStatus,
     BodyBasis,
@@ -80,6 +82,15 @@ class RecommendationSchema(ma.Schema):
     item = ma.fields.String(metadata={"description": "Lettered item of the paragraph, or empty"})
     section = ma.fields.Enum(RecommendationSection, by_value=True)
     text = ma.fields.String(metadata={"description": "Full text exactly as adopted"})
+    text_language = ma.fields.Constant(
+        "en",
+        metadata={
+            "description": "The language of `text`: adopted texts are English only and never "
+            "translated, whatever Accept-Language asks",
+            "type": "string",
+            "enum": ["en"],
+        },
+    )
     citation = ma.fields.String(metadata={"description": "How a document cites it"})
 
 
@@ -123,10 +134,12 @@ class BodyQueryArgs(ma.Schema):
 # -- writing reference data (the secretariat) -----------------------------------------------
 
 CODE = ma.validate.Regexp(
-    r"^[A-Z0-9][A-Z0-9._-]*$", error="Use capital letters, digits, '.', '-' or '_'."
+    r"^[A-Z0-9][A-Z0-9._-]*$",
+    error=TranslatedMessage("Use capital letters, digits, '.', '-' or '_'."),
 )
 REFERENCE = ma.validate.Regexp(
-    r"^[A-Z0-9][A-Z0-9._/-]*$", error="Use capital letters, digits, '.', '-', '_' or '/'."
+    r"^[A-Z0-9][A-Z0-9._/-]*$",
+    error=TranslatedMessage("Use capital letters, digits, '.', '-', '_' or '/'."),
 )
 
 
@@ -139,7 +152,9 @@ def _no_duplicates(key: Any) -> Any:
         seen = [key(item) for item in items]
         duplicates = sorted({value for value in seen if seen.count(value) > 1})
         if duplicates:
-            raise ma.ValidationError(f"Listed more than once: {', '.join(duplicates)}.")
+            raise ma.ValidationError(
+                _("Listed more than once: %(items)s.", items=", ".join(duplicates))
+            )
 
     return validate
 
@@ -177,7 +192,9 @@ class RecommendationCreateSchema(RecommendationUpdateSchema):
     item = CleanString(
         validate=[
             ma.validate.Length(max=3),
-            ma.validate.Regexp(r"^[a-z]{1,3}$", error="One to three lower-case letters."),
+            ma.validate.Regexp(
+                r"^[a-z]{1,3}$", error=TranslatedMessage("One to three lower-case letters.")
+            ),
         ],
         metadata={"description": "Lettered item of the paragraph (a, b, ...), if it is one"},
     )
@@ -480,13 +497,15 @@ class ActivitySchema(ma.Schema):
 
 def _currency(value: str | None) -> None:
     if value is not None and not is_currency(value):
-        raise ma.ValidationError("Not an ISO 4217 currency code (e.g. USD).")
+        raise ma.ValidationError(_("Not an ISO 4217 currency code (e.g. USD)."))
 
 
 # The spec states the range as plain numbers (apispec would write Decimal objects).
 AMOUNT_RANGE = {"minimum": 0, "maximum": 999_999_999_999}
 AMOUNT = ma.validate.Range(
-    min=0, max=999_999_999_999, error="Must not be negative (at most 999999999999)."
+    min=0,
+    max=999_999_999_999,
+    error=TranslatedMessage("Must not be negative (at most 999999999999)."),
 )
 
 
@@ -509,7 +528,7 @@ class BodyLinkInputSchema(ma.Schema):
 
 def _has_lead(links: list[dict]) -> None:
     if not any(link["role"] == BodyRole.LEAD for link in links):
-        raise ma.ValidationError("An activity needs at least one body in the lead role.")
+        raise ma.ValidationError(_("An activity needs at least one body in the lead role."))
 
 
 class ActivityUpdateSchema(ma.Schema):
@@ -528,7 +547,8 @@ class ActivityUpdateSchema(ma.Schema):
         noun="recommendations",
         validate=[
             ma.validate.Length(
-                min=1, error="An activity needs at least one source recommendation."
+                min=1,
+                error=TranslatedMessage("An activity needs at least one source recommendation."),
             ),
             _no_duplicates(str),
         ],
@@ -612,7 +632,7 @@ class ProgressNoteInputSchema(ma.Schema):
     @ma.validates("noted_on")
     def not_in_future(self, value: Any, **kwargs: Any) -> None:
         if value > datetime.now(UTC).date() + timedelta(days=1):  # a day of time-zone slack
-            raise ma.ValidationError("A progress note cannot be dated in the future.")
+            raise ma.ValidationError(_("A progress note cannot be dated in the future."))
 
 
 # -- views computed from a plan -------------------------------------------------------------
@@ -858,4 +878,4 @@ class ProgressReportArgs(ma.Schema):
     @ma.validates_schema
     def period_in_order(self, data: dict, **kwargs: Any) -> None:
         if "start" in data and "end" in data and data["start"] > data["end"]:
-            raise ma.ValidationError("The period ends before it starts: an empty period.", "to")
+            raise ma.ValidationError(_("The period ends before it starts: an empty period."), "to")

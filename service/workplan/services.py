@@ -10,11 +10,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from service.audit.log import current_actor, record, snapshot
 from service.audit.models import AuditAction
 from service.core.db import db, touch
 from service.core.errors import RuleError
+from service.core.labels import label
 from service.workplan.basis import quote_problem
 from service.workplan.coverage import coverage_for
 from service.workplan.loading import ACTIVITY_LOADING as ACTIVITY_LOADING
@@ -69,7 +72,11 @@ def _ensure_unique(model: Any, field: str, value: Any, entity: Any = None) -> No
     if entity is not None:
         statement = statement.where(model.id != entity.id)
     if db.session.execute(statement).first() is not None:
-        raise RuleError(f"{field} {value!r} is already used.", field=field, code="duplicate")
+        raise RuleError(
+            _("%(field)s %(value)r is already used.", field=field, value=value),
+            field=field,
+            code="duplicate",
+        )
 
 
 def create_document(data: dict) -> SourceDocument:
@@ -91,7 +98,8 @@ def update_document(document: SourceDocument, data: dict) -> SourceDocument:
 def delete_document(document: SourceDocument) -> None:
     if document.recommendations:
         raise RuleError(
-            f"{document.code} still has recommendations: delete them first.", code="in_use"
+            _("%(code)s still has recommendations: delete them first.", code=document.code),
+            code="in_use",
         )
     cited = db.session.execute(
         sa.select(work_plan_mandates.c.work_plan_id).where(
@@ -99,7 +107,9 @@ def delete_document(document: SourceDocument) -> None:
         )
     ).first()
     if cited is not None:
-        raise RuleError(f"{document.code} is a mandate of a work plan.", code="in_use")
+        raise RuleError(
+            _("%(code)s is a mandate of a work plan.", code=document.code), code="in_use"
+        )
     _delete(document)
 
 
@@ -127,7 +137,13 @@ def create_recommendation(data: dict) -> Recommendation:
     if clash is not None:
         item = f" ({data['item']})" if data["item"] else ""
         raise RuleError(
-            f"{document.code} already has number {data['number']}{item} ({clash}).",
+            _(
+                "%(code)s already has number %(number)s%(item)s (%(clash)s).",
+                code=document.code,
+                number=data["number"],
+                item=item,
+                clash=clash,
+            ),
             field="number",
             code="duplicate",
         )
@@ -148,7 +164,10 @@ def delete_recommendation(recommendation: Recommendation) -> None:
             model.recommendation_id == recommendation.id
         )
         if db.session.execute(statement).first() is not None:
-            raise RuleError(f"{recommendation.reference} is cited by a work plan.", code="in_use")
+            raise RuleError(
+                _("%(reference)s is cited by a work plan.", reference=recommendation.reference),
+                code="in_use",
+            )
     _delete(recommendation)
 
 
@@ -175,7 +194,11 @@ def update_body(body: ResponsibleBody, data: dict) -> ResponsibleBody:
         while ancestor is not None:  # a body may not end up inside itself
             if ancestor.id == body.id:
                 raise RuleError(
-                    f"{parent_code} is {body.code} or lies within it.",
+                    _(
+                        "%(parent_code)s is %(code)s or lies within it.",
+                        parent_code=parent_code,
+                        code=body.code,
+                    ),
                     field="parent",
                     code="invalid",
                 )
@@ -186,10 +209,12 @@ def update_body(body: ResponsibleBody, data: dict) -> ResponsibleBody:
 
 def delete_body(body: ResponsibleBody) -> None:
     if body.children:
-        raise RuleError(f"{body.code} still has bodies within it.", code="in_use")
+        raise RuleError(_("%(code)s still has bodies within it.", code=body.code), code="in_use")
     statement = sa.select(ActivityBody.body_id).where(ActivityBody.body_id == body.id)
     if db.session.execute(statement).first() is not None:
-        raise RuleError(f"{body.code} is responsible for work-plan activities.", code="in_use")
+        raise RuleError(
+            _("%(code)s is responsible for work-plan activities.", code=body.code), code="in_use"
+        )
     _delete(body)
 
 
@@ -216,7 +241,9 @@ def _document_by_code(code: str, field: str) -> SourceDocument:
         sa.select(SourceDocument).where(SourceDocument.code == code)
     ).scalar_one_or_none()
     if document is None:
-        raise RuleError(f"No document with code {code!r}.", field=field, code="unknown")
+        raise RuleError(
+            _("No document with code %(code)r.", code=code), field=field, code="unknown"
+        )
     return document
 
 
@@ -225,28 +252,44 @@ def _body_by_code(code: str, field: str) -> ResponsibleBody:
         sa.select(ResponsibleBody).where(ResponsibleBody.code == code)
     ).scalar_one_or_none()
     if body is None:
-        raise RuleError(f"No responsible body with code {code!r}.", field=field, code="unknown")
+        raise RuleError(
+            _("No responsible body with code %(code)r.", code=code), field=field, code="unknown"
+        )
     return body
 
 
 # -- work plans -----------------------------------------------------------------------------
 
-FROZEN = {
-    WorkPlanStatus.SUBMITTED: "is submitted to the Committee on Hemispheric Security and frozen: "
-    "the secretariat must reopen it before it can change",
-    WorkPlanStatus.APPROVED: "is approved: its content no longer changes (record progress, or "
-    "make a new version)",
-    WorkPlanStatus.SUPERSEDED: "is superseded by a newer version and kept as history",
+FROZEN = {  # why a plan's content cannot change, by status (a whole sentence each)
+    WorkPlanStatus.SUBMITTED: _l(
+        "Work plan %(code)s v%(version)s is submitted to the Committee on Hemispheric Security "
+        "and frozen: the secretariat must reopen it before it can change."
+    ),
+    WorkPlanStatus.APPROVED: _l(
+        "Work plan %(code)s v%(version)s is approved: its content no longer changes (record "
+        "progress, or make a new version)."
+    ),
+    WorkPlanStatus.SUPERSEDED: _l(
+        "Work plan %(code)s v%(version)s is superseded by a newer version and kept as history."
+    ),
 }
 
 
 def ensure_content_editable(plan: WorkPlan) -> None:
     """Only a draft changes its content (fields, mandates, exclusions, activities)."""
     if plan.is_archived:
-        raise RuleError(f"Work plan {plan.code} v{plan.plan_version} is archived.", code="archived")
+        raise RuleError(
+            _(
+                "Work plan %(code)s v%(plan_version)s is archived.",
+                code=plan.code,
+                plan_version=plan.plan_version,
+            ),
+            code="archived",
+        )
     if plan.status != WorkPlanStatus.DRAFT:
         raise RuleError(
-            f"Work plan {plan.code} v{plan.plan_version} {FROZEN[plan.status]}.", code="frozen"
+            str(FROZEN[plan.status]) % {"code": plan.code, "version": plan.plan_version},
+            code="frozen",
         )
 
 
@@ -275,7 +318,10 @@ def create_work_plan(data: dict) -> WorkPlan:
     ).first()
     if exists is not None:
         raise RuleError(
-            f"Work plan {data['code']} already exists: make a new version of it instead.",
+            _(
+                "Work plan %(code)s already exists: make a new version of it instead.",
+                code=data["code"],
+            ),
             field="code",
             code="duplicate",
         )
@@ -303,7 +349,7 @@ def _set_plan_fields(plan: WorkPlan, data: dict) -> None:
     for name, value in data.items():
         setattr(plan, name, value)
     if plan.period_start and plan.period_end and plan.period_start > plan.period_end:
-        raise RuleError("The period ends before it starts.", field="period_end", code="invalid")
+        raise RuleError(_("The period ends before it starts."), field="period_end", code="invalid")
     if mandate_codes is not None:
         plan.mandates = [
             _document_by_code(code, f"mandates.{i}") for i, code in enumerate(mandate_codes)
@@ -333,7 +379,10 @@ def _check_exclusions_in_mandates(plan: WorkPlan) -> None:
     for i, exclusion in enumerate(plan.exclusions):
         if exclusion.recommendation.document_id not in mandates:
             raise RuleError(
-                f"{exclusion.recommendation.reference} is not among this plan's mandates.",
+                _(
+                    "%(reference)s is not among this plan's mandates.",
+                    reference=exclusion.recommendation.reference,
+                ),
                 field=f"exclusions.{i}.recommendation",
                 code="invalid",
             )
@@ -363,11 +412,25 @@ def _transition(
     plan: WorkPlan, allowed_from: WorkPlanStatus, to: WorkPlanStatus, **decision: Any
 ) -> WorkPlan:
     if plan.is_archived:
-        raise RuleError(f"Work plan {plan.code} v{plan.plan_version} is archived.", code="archived")
+        raise RuleError(
+            _(
+                "Work plan %(code)s v%(plan_version)s is archived.",
+                code=plan.code,
+                plan_version=plan.plan_version,
+            ),
+            code="archived",
+        )
     if plan.status != allowed_from:
         raise RuleError(
-            f"Work plan {plan.code} v{plan.plan_version} is {plan.status.value}; "
-            f"only a {allowed_from.value} plan can become {to.value}.",
+            _(
+                "Work plan %(code)s v%(version)s is %(status)s; only a %(allowed)s plan can "
+                "become %(target)s.",
+                code=plan.code,
+                version=plan.plan_version,
+                status=label(plan.status),
+                allowed=label(allowed_from),
+                target=label(to),
+            ),
             code="conflict",
         )
     before = plan_record(plan)
@@ -394,8 +457,11 @@ def submit_work_plan(plan: WorkPlan, decision: dict | None = None) -> WorkPlan:
     uncovered = [e.recommendation.reference for e in coverage_for(plan).entries if e.uncovered]
     if uncovered:
         raise RuleError(
-            "Every recommendation must be covered by an activity or excluded with a reason "
-            f"before the plan is submitted; uncovered: {', '.join(uncovered)}.",
+            _(
+                "Every recommendation must be covered by an activity or excluded with a reason "
+                "before the plan is submitted; uncovered: %(references)s.",
+                references=", ".join(uncovered),
+            ),
             code="conflict",
         )
     body, on, meeting, symbol = _decision(decision)
@@ -462,7 +528,11 @@ def activity_record(activity: Activity) -> dict:
 def work_plan_for_activity(work_plan_id: int) -> WorkPlan:
     plan = db.session.get(WorkPlan, work_plan_id)
     if plan is None:
-        raise RuleError(f"No work plan with id {work_plan_id}.", field="work_plan", code="unknown")
+        raise RuleError(
+            _("No work plan with id %(work_plan_id)s.", work_plan_id=work_plan_id),
+            field="work_plan",
+            code="unknown",
+        )
     return plan
 
 
@@ -483,7 +553,7 @@ def create_activity(data: dict) -> Activity:
 def update_activity(activity: Activity, data: dict) -> Activity:
     """Changes an activity; on an approved plan only its status (progress) may change."""
     if activity.is_archived:
-        raise RuleError(f"Activity {activity.code} is archived.", code="archived")
+        raise RuleError(_("Activity %(code)s is archived.", code=activity.code), code="archived")
     if set(data) <= {"status"}:
         ensure_progress_recordable(activity.work_plan)
     else:
@@ -502,7 +572,9 @@ def update_activity(activity: Activity, data: dict) -> Activity:
 def archive_activity(activity: Activity) -> Activity:
     ensure_content_editable(activity.work_plan)
     if activity.is_archived:
-        raise RuleError(f"Activity {activity.code} is already archived.", code="archived")
+        raise RuleError(
+            _("Activity %(code)s is already archived.", code=activity.code), code="archived"
+        )
     before = activity_record(activity)
     activity.archived_at = _now()
     db.session.flush()
@@ -524,7 +596,7 @@ def restore_activity(activity: Activity) -> Activity:
 
 def add_progress_note(activity: Activity, data: dict) -> ProgressNote:
     if activity.is_archived:
-        raise RuleError(f"Activity {activity.code} is archived.", code="archived")
+        raise RuleError(_("Activity %(code)s is archived.", code=activity.code), code="archived")
     plan = activity.work_plan
     ensure_progress_recordable(plan)
     noted_on = data["noted_on"]
@@ -554,7 +626,7 @@ def _ensure_code_free(plan: WorkPlan, code: str) -> None:
     ).first()
     if taken is not None:
         raise RuleError(
-            f"This work plan already has an activity {code} (perhaps archived).",
+            _("This work plan already has an activity %(code)s (perhaps archived).", code=code),
             field="code",
             code="duplicate",
         )
@@ -618,7 +690,9 @@ def _recommendations_by_reference(references: list[str], field: str) -> dict:
         if reference not in found:
             where = f"{field}.{i}.recommendation" if field == "exclusions" else f"{field}.{i}"
             raise RuleError(
-                f"No recommendation with reference {reference!r}.", field=where, code="unknown"
+                _("No recommendation with reference %(reference)r.", reference=reference),
+                field=where,
+                code="unknown",
             )
     return found
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from service.audit.log import record
 from service.audit.models import AuditAction
@@ -51,7 +52,14 @@ COPIED_ACTIVITY_FIELDS = (
 def new_version(plan: WorkPlan) -> WorkPlan:
     """A draft copy (plan_version + 1) whose activities each link to the one they copy."""
     if plan.is_archived:
-        raise RuleError(f"Work plan {plan.code} v{plan.plan_version} is archived.", code="archived")
+        raise RuleError(
+            _(
+                "Work plan %(code)s v%(plan_version)s is archived.",
+                code=plan.code,
+                plan_version=plan.plan_version,
+            ),
+            code="archived",
+        )
     successor = db.session.execute(
         sa.select(WorkPlan.id).where(
             WorkPlan.code == plan.code, WorkPlan.plan_version == plan.plan_version + 1
@@ -59,8 +67,13 @@ def new_version(plan: WorkPlan) -> WorkPlan:
     ).scalar_one_or_none()
     if successor is not None:
         raise RuleError(
-            f"Work plan {plan.code} already has version {plan.plan_version + 1} (id {successor}): "
-            "make the new version from the latest one.",
+            _(
+                "Work plan %(code)s already has version %(version)s (id %(successor)s): "
+                "make the new version from the latest one.",
+                code=plan.code,
+                version=plan.plan_version + 1,
+                successor=successor,
+            ),
             code="duplicate",
         )
     copy = WorkPlan(
