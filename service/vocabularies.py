@@ -159,7 +159,8 @@ class Vocabularies(MethodView):
             {"oauth2": [Scope.DIRECTORY_READ.value]},
             {"oauth2": [Scope.WORKPLAN_READ.value]},
             {"session": []},
-        ]
+        ],
+        responses={"401": "UNAUTHORIZED", "403": "FORBIDDEN"},
     )
     def get(self) -> dict:
         """Every vocabulary: each code with its label in en, es, fr and pt (either read scope)"""

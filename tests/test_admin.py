@@ -719,6 +719,8 @@ def test_admin_makes_a_new_version_shows_its_diff_adds_a_note_and_restores(secre
         session.refresh(activity)
         assert (activity.archived_at is not None) == (name == "archive")
     actions = session.scalars(
-        sa.select(AuditEntry.action).filter_by(entity_type="activities", entity_id=str(activity.id))
+        sa.select(AuditEntry.action)
+        .filter_by(entity_type="activities", entity_id=str(activity.id))
+        .order_by(AuditEntry.id)
     ).all()
     assert [a.value for a in actions][-2:] == ["archive", "restore"]
