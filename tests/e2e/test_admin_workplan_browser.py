@@ -123,6 +123,7 @@ def test_secretariat_versions_a_plan_diffs_it_notes_progress_and_restores_an_act
             sa.select(AuditEntry.action).where(
                 AuditEntry.entity_type == "activities", AuditEntry.entity_id == str(activity_id)
             )
+            .order_by(AuditEntry.id)
         ).all()
         assert [a.value for a in actions][-2:] == ["archive", "restore"]
         entry = session.scalars(
