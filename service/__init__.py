@@ -51,7 +51,7 @@ def configure_json(app: Flask) -> None:
 
 
 def configure_database(app: Flask) -> None:
-    from service.core.availability import install_deadlines
+    from service.core.availability import install_deadlines, install_idle_ping
     from service.core.db import db
     from service.models import import_all_models
 
@@ -67,6 +67,7 @@ def configure_database(app: Flask) -> None:
             app.config["DATABASE_CONNECT_TIMEOUT"],
             app.config["DATABASE_STATEMENT_TIMEOUT_MS"],
         )
+        install_idle_ping(db.engine)
     # Migrations are a step of their own (`flask db upgrade`), never run here.
     migrate.init_app(app, db, directory=data_path("migrations"), render_as_batch=True)
 
@@ -113,16 +114,20 @@ def configure_i18n(app: Flask) -> None:
 
 def configure_security_headers(app: Flask) -> None:
     """Headers a browser needs to keep our pages out of frames and sniffing; HSTS in production."""
-    hsts = app.config["SERVICE_ENV"] == "production"
+    from service.core.headers import add_missing
+
+    headers = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+        ("Content-Security-Policy", "frame-ancestors 'none'"),
+    ]
+    if app.config["SERVICE_ENV"] == "production":
+        headers.append(("Strict-Transport-Security", "max-age=31536000"))
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
-        if hsts:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        add_missing(response, headers)
         return response
 
 

@@ -207,8 +207,9 @@ def _mail_from() -> str:
 
 
 def engine_options(config: dict) -> dict:
-    """Pool pre-ping everywhere; on PostgreSQL, connect and statement timeouts as configured."""
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    """On PostgreSQL, connect and statement timeouts as configured (the pool pings idle
+    connections: availability.install_idle_ping)."""
+    options: dict[str, Any] = {}
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         connect_timeout = config["DATABASE_CONNECT_TIMEOUT"]
         statement_timeout_ms = config["DATABASE_STATEMENT_TIMEOUT_MS"]

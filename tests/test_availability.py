@@ -132,3 +132,48 @@ def test_redis_unreachable_is_not_ready_but_tokens_are_still_issued(tmp_path):
     status, mimetype, body = answers["token"]
     assert (status, mimetype) == (200, "application/json")  # counted in memory meanwhile
     assert body["token_type"].lower() == "bearer"
+
+
+# -- the pool pings a connection that sat idle, and only then ---------------------------------
+
+
+def _pooled_backend_killed(database_url: str, idle_seconds: float) -> tuple[int, int]:
+    """Uses a pooled connection, kills its server process while it is idle, uses the pool again.
+
+    Returns the two server process ids; raises what the second use raised."""
+    import sqlalchemy as sa
+
+    from service.core.availability import install_idle_ping
+
+    engine = sa.create_engine(database_url, pool_size=1, max_overflow=0)
+    admin = sa.create_engine(database_url)
+    install_idle_ping(engine, idle_seconds)
+    try:
+        with engine.connect() as connection:
+            first = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_terminate_backend({first})")
+        with engine.connect() as connection:
+            second = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        return first, second
+    finally:
+        engine.dispose()
+        admin.dispose()
+
+
+# server processes to kill are PostgreSQL's: the PostgreSQL leg only
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_connection_killed_while_idle_is_replaced_by_the_ping(database_url):
+    first, second = _pooled_backend_killed(database_url, idle_seconds=0)
+    assert second != first  # the ping found it dead; the pool connected afresh, no error
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_connection_used_a_moment_ago_is_not_pinged(database_url):
+    """The busy path costs no ping: the statement itself finds the dead connection (one
+    request answers 503), and the pool starts afresh after it."""
+    import sqlalchemy as sa
+
+    with pytest.raises(sa.exc.OperationalError) as raised:
+        _pooled_backend_killed(database_url, idle_seconds=3600)
+    assert raised.value.connection_invalidated

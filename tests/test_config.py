@@ -86,7 +86,7 @@ def test_database_timeouts_reach_postgresql(monkeypatch):
     monkeypatch.setenv("DATABASE_CONNECT_TIMEOUT", "3")
     monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT_MS", "4000")
     options = create_app().config["SQLALCHEMY_ENGINE_OPTIONS"]
-    assert options["pool_pre_ping"] is True
+    assert "pool_pre_ping" not in options  # idle connections only: availability.install_idle_ping
     assert options["connect_args"] == {
         "connect_timeout": 3,
         "options": "-c statement_timeout=4000",

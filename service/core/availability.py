@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
@@ -72,6 +73,39 @@ def install_deadlines(engine: sa.Engine, connect_timeout: float, statement_timeo
 
     # Replaces this engine's dialect ping only (an instance attribute, on purpose)
     engine.dialect.do_ping = do_ping  # type: ignore[method-assign]
+
+
+# A connection used this recently is trusted without a ping: on a busy worker every checkout
+# would otherwise cost a round trip. A connection that died meanwhile (a restarted server) fails
+# its first statement: that request gets a 503, the pool drops every connection made before,
+# and the next checkout connects afresh.
+PING_AFTER_IDLE_SECONDS = 5.0
+_LAST_USED = "oasdir.last_used"  # connection_record.info key: monotonic time of the last checkin
+
+
+def install_idle_ping(engine: sa.Engine, idle_seconds: float = PING_AFTER_IDLE_SECONDS) -> None:
+    """The pool's pre-ping, only for connections idle longer than `idle_seconds`.
+
+    SQLAlchemy's custom pessimistic-disconnect recipe: a failed ping raises DisconnectionError,
+    and the pool retries the checkout with a new connection.
+    """
+
+    @sa.event.listens_for(engine, "checkin")
+    def remember_use(dbapi_connection: Any, connection_record: Any) -> None:
+        if connection_record is not None:
+            connection_record.info[_LAST_USED] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def ping_when_idle(dbapi_connection: Any, connection_record: Any, proxy: Any) -> None:
+        last_used = connection_record.info.get(_LAST_USED)
+        if last_used is None or time.monotonic() - last_used < idle_seconds:
+            return  # new (connected just now), or used a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error:  # lost, refused, or past its deadline
+            alive = False
+        if not alive:
+            raise sa.exc.DisconnectionError("the pooled connection did not answer a ping")
 
 
 def is_database_unavailable(error: BaseException) -> bool:

@@ -36,6 +36,8 @@ from flask_babel import (
 )
 from flask_babel import lazy_gettext as _l
 
+from service.core.headers import add_vary
+
 log = logging.getLogger(__name__)
 
 DEFAULT_LANGUAGE = "en"
@@ -218,7 +220,7 @@ def configure_i18n(app: Flask, saved_preference: Callable[[], str | None] | None
 
     @app.after_request
     def vary_on_language(response: Any) -> Any:
-        response.vary.add("Accept-Language")
+        add_vary(response, "Accept-Language")
         if response.mimetype in ("text/html", "application/problem+json"):
             response.headers.setdefault("Content-Language", current_language())
         return response

@@ -4,7 +4,16 @@ from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from service.core.errors import is_api_request
+
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@limiter.request_filter
+def unlimited_api() -> bool:
+    """The API (`/api/`) carries no rate limit (its reads are answered from the cache): skip
+    the limiter's per-request resolution there. The limited doors are `/oauth/` and `/auth/`."""
+    return is_api_request()
 
 
 def configure_limits(app: Flask) -> None:

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
+import orjson
 from flask import Flask, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
@@ -207,9 +208,17 @@ def normalised_query() -> list[list[str]]:
     return sorted([k, v] for k, v in request.args.items(multi=True))
 
 
+def _canonical(parts: object) -> bytes:
+    return orjson.dumps(parts, default=str, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+
+
 def _signed(key: bytes, parts: object) -> str:
-    data = json.dumps(parts, separators=(",", ":"), sort_keys=True, default=str).encode()
-    return hmac.new(key, data, hashlib.sha256).hexdigest()[:40]
+    return _mac(key, _canonical(parts))
+
+
+def _mac(key: bytes, data: bytes) -> str:
+    """A keyed hash (BLAKE2b's keyed mode, a MAC: RFC 7693), 40 hex digits."""
+    return hashlib.blake2b(data, key=key[:64], digest_size=20).hexdigest()
 
 
 def cached(
@@ -254,12 +263,13 @@ def cached(
                 parts["representation"] = chosen
             if period:
                 parts["period"] = int(time.time() // period)
-            list_etag = _signed(etag_key(), parts) if version_etag else None
+            canonical = _canonical(parts)
+            list_etag = _mac(etag_key(), canonical) if version_etag else None
             # answered before the query is checked: only this exact tag, never "*" (which would
             # let an invalid query pass as unchanged)
             if list_etag is not None and request.if_none_match.is_strong(list_etag):
                 return not_modified(list_etag)
-            key = _signed(cache.key, parts) if cache.enabled else None
+            key = _mac(cache.key, canonical) if cache.enabled else None
             entry = cache.get(key) if key else None
             if entry is not None:
                 if entry.etag and entry.etag in request.if_none_match:

@@ -148,9 +148,7 @@ def current_versions() -> dict[str, str]:
     if has_request_context() and _READ in request.environ:
         return request.environ[_READ]
     versions = dict.fromkeys((f.value for f in Family), "0")
-    # plain SQL on the session's connection: no ORM work on the path of every request
-    rows = db.session.connection().exec_driver_sql(_VERSIONS_SQL)
-    versions.update((family, f"{version}.{stamp}") for family, version, stamp in rows)
+    versions.update((family, f"{version}.{stamp}") for family, version, stamp in _read_versions())
     if has_request_context():
         request.environ[_READ] = versions
     return versions
@@ -158,3 +156,22 @@ def current_versions() -> dict[str, str]:
 
 def version_of(family: Family) -> str:
     return current_versions()[family.value]
+
+
+def _read_versions() -> list[Any]:
+    """The rows of data_versions: plain SQL, no ORM work on the path of every request.
+
+    On PostgreSQL, outside any transaction (autocommit: one round trip, no BEGIN and ROLLBACK),
+    unless this session is already in one, or bound to a connection that holds uncommitted
+    changes (a test's): then its own view, bumps included. Reading the versions before the data
+    means an answer is never older than the version it is cached under.
+    """
+    session = db.session()
+    if (
+        db.engine.dialect.name != "postgresql"
+        or session.in_transaction()
+        or isinstance(session.bind, sa.Connection)
+    ):
+        return list(session.connection().exec_driver_sql(_VERSIONS_SQL))
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return list(connection.exec_driver_sql(_VERSIONS_SQL))

@@ -29,6 +29,7 @@ from service.core.api import (
     paginated,
 )
 from service.core.db import db
+from service.core.headers import add_vary
 from service.core.response_cache import cached
 from service.core.versions import Family
 from service.directory import exports, queries, services
@@ -336,7 +337,7 @@ CONTACTS_LIST = (
 @contacts.after_request
 def vary_on_accept(response: Response) -> Response:
     # the contacts list answers JSON, CSV or vCard at one URL: caches must key on Accept
-    response.vary.add("Accept")
+    add_vary(response, "Accept")
     return response
 
 

@@ -120,9 +120,8 @@ def test_secretariat_versions_a_plan_diffs_it_notes_progress_and_restores_an_act
         assert activity.archived_at is None
         assert [n.text for n in activity.progress_notes] == ["Workshop agenda agreed."]
         actions = session.scalars(
-            sa.select(AuditEntry.action).where(
-                AuditEntry.entity_type == "activities", AuditEntry.entity_id == str(activity_id)
-            )
+            sa.select(AuditEntry.action)
+            .where(AuditEntry.entity_type == "activities", AuditEntry.entity_id == str(activity_id))
             .order_by(AuditEntry.id)
         ).all()
         assert [a.value for a in actions][-2:] == ["archive", "restore"]
