@@ -211,3 +211,15 @@ def test_the_admin_shows_the_translations_and_refuses_a_language_twice(
     assert refused.status_code == 200
     assert "Una fila por idioma: es figura dos veces." in text(refused)
     assert workplan_writer.get(url).get_json()["translations"]["es"]["title"] == SPANISH_TITLE
+
+
+def test_a_new_version_keeps_the_translations(workplan_writer, seeded_plan):
+    url = f"{ACTIVITIES}/{seeded_activity(seeded_plan, 'COOP-01').id}"
+    assert (
+        patch(workplan_writer, url, {"translations": {"fr": {"title": "Répertoire"}}}).status_code
+        == 200
+    )
+    version_2 = workplan_writer.post(f"{PLANS}/{seeded_plan.id}/versions").get_json()
+    copied = workplan_writer.get(f"{ACTIVITIES}?work_plan={version_2['id']}&page_size=100")
+    (coop,) = [a for a in copied.get_json() if a["code"] == "COOP-01"]
+    assert coop["translations"]["fr"]["title"] == "Répertoire"
