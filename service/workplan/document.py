@@ -106,7 +106,7 @@ class CommitteeDocument:
 
     # -- title page and approval block --------------------------------------------------
 
-    symbol_placeholder = "OEA/Ser.G CP/CSH-[number]/[year]"
+    symbol_placeholder = _l("OEA/Ser.G CP/CSH-[number]/[year]")
     date_placeholder = _l("[date]")
     heading_lines = (
         _l("ORGANIZATION OF AMERICAN STATES"),
