@@ -125,7 +125,7 @@ def test_docx_has_the_legend_the_approval_block_and_the_resources_table(
     assert submitted == [
         "Submitted to",
         "Committee on Hemispheric Security (CSH)",
-        "2010-02-11",
+        "February 11, 2010",
         "[to be completed]",
         "CP/CSH-1200/10",
     ]
@@ -166,7 +166,7 @@ def test_docx_annex_holds_the_verbatim_text_of_every_cited_recommendation(
     assert "RTP-II/R47: RTP-II/doc.5/09 rev. 10, recommendation 47" in annex
     assert (
         "DRAFT-2007-BELIZE/OP2A: Draft resolution (Belize, 2007), operative paragraph 2 (a) "
-        "(not dated; inferred date 2007-06-05)"
+        "(not dated; inferred date June 5, 2007)"
     ) in annex
 
 

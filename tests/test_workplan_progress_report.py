@@ -35,7 +35,7 @@ def test_the_report_lists_every_activity_and_every_recommendation_of_the_plan(
     paragraphs, tables = docx_text(
         report(workplan_writer, seeded_plan.id, "&from=2010-01-01&to=2010-12-31")
     )
-    assert "period from 2010-01-01 to 2010-12-31" in "\n".join(paragraphs)
+    assert "period from January 1, 2010 to December 31, 2010" in "\n".join(paragraphs)
     activity_rows = {
         row[0]: row
         for table in tables
@@ -43,7 +43,7 @@ def test_the_report_lists_every_activity_and_every_recommendation_of_the_plan(
         for row in table[1:]
     }
     assert set(activity_rows) == {a.code for a in seeded_plan.activities}
-    assert activity_rows["COOP-01"][4] == "2010-03-01: Questionnaire sent to 34 states."
+    assert activity_rows["COOP-01"][4] == "March 1, 2010: Questionnaire sent to 34 states."
     assert activity_rows["PREV-01"][4] == "No progress recorded in the period."
     recommendations = next(t for t in tables if t[0] == ["Recommendation", "Advanced by", "State"])
     listed = {row[0]: row for row in recommendations[1:]}
@@ -104,7 +104,7 @@ def test_what_was_not_done_says_why_and_spending_is_set_against_estimates(
 
 def test_an_empty_period_gives_a_clear_answer_not_an_error(api, seeded_plan):
     page = report(api, seeded_plan.id, "&from=2010-01-01&to=2010-01-31", fmt="html").data.decode()
-    assert "No progress was recorded between 2010-01-01 and 2010-01-31" in page
+    assert "No progress was recorded between January 1, 2010 and January 31, 2010" in page
     assert "PREV-01" in page and "RTP-II/R47" in page
 
 

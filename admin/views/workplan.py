@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+import marshmallow as ma
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request
 from flask.typing import ResponseReturnValue
@@ -41,10 +42,11 @@ from admin.views.base import RecordView, per_request, rule_messages
 from admin.views.directory import ArchivedFilter, FoldedSearchMixin
 from service.core.access import Principal, Scope
 from service.core.db import db, in_transaction
-from service.core.i18n import original_text
+from service.core.i18n import LANGUAGES, original_text
 from service.core.labels import label
 from service.workplan import services
 from service.workplan.models import (
+    TRANSLATION_LANGUAGES,
     Activity,
     ActivityBody,
     ActivityRecommendation,
@@ -87,6 +89,18 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
+
+
+def _translations_differ(given: dict, stored: dict) -> bool:
+    """Loaded input against the stored translations, an empty field alike to a missing one."""
+
+    def normal(translations: dict) -> dict:
+        return {
+            language: {k: (v or "").strip() for k, v in (texts or {}).items()}
+            for language, texts in translations.items()
+        }
+
+    return normal(given) != normal(stored)
 
 
 def document_choices() -> list:
@@ -516,6 +530,19 @@ class OtherEffortForm(SubForm):
     note = StringField()
 
 
+def translation_language_choices() -> list:
+    return select((code, f"{LANGUAGES[code]} ({code})") for code in TRANSLATION_LANGUAGES)
+
+
+class TranslationForm(SubForm):
+    """The activity's text in Spanish, French or Portuguese; an empty field shows the English."""
+
+    language = SelectField(_l("Language"), choices=translation_language_choices)
+    title = StringField(_l("Title"))
+    description = TextAreaField(_l("Description"))
+    expected_result = TextAreaField(_l("Expected result"))
+
+
 class ProgressNoteForm(AdminForm):
     noted_on = DateField(_l("Date"), validators=[InputRequired()])
     text = TextAreaField(validators=[InputRequired()])
@@ -557,6 +584,14 @@ class ActivityForm(AdminForm):
         InlineFormField(OtherEffortForm),
         _l("Other efforts"),
         description=_l("Related initiatives outside the OAS (Recommendation 49)"),
+    )
+    translations = InlineFieldList(
+        InlineFormField(TranslationForm),
+        _l("Translations"),
+        description=_l(
+            "The title, description and expected result in Spanish, French or Portuguese, one "
+            "row a language; documents show the English text, marked, where a field is empty"
+        ),
     )
 
 
@@ -709,7 +744,20 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
                 }
                 for link in model.body_links
             ],
+            "translations": [
+                {"language": language, **{k: v or "" for k, v in texts.items()}}
+                for language, texts in services.translations_of(model).items()
+            ],
         }
+
+    def changed_only(self, model: Any, data: dict) -> dict:
+        translations = data.pop("translations", None)
+        changed = super().changed_only(model, data)
+        if translations is not None and _translations_differ(
+            translations, services.translations_of(model)
+        ):
+            changed["translations"] = translations
+        return changed
 
     def form_input(self, form: Any) -> dict:
         data = super().form_input(form)
@@ -738,6 +786,23 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
             for row in form.other_efforts.entries
             if not form.other_efforts.should_delete(row)
         ]
+        data["translations"] = {}
+        for row in form.translations.entries:
+            if form.translations.should_delete(row):
+                continue
+            language = row.form.language.data
+            if language in data["translations"]:
+                raise ma.ValidationError(
+                    {
+                        "translations": [
+                            _("One row a language: %(language)s is twice.", language=language)
+                        ]
+                    }
+                )
+            data["translations"][language] = {
+                name: row.form[name].data or None
+                for name in ("title", "description", "expected_result")
+            }
         return data
 
     def create_record(self, form: Any) -> Any:

@@ -16,6 +16,7 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm
 from flask import render_template
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -34,6 +35,7 @@ from service.workplan.models import (
 )
 from service.workplan.resources import FUNDING_LABELS, money, resources_of
 from service.workplan.services import cited_recommendations, load_activities
+from service.workplan.translated import ActivityText, activity_text, document_date
 
 ACTIVITY_COLUMNS = (
     _l("Code"),
@@ -73,9 +75,10 @@ FILE_NAMES = {  # the part after the plan's code and version, e.g. WP-TIP-v1-202
 @dataclass
 class ActivityRow:
     code: str
-    title: str
-    description: str
-    expected_result: str | None
+    # in the reader's language, or the English source marked as such
+    title: ActivityText
+    description: ActivityText
+    expected_result: ActivityText
     recommendations: str
     lead: str
     support: str
@@ -85,7 +88,7 @@ class ActivityRow:
     def cells(self) -> tuple[str, ...]:
         return (
             self.code,
-            self.title,
+            str(self.title),
             self.recommendations,
             self.lead,
             self.support,
@@ -103,7 +106,7 @@ class CommitteeDocument:
 
     # -- title page and approval block --------------------------------------------------
 
-    symbol_placeholder = "OEA/Ser.G CP/CSH-[number]/[year]"
+    symbol_placeholder = _l("OEA/Ser.G CP/CSH-[number]/[year]")
     date_placeholder = _l("[date]")
     heading_lines = (
         _l("ORGANIZATION OF AMERICAN STATES"),
@@ -134,7 +137,7 @@ class CommitteeDocument:
                 (
                     step,
                     f"{body.name} ({body.code})" if body else str(PENDING),
-                    on.isoformat() if on else str(PENDING),
+                    document_date(on) if on else str(PENDING),
                     meeting or str(PENDING),
                     symbol or str(PENDING),
                 )
@@ -187,7 +190,7 @@ class CommitteeDocument:
         return [
             (
                 a.code,
-                a.title,
+                str(activity_text(a, "title")),
                 money(a.estimated_cost, a.currency) or _("Not estimated"),
                 str(FUNDING_LABELS[a.funding_source]),
                 _("Yes") if a.subject_to_resources else _("No"),
@@ -202,7 +205,7 @@ class CommitteeDocument:
                 _("Pillar"),
                 str(label(Pillar(t.key))),
                 money(t.estimated, t.currency),
-                str(t.activities),
+                format_decimal(t.activities),
             )
             for t in resources.by_pillar
         ]
@@ -211,7 +214,7 @@ class CommitteeDocument:
                 _("Funding source"),
                 str(FUNDING_LABELS[FundingSource(t.key)]),
                 money(t.estimated, t.currency),
-                str(t.activities),
+                format_decimal(t.activities),
             )
             for t in resources.by_source
         ]
@@ -247,7 +250,7 @@ class CommitteeDocument:
         heading = f"{recommendation.reference}: {recommendation.citation}"
         document = recommendation.document
         if document.date_inferred and document.date:
-            heading += _(" (not dated; inferred date %(date)s)", date=document.date.isoformat())
+            heading += _(" (not dated; inferred date %(date)s)", date=document_date(document.date))
         return heading
 
     def mandate_rows(self) -> list[tuple[str, ...]]:
@@ -258,10 +261,10 @@ class CommitteeDocument:
                 (
                     mandate.document.symbol,
                     _("Yes") if mandate.texts_loaded else _("No: not counted as covered"),
-                    str(mandate.recommendations_known),
-                    str(t.covered),
-                    str(t.excluded),
-                    str(t.uncovered),
+                    format_decimal(mandate.recommendations_known),
+                    format_decimal(t.covered),
+                    format_decimal(t.excluded),
+                    format_decimal(t.uncovered),
                 )
             )
         return rows
@@ -310,11 +313,11 @@ class CommitteeDocument:
         return _(
             "%(accounted)s of %(total)s recommendations accounted for: %(covered)s covered by an "
             "activity, %(excluded)s out of scope for this plan, %(uncovered)s not covered.",
-            accounted=t.accounted_for,
-            total=t.recommendations,
-            covered=t.covered,
-            excluded=t.excluded,
-            uncovered=t.uncovered,
+            accounted=format_decimal(t.accounted_for),
+            total=format_decimal(t.recommendations),
+            covered=format_decimal(t.covered),
+            excluded=format_decimal(t.excluded),
+            uncovered=format_decimal(t.uncovered),
         )
 
 
@@ -327,8 +330,8 @@ MANDATE_COLUMNS = (
     _l("Out of scope"),
     _l("Not covered"),
 )
-APPROVAL_COLUMNS = ("Step", _l("Body"), _l("Date"), _l("Meeting"), _l("Document symbol"))
-LEGEND_COLUMNS = ("Code", _l("Body"))
+APPROVAL_COLUMNS = (_l("Step"), _l("Body"), _l("Date"), _l("Meeting"), _l("Document symbol"))
+LEGEND_COLUMNS = (_l("Code"), _l("Body"))
 RESOURCE_COLUMNS = (
     _l("Code"),
     _l("Activity"),
@@ -345,7 +348,7 @@ PROPOSED_LEGEND = _l("(proposed): proposed by the General Secretariat; no cited 
 def _date(document: SourceDocument) -> str:
     if document.date is None:
         return _("undated")
-    text = document.date.isoformat()
+    text = document_date(document.date)
     if document.date_inferred:
         return _("%(date)s, inferred: %(note)s", date=text, note=document.date_note)
     return text
@@ -370,9 +373,9 @@ def _mandate_paragraph(mandate: DocumentCoverage) -> str:
 def _row(activity: Activity) -> ActivityRow:
     return ActivityRow(
         code=activity.code,
-        title=activity.title,
-        description=activity.description,
-        expected_result=activity.expected_result,
+        title=activity_text(activity, "title"),
+        description=activity_text(activity, "description"),
+        expected_result=activity_text(activity, "expected_result"),
         recommendations=", ".join(r.reference for r in cited_recommendations(activity)),
         lead=_bodies(activity, BodyRole.LEAD),
         support=_bodies(activity, BodyRole.SUPPORT),
@@ -452,7 +455,13 @@ def as_csv(document: CommitteeDocument) -> bytes:
             _("Subject to available resources"),
         ),
         (
-            (pillar, *row.cells(), row.description, row.expected_result, *resources[row.code])
+            (
+                pillar,
+                *row.cells(),
+                str(row.description),
+                str(row.expected_result),
+                *resources[row.code],
+            )
             for pillar, rows in document.pillars
             for row in rows
         ),

@@ -38,4 +38,5 @@ ACTIVITY_LOADING = (
     selectinload(Activity.body_links).selectinload(ActivityBody.body),
     selectinload(Activity.progress_notes),
     selectinload(Activity.other_efforts),
+    selectinload(Activity.translations),
 )

@@ -370,6 +370,11 @@ class Activity(TimestampMixin, VersionedMixin, ArchivableMixin, SearchableMixin,
     other_efforts: Mapped[list[OtherEffort]] = relationship(
         back_populates="activity", cascade="all, delete-orphan", order_by="OtherEffort.id"
     )
+    translations: Mapped[list[ActivityTranslation]] = relationship(
+        back_populates="activity",
+        cascade="all, delete-orphan",
+        order_by="ActivityTranslation.language",
+    )
     predecessor: Mapped[Activity | None] = relationship(remote_side=[id])
 
     __table_args__ = (
@@ -384,6 +389,46 @@ class Activity(TimestampMixin, VersionedMixin, ArchivableMixin, SearchableMixin,
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+    @property
+    def translations_by_language(self) -> dict[str, ActivityTranslation]:
+        return {t.language: t for t in self.translations}
+
+    def translated(self, name: str, language: str) -> str | None:
+        """The field (title, description, expected_result) in that language, if entered."""
+        translation = self.translations_by_language.get(language)
+        return getattr(translation, name) if translation is not None else None
+
+
+# English is the source of every activity; the secretariat may enter its text in these.
+TRANSLATION_LANGUAGES = ("es", "fr", "pt")
+TRANSLATED_FIELDS = ("title", "description", "expected_result")
+
+
+class ActivityTranslation(TimestampMixin, db.Model):
+    """An activity's title, description and expected result in another official language,
+    entered by the secretariat; a field left empty falls back (visibly) to the English one."""
+
+    __tablename__ = "activity_translations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    language: Mapped[str] = mapped_column(sa.String(2))
+    title: Mapped[str | None] = mapped_column(sa.String(500))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    expected_result: Mapped[str | None] = mapped_column(sa.Text)
+
+    activity: Mapped[Activity] = relationship(back_populates="translations")
+
+    __table_args__ = (
+        sa.UniqueConstraint("activity_id", "language"),
+        sa.CheckConstraint("language IN ('es', 'fr', 'pt')", name="translation_language"),
+    )
+
+    def __str__(self) -> str:
+        return f"{self.language}: {self.title or ''}"
 
 
 class ActivityRecommendation(db.Model):

@@ -453,8 +453,9 @@ class ActivityById(MethodView):
     def patch(self, data: dict, activity_id: int) -> Any:
         """Change an activity (If-Match)
 
-        On a draft plan anything may change; on an approved plan only `status` (progress);
-        a submitted or superseded plan refuses every change (409).
+        On a draft plan anything may change; on an approved plan only `status` (progress) and
+        `translations` (the English text stays the source); a submitted or superseded plan
+        refuses every change (409).
         """
         activity = activity_or_404(activity_id)
         activities.check_etag(etag_data(activity))

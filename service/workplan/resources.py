@@ -10,14 +10,17 @@ from decimal import Decimal
 from typing import cast
 
 import pycountry
+from flask import has_request_context
+from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
 
 from service.workplan.models import Activity, FundingSource, Pillar
 
-FUNDING_LABELS = {
-    FundingSource.REGULAR_FUND: "Regular Fund",
-    FundingSource.SPECIFIC_FUND: "Specific Fund",
-    FundingSource.VOLUNTARY_CONTRIBUTIONS: "Voluntary contributions",
-    FundingSource.TO_BE_DETERMINED: "To be determined",
+FUNDING_LABELS = {  # as the documents name them (capitalised: the names of the funds)
+    FundingSource.REGULAR_FUND: _l("Regular Fund"),
+    FundingSource.SPECIFIC_FUND: _l("Specific Fund"),
+    FundingSource.VOLUNTARY_CONTRIBUTIONS: _l("Voluntary contributions"),
+    FundingSource.TO_BE_DETERMINED: _l("To be determined"),
 }
 
 
@@ -85,7 +88,9 @@ def resources_of(activities: list[Activity]) -> Resources:
 
 
 def money(amount: Decimal | None, currency: str | None) -> str:
-    """'USD 25,000.00', or an empty string when there is no amount."""
+    """'USD 25,000.00' ('USD 25.000,00' in Spanish), or an empty string when there is no amount."""
     if amount is None:
         return ""
+    if has_request_context():
+        return f"{currency} {format_decimal(amount, format='#,##0.00')}"
     return f"{currency} {amount:,.2f}"

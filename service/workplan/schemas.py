@@ -11,6 +11,7 @@ from service.core.api import TextSearchArgs
 from service.core.fields import BoundedList, CleanString
 from service.core.i18n import TranslatedMessage
 from service.workplan.models import (
+    TRANSLATION_LANGUAGES,
     ActivityStatus,
     BodyBasis,
     BodyKind,
@@ -438,6 +439,20 @@ class ProgressNoteSchema(ma.Schema):
     created_at = ma.fields.AwareDateTime()
 
 
+class ActivityTranslationSchema(ma.Schema):
+    title = ma.fields.String(allow_none=True)
+    description = ma.fields.String(allow_none=True)
+    expected_result = ma.fields.String(allow_none=True)
+    updated_at = ma.fields.AwareDateTime()
+
+
+TRANSLATIONS_DESCRIPTION = (
+    "The secretariat's translations of the title, description and expected result, by "
+    "language (es, fr, pt); English (the fields above) is the source. A field missing here "
+    "falls back to the English one."
+)
+
+
 class ActivitySchema(ma.Schema):
     """An activity of a work plan, traced to the recommendations it implements and to the
     bodies that lead and support it"""
@@ -461,6 +476,15 @@ class ActivitySchema(ma.Schema):
                 {"body": "DPS", "name": "Department of Public Security", "role": "support"},
             ],
             "progress_notes": [],
+            "translations": {
+                "es": {
+                    "title": "Programas de prevención que aborden las causas estructurales y "
+                    "los factores de vulnerabilidad",
+                    "description": None,
+                    "expected_result": None,
+                    "updated_at": "2026-11-30T03:47:51.335000+00:00",
+                }
+            },
             "predecessor_id": None,
             "created_at": "2026-11-30T03:47:51.310000+00:00",
             "updated_at": "2026-11-30T03:47:51.335000+00:00",
@@ -489,6 +513,12 @@ class ActivitySchema(ma.Schema):
         metadata={"description": "Execution subject to the availability of resources"}
     )
     other_efforts = ma.fields.List(ma.fields.Nested(OtherEffortSchema))
+    translations = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Nested(ActivityTranslationSchema),
+        attribute="translations_by_language",
+        metadata={"description": TRANSLATIONS_DESCRIPTION},
+    )
     predecessor_id = ma.fields.Integer(allow_none=True)
     created_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()
@@ -529,6 +559,12 @@ class BodyLinkInputSchema(ma.Schema):
 def _has_lead(links: list[dict]) -> None:
     if not any(link["role"] == BodyRole.LEAD for link in links):
         raise ma.ValidationError(_("An activity needs at least one body in the lead role."))
+
+
+class ActivityTranslationInputSchema(ma.Schema):
+    title = CleanString(allow_none=True, validate=ma.validate.Length(max=500))
+    description = CleanString(allow_none=True, validate=ma.validate.Length(max=20000))
+    expected_result = CleanString(allow_none=True, validate=ma.validate.Length(max=20000))
 
 
 class ActivityUpdateSchema(ma.Schema):
@@ -581,6 +617,11 @@ class ActivityUpdateSchema(ma.Schema):
         max_items=50,
         noun="other efforts",
         metadata={"description": "Related initiatives outside the OAS (Recommendation 49)"},
+    )
+    translations = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.OneOf(TRANSLATION_LANGUAGES)),
+        values=ma.fields.Nested(ActivityTranslationInputSchema),
+        metadata={"description": TRANSLATIONS_DESCRIPTION + " The object given replaces them all."},
     )
 
 

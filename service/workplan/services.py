@@ -24,9 +24,12 @@ from service.workplan.loading import ACTIVITY_LOADING as ACTIVITY_LOADING
 from service.workplan.loading import PLAN_LOADING as PLAN_LOADING
 from service.workplan.loading import load_activities as load_activities
 from service.workplan.models import (
+    TRANSLATED_FIELDS,
+    TRANSLATION_LANGUAGES,
     Activity,
     ActivityBody,
     ActivityRecommendation,
+    ActivityTranslation,
     BodyBasis,
     BodyRole,
     CoverageExclusion,
@@ -522,6 +525,15 @@ def activity_record(activity: Activity) -> dict:
             [link.body.code, link.basis.value, link.basis_quote, link.basis_note]
             for link in activity.body_links
         ),
+        "translations": translations_of(activity),
+    }
+
+
+def translations_of(activity: Activity) -> dict[str, dict[str, str | None]]:
+    """The activity's translations by language: {"es": {"title": ..., ...}}."""
+    return {
+        t.language: {name: getattr(t, name) for name in TRANSLATED_FIELDS}
+        for t in sorted(activity.translations, key=lambda t: t.language)
     }
 
 
@@ -554,7 +566,9 @@ def update_activity(activity: Activity, data: dict) -> Activity:
     """Changes an activity; on an approved plan only its status (progress) may change."""
     if activity.is_archived:
         raise RuleError(_("Activity %(code)s is archived.", code=activity.code), code="archived")
-    if set(data) <= {"status"}:
+    if set(data) <= {"status", "translations"}:
+        # Neither changes the plan's content of record (English is the source): an approved
+        # plan still takes its progress and the translations of its activities.
         ensure_progress_recordable(activity.work_plan)
     else:
         ensure_content_editable(activity.work_plan)
@@ -592,6 +606,40 @@ def restore_activity(activity: Activity) -> Activity:
     db.session.flush()
     record(AuditAction.RESTORE, activity, before, activity_record(activity))
     return activity
+
+
+def set_activity_translations(activity: Activity, translations: dict) -> Activity:
+    """Replaces the activity's translations ({"es": {"title": ..., "description": ...,
+    "expected_result": ...}}; a language left out is removed), with its audit entry."""
+    return update_activity(activity, {"translations": translations})
+
+
+def _set_translations(activity: Activity, translations: dict) -> None:
+    have = {t.language: t for t in activity.translations}
+    kept = []
+    for language, texts in sorted(translations.items()):
+        field = f"translations.{language}"
+        if language not in TRANSLATION_LANGUAGES:
+            raise InputError(
+                _(
+                    "Translations are in Spanish (es), French (fr) or Portuguese (pt); English "
+                    "is the activity's own text."
+                ),
+                field,
+            )
+        values = {
+            name: ((texts or {}).get(name) or "").strip() or None for name in TRANSLATED_FIELDS
+        }
+        if not any(values.values()):
+            raise InputError(
+                _("Give the translated title, description or expected result, or remove it."),
+                field,
+            )
+        translation = have.get(language) or ActivityTranslation(language=language)
+        for name, value in values.items():
+            setattr(translation, name, value)
+        kept.append(translation)
+    activity.translations = kept
 
 
 def add_progress_note(activity: Activity, data: dict) -> ProgressNote:
@@ -636,12 +684,15 @@ def _set_activity_fields(activity: Activity, data: dict) -> None:
     references = data.pop("recommendations", None)
     bodies = data.pop("bodies", None)
     efforts = data.pop("other_efforts", None)
+    translations = data.pop("translations", None)
     for name, value in data.items():
         setattr(activity, name, value)
     if activity.estimated_cost is not None and not activity.currency:
         raise InputError("Give the currency (ISO 4217) of the estimated cost.", "currency")
     if efforts is not None:
         activity.other_efforts = [OtherEffort(**row) for row in efforts]
+    if translations is not None:
+        _set_translations(activity, translations)
     if references is not None:
         found = _recommendations_by_reference(references, "recommendations")
         have = {link.recommendation_id: link for link in activity.recommendation_links}

@@ -18,6 +18,7 @@ from service.workplan.models import (
     Activity,
     ActivityBody,
     ActivityRecommendation,
+    ActivityTranslation,
     CoverageExclusion,
     OtherEffort,
     WorkPlan,
@@ -110,6 +111,15 @@ def new_version(plan: WorkPlan) -> WorkPlan:
             other_efforts=[
                 OtherEffort(organization=e.organization, title=e.title, url=e.url, note=e.note)
                 for e in activity.other_efforts
+            ],
+            translations=[
+                ActivityTranslation(
+                    language=t.language,
+                    title=t.title,
+                    description=t.description,
+                    expected_result=t.expected_result,
+                )
+                for t in activity.translations
             ],
         )
         for activity in load_activities(plan)
