@@ -52,6 +52,7 @@ from service.core.access import (
     visible_contacts_clause,
 )
 from service.core.db import db
+from service.core.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from service.core.labels import label
 from service.core.text import fold
 from service.directory import exports, services
@@ -89,6 +90,12 @@ class MemberStateForm(AdminForm):
     name_es = StringField(_l("Name (Spanish)"), validators=[InputRequired(), Length(max=200)])
     name_fr = StringField(_l("Name (French)"), validators=[InputRequired(), Length(max=200)])
     name_pt = StringField(_l("Name (Portuguese)"), validators=[InputRequired(), Length(max=200)])
+    default_language = SelectField(
+        _l("Default language"),
+        choices=list(LANGUAGES.items()),
+        default=DEFAULT_LANGUAGE,
+        description=_l("Of its invitations and emails, for a person who has chosen none"),
+    )
     status = SelectField(choices=enum_choices(MemberStateStatus))
     status_date = DateField(_l("Status since"), validators=[Optional()])
     status_note = TextAreaField(validators=[Optional(), Length(max=2000)])
