@@ -92,7 +92,7 @@ class MemberStateForm(AdminForm):
     name_pt = StringField(_l("Name (Portuguese)"), validators=[InputRequired(), Length(max=200)])
     default_language = SelectField(
         _l("Default language"),
-        choices=list(LANGUAGES.items()),
+        choices=select(LANGUAGES.items()),
         default=DEFAULT_LANGUAGE,
         description=_l("Of its invitations and emails, for a person who has chosen none"),
     )

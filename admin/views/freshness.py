@@ -98,7 +98,10 @@ class FreshnessView(ProtectedView, BaseView):
             flash(line, "error" if line in outcome.problems else "info")
         if not mail.configured():
             flash(
-                _("No MAIL_SERVER: messages were written under %(folder)s.", folder=mail.outbox_dir()),
+                _(
+                    "No MAIL_SERVER: messages were written under %(folder)s.",
+                    folder=mail.outbox_dir(),
+                ),
                 "info",
             )
         flash(

@@ -276,7 +276,7 @@ class PrintableDirectory:
 
     @property
     def scope(self) -> str:
-        """"All member states", or the states' names (in the reader's language)."""
+        """ "All member states", or the states' names (in the reader's language)."""
         if self.whole:
             return _("All member states")
         return ", ".join(state.name_in() for state in self.states)

@@ -172,9 +172,7 @@ class MemberState(TimestampMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint("length(code) = 2 AND code = upper(code)", name="code_alpha2"),
         sa.CheckConstraint("length(alpha3) = 3 AND alpha3 = upper(alpha3)", name="alpha3"),
-        sa.CheckConstraint(
-            "default_language IN ('en', 'es', 'fr', 'pt')", name="default_language"
-        ),
+        sa.CheckConstraint("default_language IN ('en', 'es', 'fr', 'pt')", name="default_language"),
     )
 
     def name_in(self, language: str | None = None) -> str:
