@@ -359,6 +359,8 @@ def test_the_printable_directory_in_spanish_names_states_and_dates_in_spanish(se
 
     form = plain(secretariat.get("/admin/printable_directory/", headers={"Accept-Language": "es"}))
     assert "Brasil (BR)" in form and "Un Estado miembro" in form
+    # in the alphabetical order of the Spanish names
+    assert form.index("Estados Unidos (US)") < form.index("Granada (GD)") < form.index("Haití (HT)")
 
 
 def test_the_freshness_pages_in_portuguese(secretariat):

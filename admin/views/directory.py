@@ -69,6 +69,7 @@ from service.directory.models import (
     MemberStateStatus,
     Visibility,
     authority_competences,
+    by_name,
     contact_point_competences,
 )
 from service.directory.schemas import AuthorityCreateSchema, ContactCreateSchema
@@ -733,8 +734,8 @@ class PrintableDirectoryView(ProtectedView, BaseView):
 
     @expose("/")
     def index(self) -> str:
-        states = db.session.scalars(sa.select(MemberState).order_by(MemberState.name_en))
-        return self.render("oas_admin/printable.html", states=list(states))
+        states = by_name(db.session.scalars(sa.select(MemberState)))
+        return self.render("oas_admin/printable.html", states=states)
 
     @expose("/html")
     def html_view(self) -> Any:

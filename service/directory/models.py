@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from service.core.db import (
 )
 from service.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language
 from service.core.labels import vocabulary
+from service.core.text import fold
 
 
 class MemberStateStatus(enum.StrEnum):
@@ -184,6 +186,12 @@ class MemberState(TimestampMixin, db.Model):
 
     def __str__(self) -> str:
         return f"{self.name_in()} ({self.code})"
+
+
+def by_name(states: Iterable[MemberState], language: str | None = None) -> list[MemberState]:
+    """Member states in the alphabetical order of their names in `language` (the reader's by
+    default), accents and case aside: "Haití" among the H, "Estados Unidos" among the E."""
+    return sorted(states, key=lambda state: (fold(state.name_in(language)), state.code))
 
 
 class Competence(db.Model):
