@@ -468,3 +468,41 @@ def test_a_reminder_with_one_entry_is_singular_and_dates_are_the_readers(
     assert (
         "1 registro do diretório não foi reconfirmado" in message.get_body(("plain",)).get_content()
     )
+
+
+# -- OAuth errors ---------------------------------------------------------------------------
+
+
+def test_oauth_error_descriptions_follow_accept_language_and_the_code_does_not(
+    client, make_api_client
+):
+    from service.core.limits import limiter
+
+    limiter.reset()
+    api_client, secret = make_api_client("directory:read")
+
+    def token(language: str, **data: str):
+        return client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials", **data},
+            auth=(api_client.client_id, secret + "x" if data.pop("wrong", None) else secret),
+            headers={"Accept-Language": language},
+        )
+
+    english, spanish = token("en", wrong="1"), token("es", wrong="1")
+    assert english.status_code == spanish.status_code == 401
+    assert english.get_json()["error"] == spanish.get_json()["error"] == "invalid_client"
+    assert spanish.get_json()["error_description"].startswith(
+        "Fallo la autenticacion del cliente"
+    )  # RFC 6749: ASCII
+    assert english.get_json()["error_description"] != spanish.get_json()["error_description"]
+
+    french = token("fr", scope="workplan:write")
+    assert french.get_json()["error"] == "invalid_scope"
+    assert french.get_json()["error_description"] == (
+        "Aucune des portees demandees n'est accordee a ce client."
+    )
+    portuguese = token("pt", grant_type="password")
+    assert portuguese.get_json()["error"] == "unsupported_grant_type"
+    assert "client_credentials" in portuguese.get_json()["error_description"]
+    assert portuguese.get_json()["error_description"].startswith("Este servidor aceita")
