@@ -729,7 +729,12 @@ class PrintableDirectoryView(ProtectedView, BaseView):
         if code and (
             not re.fullmatch("[A-Z]{2}", code) or db.session.get(MemberState, code) is None
         ):
-            abort(400, description=f"member_state: no member state with the code {code[:8]!r}.")
+            abort(
+                400,
+                description=_(
+                    "member_state: no member state with the code %(code)s.", code=repr(code[:8])
+                ),
+            )
         return exports.directory_document({"member_state": [code]} if code else {}, self.principal)
 
     @expose("/")
