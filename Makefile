@@ -85,4 +85,4 @@ messages: install
 	$(BIN)/pybabel extract -F babel.cfg --no-location --omit-header --sort-output \
 		-k _l -k N_ -k TranslatedMessage -o service/translations/messages.pot .
 	$(BIN)/pybabel update -i service/translations/messages.pot -d service/translations \
-		--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date --no-wrap
+		--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date --width 100

@@ -26,6 +26,7 @@ from service.reminders.models import ReminderSent
 
 from .directory_fixtures import demo_contact
 from .fixtures.oidc import _free_port
+from .test_reminders import english_reminders
 
 TOKEN = re.compile(r"/reconfirm/(all/)?(<signed when sent>|[A-Za-z0-9_.\-]+)")
 WORKING_LINK = re.compile(r"/reconfirm/(all/)?[A-Za-z0-9_.\-]{20,}")
@@ -121,6 +122,7 @@ def test_focal_points_may_not_open_the_freshness_view_or_start_a_campaign(focal_
 
 
 def test_a_campaign_for_one_state_is_previewed_then_sent_as_shown(secretariat, mailbox):
+    english_reminders("AR")
     due = campaigns.due_entries("AR")
     focal, alternates = campaigns.recipients("AR")
     assert due and focal

@@ -332,3 +332,177 @@ def test_adopted_texts_stay_english_and_are_marked_as_such(client, login, api, s
         f"/api/v1/recommendations/{recommendation.id}", headers={"Accept-Language": "fr"}
     ).get_json()
     assert served["text"] == recommendation.text and served["text_language"] == "en"
+
+
+# -- member states' names, dates and numbers in the reader's language ----------------------
+
+
+def test_the_printable_directory_in_spanish_names_states_and_dates_in_spanish(secretariat):
+    from datetime import UTC, datetime
+
+    from babel.dates import format_date
+
+    spanish = secretariat.get("/admin/printable_directory/html", headers={"Accept-Language": "es"})
+    assert spanish.status_code == 200
+    page = plain(spanish)
+    assert '<html lang="es">' in text(spanish)
+    today = format_date(datetime.now(UTC).date(), format="long", locale="es")  # 30 de noviembre…
+    assert f"Directorio de Autoridades Nacionales — al {today}" in page
+    assert "Brasil (BR)" in page and "Brazil (BR)" not in page
+    assert "Autoridad coordinadora" in page and "Coordinating authority" not in page
+    assert "Estados miembros que no participan" in page
+    assert "Cuba (CU) — no participa desde el 3 de junio de 2009" in page
+    assert "Todos los Estados miembros" in page
+
+    english = plain(secretariat.get("/admin/printable_directory/html"))
+    assert "Brazil (BR)" in english and "Cuba (CU) — not participating since 3 June 2009" in english
+
+    form = plain(secretariat.get("/admin/printable_directory/", headers={"Accept-Language": "es"}))
+    assert "Brasil (BR)" in form and "Un Estado miembro" in form
+    # in the alphabetical order of the Spanish names
+    assert form.index("Estados Unidos (US)") < form.index("Granada (GD)") < form.index("Haití (HT)")
+
+
+def test_the_freshness_pages_in_portuguese(secretariat):
+    page = plain(secretariat.get("/admin/freshness/", headers={"Accept-Language": "pt"}))
+    assert "Atualização do diretório" in page and "Freshness of the directory" not in page
+    assert "BR · Brasil" in page and "US · Estados Unidos" in page
+    assert "Último lembrete" in page and "nunca" in page
+    assert "Pré-visualizar a campanha" in page
+
+    preview = plain(
+        secretariat.get(
+            "/admin/freshness/preview/?member_state=BR", headers={"Accept-Language": "pt"}
+        )
+    )
+    assert "Campanha de reconfirmação: BR · Brasil" in preview
+    assert "Voltar à atualização" in preview
+
+    refused = secretariat.get(
+        "/admin/freshness/preview/?member_state=NI", headers={"Accept-Language": "pt"}
+    )
+    assert refused.status_code == 409
+    assert "NI · Nicarágua não participa (retirado)" in plain(refused)
+
+
+def test_the_dashboard_names_states_and_dates_in_portuguese(secretariat):
+    page = plain(secretariat.get("/admin/", headers={"Accept-Language": "pt"}))
+    assert "BR · Brasil" in page and "US · Estados Unidos" in page
+    assert "3 de junho de 2009" in page  # Cuba's status since (not 2009-06-03)
+
+
+# -- emails in the recipient's language ------------------------------------------------------
+
+
+def test_a_member_states_default_language_is_seeded_and_editable(secretariat, session):
+    from service.directory.models import MemberState
+
+    languages = {
+        code: session.get(MemberState, code).default_language
+        for code in ("AR", "BR", "HT", "CA", "JM", "MX")
+    }
+    assert languages == {"AR": "es", "BR": "pt", "HT": "fr", "CA": "en", "JM": "en", "MX": "es"}
+
+    url = "/admin/memberstate/edit/?id=JM"
+    form = edit_form_values(secretariat.get(url))
+    assert form["default_language"] == "en"
+    form["default_language"] = "fr"
+    saved = secretariat.post(url, data=form)
+    assert saved.status_code == 302
+    session.expire_all()
+    assert session.get(MemberState, "JM").default_language == "fr"
+
+    form["default_language"] = "de"
+    refused = secretariat.post(url, data=form)
+    assert refused.status_code == 200  # the form again, with the error by the field
+    session.expire_all()
+    assert session.get(MemberState, "JM").default_language == "fr"
+
+
+def test_reminders_are_in_the_recipients_language_else_the_states(app, session, mailbox, make_user):
+    from service.reminders import campaigns
+
+    assert campaigns.due_entries("AR")
+    chose_french = make_user("focal_point", "AR", email="francoise@demo-ar.example.org")
+    chose_french.locale = "fr"
+    no_choice = make_user("focal_point", "AR", email="sin.preferencia@demo-ar.example.org")
+    session.commit()
+
+    campaigns.send_reminders("AR")
+
+    [spanish] = mailbox.to(no_choice.email)  # Argentina's default language
+    assert (
+        spanish["Subject"].strip().startswith("Directorio de Autoridades Nacionales: reconfirme ")
+    )
+    assert spanish["Subject"].endswith(" entradas de Argentina")
+    assert spanish["Content-Language"] == "es"
+    body = spanish.get_body(("plain",)).get_content()
+    assert "Sigue siendo correcta:" in body and "Make changes" not in body
+    assert "Hacer cambios:" in body
+    assert '<html lang="es">' in spanish.get_body(("html",)).get_content()
+
+    [french] = mailbox.to(chose_french.email)  # the person's own choice wins
+    assert (
+        french["Subject"]
+        .strip()
+        .startswith("Répertoire des autorités nationales : veuillez reconfirmer")
+    )
+    assert french["Content-Language"] == "fr"
+    french_body = french.get_body(("plain",)).get_content()
+    assert "Toujours correcte :" in french_body and "Argentine" in french_body
+
+
+def test_a_reminder_with_one_entry_is_singular_and_dates_are_the_readers(
+    app, session, mailbox, make_user
+):
+    from service.directory.models import MemberState
+    from service.reminders import campaigns
+
+    state = session.get(MemberState, "BR")
+    [entry, *_] = campaigns.due_entries("AR", respect_interval=False)
+    with app.test_request_context():
+        message = campaigns.message_for(state, [entry], "ponto.focal@demo-br.example.org", [])
+    assert message["Subject"] == (
+        "Diretório de Autoridades Nacionais: reconfirme 1 registro de Brasil"
+    )
+    assert (
+        "1 registro do diretório não foi reconfirmado" in message.get_body(("plain",)).get_content()
+    )
+
+
+# -- OAuth errors ---------------------------------------------------------------------------
+
+
+def test_oauth_error_descriptions_follow_accept_language_and_the_code_does_not(
+    client, make_api_client
+):
+    from service.core.limits import limiter
+
+    limiter.reset()
+    api_client, secret = make_api_client("directory:read")
+
+    def token(language: str, **data: str):
+        return client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials", **data},
+            auth=(api_client.client_id, secret + "x" if data.pop("wrong", None) else secret),
+            headers={"Accept-Language": language},
+        )
+
+    english, spanish = token("en", wrong="1"), token("es", wrong="1")
+    assert english.status_code == spanish.status_code == 401
+    assert english.get_json()["error"] == spanish.get_json()["error"] == "invalid_client"
+    assert spanish.get_json()["error_description"].startswith(
+        "Fallo la autenticacion del cliente"
+    )  # RFC 6749: ASCII
+    assert english.get_json()["error_description"] != spanish.get_json()["error_description"]
+
+    french = token("fr", scope="workplan:write")
+    assert french.get_json()["error"] == "invalid_scope"
+    assert french.get_json()["error_description"] == (
+        "Aucune des portees demandees n'est accordee a ce client."
+    )
+    portuguese = token("pt", grant_type="password")
+    assert portuguese.get_json()["error"] == "unsupported_grant_type"
+    assert "client_credentials" in portuguese.get_json()["error_description"]
+    assert portuguese.get_json()["error_description"].startswith("Este servidor aceita")

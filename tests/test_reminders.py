@@ -38,6 +38,13 @@ def links_in(message) -> list[str]:
     return LINK.findall(body(message))
 
 
+def english_reminders(state: str) -> None:
+    """The wording these tests count is the English one: Argentina's focal points would read
+    Spanish, its default language (tests/test_i18n.py checks the languages of reminders)."""
+    db.session.get(MemberState, state).default_language = "en"
+    db.session.commit()
+
+
 def due_of(state: str) -> list[campaigns.DueEntry]:
     return campaigns.due_entries(state, respect_interval=False)
 
@@ -48,6 +55,7 @@ def due_of(state: str) -> list[campaigns.DueEntry]:
 def test_a_campaign_sends_each_focal_point_one_message_with_a_link_per_due_entry(
     app, session, mailbox
 ):
+    english_reminders("AR")
     due = due_of("AR")
     focal, alternates = campaigns.recipients("AR")
     assert due and focal

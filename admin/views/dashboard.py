@@ -16,6 +16,7 @@ from service.core.access import Principal, Scope, may_edit_state
 from service.core.db import db, in_transaction
 from service.directory import services
 from service.directory.completeness import completeness
+from service.directory.models import MemberState
 from service.reminders.campaigns import DueEntry, due_entries
 from service.reminders.freshness import bounced_addresses
 from service.workplan.coverage import coverage_for
@@ -33,6 +34,11 @@ def current_plans() -> list[WorkPlan]:
             .order_by(WorkPlan.code, WorkPlan.plan_version.desc())
         )
     )
+
+
+def state_names() -> dict[str, str]:
+    """Every member state's name in the reader's language, by code."""
+    return {state.code: state.name_in() for state in db.session.scalars(sa.select(MemberState))}
 
 
 VERIFY: dict[str, Callable[[Any], Any]] = {
@@ -88,6 +94,7 @@ class DashboardView(ProtectedView, AdminIndexView):
             plans=plans,
             statuses=list(ActivityStatus),
             own_state=principal.member_state_code,
+            state_names=state_names() if rows else {},
         )
 
     @expose("/reconfirm/", methods=("POST",))

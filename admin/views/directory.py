@@ -52,6 +52,7 @@ from service.core.access import (
     visible_contacts_clause,
 )
 from service.core.db import db
+from service.core.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from service.core.labels import label
 from service.core.text import fold
 from service.directory import exports, services
@@ -68,6 +69,7 @@ from service.directory.models import (
     MemberStateStatus,
     Visibility,
     authority_competences,
+    by_name,
     contact_point_competences,
 )
 from service.directory.schemas import AuthorityCreateSchema, ContactCreateSchema
@@ -89,6 +91,12 @@ class MemberStateForm(AdminForm):
     name_es = StringField(_l("Name (Spanish)"), validators=[InputRequired(), Length(max=200)])
     name_fr = StringField(_l("Name (French)"), validators=[InputRequired(), Length(max=200)])
     name_pt = StringField(_l("Name (Portuguese)"), validators=[InputRequired(), Length(max=200)])
+    default_language = SelectField(
+        _l("Default language"),
+        choices=select(LANGUAGES.items()),
+        default=DEFAULT_LANGUAGE,
+        description=_l("Of its invitations and emails, for a person who has chosen none"),
+    )
     status = SelectField(choices=enum_choices(MemberStateStatus))
     status_date = DateField(_l("Status since"), validators=[Optional()])
     status_note = TextAreaField(validators=[Optional(), Length(max=2000)])
@@ -721,13 +729,18 @@ class PrintableDirectoryView(ProtectedView, BaseView):
         if code and (
             not re.fullmatch("[A-Z]{2}", code) or db.session.get(MemberState, code) is None
         ):
-            abort(400, description=f"member_state: no member state with the code {code[:8]!r}.")
+            abort(
+                400,
+                description=_(
+                    "member_state: no member state with the code %(code)s.", code=repr(code[:8])
+                ),
+            )
         return exports.directory_document({"member_state": [code]} if code else {}, self.principal)
 
     @expose("/")
     def index(self) -> str:
-        states = db.session.scalars(sa.select(MemberState).order_by(MemberState.name_en))
-        return self.render("oas_admin/printable.html", states=list(states))
+        states = by_name(db.session.scalars(sa.select(MemberState)))
+        return self.render("oas_admin/printable.html", states=states)
 
     @expose("/html")
     def html_view(self) -> Any:

@@ -8,13 +8,22 @@ import re
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
+from flask_babel import format_decimal, ngettext
+from flask_babel import gettext as _
 from werkzeug.wrappers.response import Response
 
 from admin.views.base import ProtectedView
 from service.core.db import db
+from service.core.labels import label
 from service.directory.models import MemberState, MemberStateStatus
 from service.reminders import mail
-from service.reminders.campaigns import due_entries, message_for, recipients, send_reminders
+from service.reminders.campaigns import (
+    due_entries,
+    message_for,
+    recipient_language,
+    recipients,
+    send_reminders,
+)
 from service.reminders.freshness import freshness_by_state
 
 # A preview never carries working links: they would re-confirm in the focal point's name.
@@ -27,12 +36,16 @@ def participating_state(code: str | None) -> MemberState:
     code = (code or "").strip().upper()
     state = db.session.get(MemberState, code) if len(code) == 2 and code.isalpha() else None
     if state is None:
-        abort(404, description=f"There is no member state {code[:10]!r}.")
+        abort(404, description=_("There is no member state %(code)s.", code=repr(code[:10])))
     if state.status != MemberStateStatus.ACTIVE:
         abort(
             409,
-            description=f"{state.code} · {state.name_en} does not take part "
-            f"({state.status.value}): nobody is reminded.",
+            description=_(
+                "%(code)s · %(name)s does not take part (%(status)s): nobody is reminded.",
+                code=state.code,
+                name=state.name_in(),
+                status=label(state.status),
+            ),
         )
     return state
 
@@ -61,6 +74,7 @@ class FreshnessView(ProtectedView, BaseView):
             alternates=alternates,
             message=message,
             text=LINK_TOKEN.sub(LINK_PLACEHOLDER, body.get_content()) if body is not None else "",
+            language=recipient_language(state, focal[0]) if focal else None,
         )
 
     @expose("/send/", methods=("POST",))
@@ -71,18 +85,36 @@ class FreshnessView(ProtectedView, BaseView):
             outcome = send_reminders(member_state=code)
         except mail.MailServerUnavailableError as error:
             flash(
-                f"{code}: the mail server cannot be reached ({error}). Nothing more was sent; "
-                "try again later.",
+                _(
+                    "%(code)s: the mail server cannot be reached (%(error)s). Nothing more was "
+                    "sent; try again later.",
+                    code=code,
+                    error=str(error),
+                ),
                 "error",
             )
             return redirect(url_for(".index"))
         for line in outcome.lines:
-            flash(line, "error" if " bounced " in line or "not accepted" in line else "info")
+            flash(line, "error" if line in outcome.problems else "info")
         if not mail.configured():
-            flash(f"No MAIL_SERVER: messages were written under {mail.outbox_dir()}.", "info")
+            flash(
+                _(
+                    "No MAIL_SERVER: messages were written under %(folder)s.",
+                    folder=mail.outbox_dir(),
+                ),
+                "info",
+            )
         flash(
-            f"{code}: {outcome.sent} message{'' if outcome.sent == 1 else 's'} sent, "
-            f"{outcome.skipped} entries with nobody to remind, {len(outcome.bounced)} bounced.",
+            ngettext(
+                "%(code)s: %(num)d message sent, %(skipped)s entries with nobody to remind, "
+                "%(bounced)s bounced.",
+                "%(code)s: %(num)d messages sent, %(skipped)s entries with nobody to remind, "
+                "%(bounced)s bounced.",
+                outcome.sent,
+                code=code,
+                skipped=format_decimal(outcome.skipped),
+                bounced=format_decimal(len(outcome.bounced)),
+            ),
             "success" if outcome.sent else "info",
         )
         return redirect(url_for(".index"))

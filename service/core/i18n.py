@@ -13,6 +13,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from babel.messages.mofile import write_mo
@@ -29,6 +30,7 @@ from flask import (
 from flask_babel import (
     Babel,
     format_date,
+    format_datetime,
     format_decimal,
     format_percent,
     get_locale,
@@ -120,6 +122,32 @@ def current_language() -> str:
     return locale.language if locale is not None else DEFAULT_LANGUAGE
 
 
+# The OAS writes its English dates day first ("30 November 2026", as in its documents), not in
+# Babel's American order; the other languages take the locale's own long form ("30 de
+# noviembre de 2026", "30 novembre 2026", "30 de novembro de 2026").
+ENGLISH_LONG_DATE = "d MMMM y"
+
+
+def long_date(day: Any) -> str:
+    """A date (or the date of a datetime) written out in the reader's language."""
+    if isinstance(day, datetime):
+        day = day.date()
+    if current_language() == DEFAULT_LANGUAGE:
+        return str(format_date(day, ENGLISH_LONG_DATE))
+    return str(format_date(day, "long"))
+
+
+# The secretariat's English pages write moments as 2026-03-04 05:06 (never the American
+# 3/4/26); the other languages take the locale's short form (day first).
+ENGLISH_SHORT_DATETIME = "yyyy-MM-dd HH:mm"
+
+
+def short_datetime(moment: Any) -> str:
+    """A moment (kept in UTC) as a short date and time in the reader's language, marked UTC."""
+    pattern = ENGLISH_SHORT_DATETIME if current_language() == DEFAULT_LANGUAGE else "short"
+    return f"{format_datetime(moment, pattern, rebase=False)} UTC"
+
+
 def _saved_preference() -> str | None:
     """The signed-in person's saved language (read once per request), if any."""
     if "i18n_user_language" not in g:
@@ -206,6 +234,9 @@ def configure_i18n(app: Flask, saved_preference: Callable[[], str | None] | None
         format_percent=format_percent,
         format_decimal=format_decimal,
         format_date=format_date,
+        format_datetime=format_datetime,
+        long_date=long_date,
+        short_datetime=short_datetime,
         error_name=lambda error: http_title(error.code, error.name),
         original_text=original_text,
     )

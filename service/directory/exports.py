@@ -13,11 +13,16 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pycountry
+from babel import Locale, UnknownLocaleError
 from flask import Response
+from flask_babel import get_translations
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from service.core.access import Principal
 from service.core.db import db
+from service.core.i18n import current_language, long_date
 from service.core.labels import label
 from service.core.text import spreadsheet_safe
 from service.directory import queries
@@ -215,14 +220,23 @@ def contacts_vcard(contacts: Sequence[ContactPoint]) -> str:
 
 # -- the printable directory -----------------------------------------------------------------
 
-DIRECTORY_TITLE = "Directory of National Authorities"
+DIRECTORY_TITLE = _l("Directory of National Authorities")
 _ROLE_ORDER = {role: rank for rank, role in enumerate(ContactRole)}
 _templates = Environment(
     loader=PackageLoader("service.directory", "templates"),
     autoescape=select_autoescape(default=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
+# In the reader's language (the request's, or the one chosen with `force_locale`), as in the
+# application's own templates.
+_templates.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext=lambda text: get_translations().ugettext(text),
+    ngettext=lambda singular, plural, n: get_translations().ungettext(singular, plural, n),
+    newstyle=True,
+)
+_templates.globals.update(current_language=current_language, long_date=long_date)
 
 
 @dataclass
@@ -254,14 +268,26 @@ class StateSection:
 @dataclass
 class PrintableDirectory:
     as_of: date
-    scope: str  # "All member states", or the states' names
+    whole: bool  # every member state, or the ones in `states`
+    states: list[MemberState]
     sections: list[StateSection]  # participating states with entries
     without_entries: list[MemberState]  # participating states with none in this selection
     apart: list[StateSection]  # states not taking part, with their note (and any entries)
 
     @property
+    def scope(self) -> str:
+        """ "All member states", or the states' names (in the reader's language)."""
+        if self.whole:
+            return _("All member states")
+        return ", ".join(state.name_in() for state in self.states)
+
+    @property
     def title(self) -> str:
-        return f"{DIRECTORY_TITLE} — as of {self.as_of.day} {self.as_of:%B %Y}"
+        return _(
+            "%(title)s — as of %(date)s",
+            title=DIRECTORY_TITLE,
+            date=long_date(self.as_of),
+        )
 
     @property
     def entries(self) -> int:
@@ -305,8 +331,7 @@ def printable_directory(
             sections.append(section)
         else:
             without_entries.append(state)
-    scope = "All member states" if whole else ", ".join(s.name_en for s in states)
-    return PrintableDirectory(as_of, scope, sections, without_entries, apart)
+    return PrintableDirectory(as_of, whole, list(states), sections, without_entries, apart)
 
 
 def directory_document(
@@ -324,15 +349,24 @@ def directory_document(
 
 
 def language_name(code: str) -> str:
+    """A language's name in the reader's language (Babel's CLDR data), else pycountry's."""
+    try:
+        name = Locale(current_language()).languages.get(code)
+    except (ValueError, UnknownLocaleError):
+        name = None
+    if name:
+        return str(name)
     language = pycountry.languages.get(alpha_2=code)
     return language.name if language is not None else code
 
 
 def hours_text(contact: ContactPoint) -> str:
-    hours = "24 hours a day, 7 days a week" if contact.available_24_7 else (contact.hours or "")
+    hours = _("24 hours a day, 7 days a week") if contact.available_24_7 else (contact.hours or "")
     if hours and contact.time_zone:
         return f"{hours} ({contact.time_zone})"
-    return hours or (f"Time zone {contact.time_zone}" if contact.time_zone else "")
+    if hours:
+        return hours
+    return _("Time zone %(zone)s", zone=contact.time_zone) if contact.time_zone else ""
 
 
 _templates.filters["language_name"] = language_name

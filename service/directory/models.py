@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -18,7 +19,9 @@ from service.core.db import (
     db,
     enum_column,
 )
+from service.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language
 from service.core.labels import vocabulary
+from service.core.text import fold
 
 
 class MemberStateStatus(enum.StrEnum):
@@ -161,16 +164,34 @@ class MemberState(TimestampMixin, db.Model):
     status_date: Mapped[date | None] = mapped_column(sa.Date)
     status_note: Mapped[str | None] = mapped_column(sa.Text)
     status_source: Mapped[str | None] = mapped_column(sa.String(500))  # where the note comes from
+    # The language of its invitations and emails when the person has chosen none (en/es/fr/pt).
+    default_language: Mapped[str] = mapped_column(
+        sa.String(8), default=DEFAULT_LANGUAGE, server_default=DEFAULT_LANGUAGE
+    )
 
     authorities: Mapped[list[Authority]] = relationship(back_populates="member_state")
 
     __table_args__ = (
         sa.CheckConstraint("length(code) = 2 AND code = upper(code)", name="code_alpha2"),
         sa.CheckConstraint("length(alpha3) = 3 AND alpha3 = upper(alpha3)", name="alpha3"),
+        sa.CheckConstraint("default_language IN ('en', 'es', 'fr', 'pt')", name="default_language"),
     )
 
+    def name_in(self, language: str | None = None) -> str:
+        """The state's name in `language`, by default the reader's (the request's, or the one
+        an email is rendered in under `force_locale`); English for a language it lacks."""
+        language = language or current_language()
+        name = getattr(self, f"name_{language}", None) if language in LANGUAGES else None
+        return name or self.name_en
+
     def __str__(self) -> str:
-        return f"{self.name_en} ({self.code})"
+        return f"{self.name_in()} ({self.code})"
+
+
+def by_name(states: Iterable[MemberState], language: str | None = None) -> list[MemberState]:
+    """Member states in the alphabetical order of their names in `language` (the reader's by
+    default), accents and case aside: "Haití" among the H, "Estados Unidos" among the E."""
+    return sorted(states, key=lambda state: (fold(state.name_in(language)), state.code))
 
 
 class Competence(db.Model):

@@ -16,6 +16,7 @@ from service.directory.models import (
     EntryStatus,
     MemberState,
     authority_competences,
+    by_name,
     contact_point_competences,
 )
 
@@ -216,10 +217,10 @@ def printable_statement(args: dict, principal: Principal | None) -> sa.Select:
 
 def printable_states(args: dict) -> list[MemberState]:
     """The member states a printable directory covers: those asked for, or all of them."""
-    statement = sa.select(MemberState).order_by(MemberState.name_en)
+    statement = sa.select(MemberState)
     if args.get("member_state"):
         statement = statement.where(MemberState.code.in_([c.upper() for c in args["member_state"]]))
-    return list(db.session.scalars(statement))
+    return by_name(db.session.scalars(statement))
 
 
 def states_version(states: list[MemberState]) -> list[Any]:

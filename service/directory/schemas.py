@@ -86,6 +86,7 @@ class MemberStateSchema(ma.Schema):
             "status": "active",
             "status_date": None,
             "status_note": None,
+            "default_language": "es",
             "updated_at": "2026-11-30T03:47:49.411000+00:00",
         }
 
@@ -98,6 +99,13 @@ class MemberStateSchema(ma.Schema):
     status = ma.fields.Enum(MemberStateStatus, by_value=True)
     status_date = ma.fields.Date(allow_none=True)
     status_note = ma.fields.String(allow_none=True)
+    default_language = ma.fields.String(
+        dump_only=True,
+        metadata={
+            "description": "The language (en, es, fr, pt) of the state's invitations and emails "
+            "when a person has chosen none"
+        },
+    )
     updated_at = ma.fields.AwareDateTime()
 
 

@@ -24,6 +24,7 @@ from service.core.access import (
 )
 from service.core.db import db, touch, utcnow
 from service.core.errors import RuleError
+from service.core.i18n import LANGUAGES
 from service.directory.models import (
     Authority,
     Channel,
@@ -115,6 +116,17 @@ def _ensure_unique_alpha3(alpha3: str, code: str | None) -> None:
         )
 
 
+def _ensure_language(language: str | None) -> None:
+    if language is not None and language not in LANGUAGES:
+        raise RuleError(
+            _(
+                "%(language)s is not a language of the OAS (en, es, fr, pt).",
+                language=repr(language)[:12],
+            ),
+            field="default_language",
+        )
+
+
 def create_member_state(data: dict) -> MemberState:
     """A new member state (ISO 3166-1 codes, the four names, status); the secretariat's."""
     _ensure_maintains_member_states()
@@ -122,6 +134,7 @@ def create_member_state(data: dict) -> MemberState:
     if db.session.get(MemberState, data["code"]) is not None:
         raise RuleError(_("%(code)s is already a member state.", code=data["code"]), field="code")
     _ensure_unique_alpha3(data["alpha3"], None)
+    _ensure_language(data.get("default_language"))
     state = MemberState(**data)
     db.session.add(state)
     _save(AuditAction.CREATE, state, None, snapshot)
@@ -134,6 +147,7 @@ def update_member_state(state: MemberState, data: dict) -> MemberState:
     data = {key: value for key, value in data.items() if key != "code"}
     if data.get("alpha3", state.alpha3) != state.alpha3:
         _ensure_unique_alpha3(data["alpha3"], state.code)
+    _ensure_language(data.get("default_language"))
     before = snapshot(state)
     if _apply(state, data):
         _save(AuditAction.UPDATE, state, before, snapshot)

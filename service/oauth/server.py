@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,10 +16,13 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Blueprint, Flask, Response, current_app, jsonify
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import TooManyRequests
 
 from service.core.access import ALL_SCOPES
 from service.core.db import db
+from service.core.i18n import DEFAULT_LANGUAGE, current_language
 from service.core.limits import limiter
 from service.core.versions import Family, bump
 from service.oauth.models import ApiClient, OAuthToken
@@ -82,7 +86,11 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
         super().validate_token_request()
         # A token that could do nothing is an error the client should hear about (RFC 6749 5.2)
         if not self.request.client.get_allowed_scope(self.request.payload.scope):
-            raise InvalidScopeError("None of the requested scopes is granted to this client.")
+            error = InvalidScopeError(
+                error_description(_("None of the requested scopes is granted to this client."))
+            )
+            error.translated = True  # already in the request's language
+            raise error
 
 
 class TokenRevocation(RevocationEndpoint):
@@ -122,6 +130,46 @@ class TokenIntrospection(IntrospectionEndpoint):
 
 oauth_endpoints = Blueprint("oauth", __name__, url_prefix="/oauth")
 
+# What a person reads for each OAuth error (`error_description`), in the language the request
+# asks for; the `error` member stays RFC 6749's code. Authlib's own descriptions are English:
+# they are kept for English, replaced by these in the other languages (or when there is none).
+# RFC 6749 (5.2) allows only printable ASCII but `"` and `\` in a description: the translations
+# are sent without their accents ("Fallo la autenticacion", "portees demandees").
+OAUTH_ERROR_DESCRIPTIONS = {
+    "invalid_request": _l(
+        "The request is missing a required parameter, repeats one, or is otherwise malformed."
+    ),
+    "invalid_client": _l(
+        "Client authentication failed: unknown or revoked client, wrong secret, or an "
+        "authentication method this server does not accept."
+    ),
+    "invalid_grant": _l("The grant is invalid, expired or revoked."),
+    "unauthorized_client": _l("This client may not use this grant type."),
+    "unsupported_grant_type": _l("This server accepts only the client_credentials grant."),
+    "invalid_scope": _l("The requested scope is invalid, unknown or malformed."),
+    "unsupported_token_type": _l("This server cannot revoke or introspect tokens of this type."),
+    "access_denied": _l("The request was denied."),
+}
+
+
+def error_description(text: str) -> str:
+    """A description as RFC 6749 allows it: accents dropped, `"` and `\\` replaced, ASCII."""
+    decomposed = unicodedata.normalize("NFKD", text.replace('"', "'").replace("\\", "/"))
+    kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return "".join(ch for ch in kept if 0x20 <= ord(ch) <= 0x7E)
+
+
+class TranslatedAuthorizationServer(AuthorizationServer):
+    """Authlib's server whose errors' `error_description` follows Accept-Language."""
+
+    def handle_error_response(self, request: Any, error: Any) -> Any:
+        generic = OAUTH_ERROR_DESCRIPTIONS.get(error.error)
+        own = getattr(error, "translated", False)  # ours, already in the request's language
+        english = current_language() == DEFAULT_LANGUAGE and error.description
+        if generic is not None and not own and not english:
+            error.description = error_description(str(generic))
+        return super().handle_error_response(request, error)
+
 
 def server() -> AuthorizationServer:
     return current_app.extensions["oauth_server"]
@@ -153,7 +201,9 @@ def too_many_requests(error: TooManyRequests) -> Response:
     """A client that knocks too often hears it in OAuth's JSON, not in an HTML page."""
     response = jsonify(
         error="temporarily_unavailable",
-        error_description=f"Too many requests ({error.description}); try again later.",
+        error_description=error_description(
+            _("Too many requests (%(limit)s); try again later.", limit=error.description)
+        ),
     )
     response.status_code = 429
     response.headers["Cache-Control"] = "no-store"
@@ -170,7 +220,7 @@ def configure_oauth_server(app: Flask) -> Blueprint:
         "OAUTH2_TOKEN_EXPIRES_IN",
         {"client_credentials": int(DEFAULT_TOKEN_LIFETIME.total_seconds())},
     )
-    authorization_server = AuthorizationServer(
+    authorization_server = TranslatedAuthorizationServer(
         app, query_client=query_client, save_token=save_token
     )
     authorization_server.register_grant(ClientCredentialsGrant)

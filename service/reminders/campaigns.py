@@ -16,8 +16,11 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import current_app, render_template
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
 
 from service.core.db import db
+from service.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language, long_date
 from service.directory.completeness import freshness_cutoff, is_due, live_authority
 from service.directory.models import (
     Authority,
@@ -59,8 +62,9 @@ class DueEntry:
 
     @property
     def last_verified(self) -> str:
+        """When it was last re-confirmed, in the reader's language (the page's, or the email's)."""
         moment = self.entry.last_verified_at
-        return moment.strftime("%Y-%m-%d") if moment else "never"
+        return long_date(moment) if moment else _("never")
 
 
 @dataclass
@@ -71,9 +75,12 @@ class Outcome:
     sent: int = 0
     skipped: int = 0
     bounced: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # the lines that report a failure
 
-    def say(self, line: str) -> None:
+    def say(self, line: str, problem: bool = False) -> None:
         self.lines.append(line)
+        if problem:
+            self.problems.append(line)
 
 
 def _now() -> datetime:
@@ -172,10 +179,31 @@ def recipients(member_state: str) -> tuple[list[str], list[str]]:
     return focal, alternates
 
 
+def recipient_language(state: MemberState, address: str) -> str:
+    """The language of a reminder to `address`: the person's saved choice, else the member
+    state's default language (an invitation not yet used has no choice), else English."""
+    saved = db.session.scalars(
+        sa.select(User.locale)
+        .where(sa.func.lower(User.email) == address.strip().lower(), User.locale.is_not(None))
+        .order_by(User.id)
+        .limit(1)
+    ).first()
+    for choice in (saved, state.default_language):
+        if choice in LANGUAGES:
+            return choice
+    return DEFAULT_LANGUAGE
+
+
 def message_for(
     state: MemberState, entries: list[DueEntry], to: str, cc: list[str]
 ) -> EmailMessage:
-    """The exact email a focal point receives (also shown as the admin's preview)."""
+    """The exact email a focal point receives (also shown as the admin's preview), in the
+    recipient's language (`recipient_language`)."""
+    with force_locale(recipient_language(state, to)):
+        return _message(state, entries, to, cc)
+
+
+def _message(state: MemberState, entries: list[DueEntry], to: str, cc: list[str]) -> EmailMessage:
     base = current_app.config["PUBLIC_BASE_URL"]
     rows = [
         {
@@ -193,11 +221,13 @@ def message_for(
         "months": current_app.config["FRESHNESS_MONTHS"],
         "link_days": current_app.config["REMINDER_LINK_DAYS"],
     }
-    subject = (
-        f"Directory of National Authorities: please re-confirm {len(entries)} "
-        f"entr{'y' if len(entries) == 1 else 'ies'} of {state.name_en}"
+    subject = ngettext(
+        "Directory of National Authorities: please re-confirm %(num)d entry of %(state)s",
+        "Directory of National Authorities: please re-confirm %(num)d entries of %(state)s",
+        len(entries),
+        state=state.name_in(),
     )
-    return mail.compose(
+    message = mail.compose(
         to,
         cc,
         subject,
@@ -205,6 +235,8 @@ def message_for(
         render_template("reminders/reminder.html", **context),
         list_id="OAS Directory reminders",
     )
+    message["Content-Language"] = current_language()
+    return message
 
 
 def _locked(member_state: str) -> bool:
@@ -252,7 +284,7 @@ def send_reminders(member_state: str | None = None, dry_run: bool = False) -> Ou
 
 def _send_for_state(code: str, dry_run: bool, outcome: Outcome) -> None:
     if not _locked(code):
-        outcome.say(f"{code}: skipped, another run is reminding this state")
+        outcome.say(_("%(code)s: skipped, another run is reminding this state", code=code))
         return
     state = db.session.get(MemberState, code)
     if state is None:
@@ -263,12 +295,25 @@ def _send_for_state(code: str, dry_run: bool, outcome: Outcome) -> None:
     focal, alternates = recipients(code)
     if not focal:
         outcome.skipped += len(entries)
-        outcome.say(f"{code}: {len(entries)} due, nobody to remind (no focal point address)")
+        outcome.say(
+            _(
+                "%(code)s: %(due)s due, nobody to remind (no focal point address)",
+                code=code,
+                due=len(entries),
+            )
+        )
         return
     for to in focal:
         message = message_for(state, entries, to, alternates)
         if dry_run:
-            outcome.say(f"{code}: would send {len(entries)} entries to {to} (dry run)")
+            outcome.say(
+                _(
+                    "%(code)s: would send %(count)s entries to %(to)s (dry run)",
+                    code=code,
+                    count=len(entries),
+                    to=to,
+                )
+            )
             continue
         try:
             where = mail.deliver(message)
@@ -278,10 +323,26 @@ def _send_for_state(code: str, dry_run: bool, outcome: Outcome) -> None:
         except mail.PermanentFailureError as error:
             _mark_bounced(to, code)
             outcome.bounced.append(to)
-            outcome.say(f"{code}: {to} bounced ({error}); marked, the run goes on")
+            outcome.say(
+                _(
+                    "%(code)s: %(to)s bounced (%(error)s); marked, the run goes on",
+                    code=code,
+                    to=to,
+                    error=str(error),
+                ),
+                problem=True,
+            )
             continue
         except mail.TemporaryFailureError as error:
-            outcome.say(f"{code}: {to} not accepted for now ({error}); retried next run")
+            outcome.say(
+                _(
+                    "%(code)s: %(to)s not accepted for now (%(error)s); retried next run",
+                    code=code,
+                    to=to,
+                    error=str(error),
+                ),
+                problem=True,
+            )
             continue
         for entry in entries:
             db.session.add(
@@ -295,5 +356,13 @@ def _send_for_state(code: str, dry_run: bool, outcome: Outcome) -> None:
                 )
             )
         outcome.sent += 1
-        outcome.say(f"{code}: sent {len(entries)} entries to {to} -> {where}")
+        outcome.say(
+            _(
+                "%(code)s: sent %(count)s entries to %(to)s -> %(where)s",
+                code=code,
+                count=len(entries),
+                to=to,
+                where=where,
+            )
+        )
     db.session.commit()

@@ -80,14 +80,15 @@ def bounced_addresses(member_state: str | None = None) -> dict[str, list[str]]:
 
 def freshness_by_state() -> list[StateFreshness]:
     """One row per participating state, from a handful of statements (not one per state)."""
-    participating = list(
-        db.session.scalars(
-            sa.select(MemberState.code).where(MemberState.status == MemberStateStatus.ACTIVE)
+    states = {
+        state.code: state
+        for state in db.session.scalars(
+            sa.select(MemberState).where(MemberState.status == MemberStateStatus.ACTIVE)
         )
-    )
-    if not participating:
+    }
+    if not states:
         return []
-    reports = completeness(participating)
+    reports = completeness(list(states))
     last_reminders = dict(
         db.session.execute(
             sa.select(ReminderSent.member_state_code, sa.func.max(ReminderSent.sent_at)).group_by(
@@ -100,7 +101,7 @@ def freshness_by_state() -> list[StateFreshness]:
     return [
         StateFreshness(
             code=report["member_state"],
-            name=report["name"],
+            name=states[report["member_state"]].name_in(),  # in the reader's language
             due=report["due_entries"],
             active_entries=report["active_entries"],
             share=report["criteria"]["freshness"]["share"],

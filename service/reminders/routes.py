@@ -7,6 +7,8 @@ from typing import Any, cast
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from service.core.db import db
 from service.directory.models import Authority, ContactPoint, MemberStateStatus
@@ -41,27 +43,33 @@ def _page(status: int, heading: str, message: str, **context: Any) -> Page:
 def _expired() -> Page:
     return _page(
         410,
-        "This link has expired",
-        "Links in reminders work for a limited time. Sign in to re-confirm the entry, or wait "
-        "for the next reminder.",
+        _("This link has expired"),
+        _(
+            "Links in reminders work for a limited time. Sign in to re-confirm the entry, or "
+            "wait for the next reminder."
+        ),
     )
 
 
 def _unknown() -> Page:
     return _page(
         404,
-        "This link is not valid",
-        "The link is incomplete or was changed. Copy the whole link from the email, or sign in "
-        "to re-confirm the entry.",
+        _("This link is not valid"),
+        _(
+            "The link is incomplete or was changed. Copy the whole link from the email, or sign "
+            "in to re-confirm the entry."
+        ),
     )
 
 
 def _stale() -> Page:
     return _page(
         409,
-        "Nothing to re-confirm",
-        "This entry was re-confirmed or changed since the reminder was sent, so the link no "
-        "longer applies. Nothing was changed. Sign in to see the entry as it is now.",
+        _("Nothing to re-confirm"),
+        _(
+            "This entry was re-confirmed or changed since the reminder was sent, so the link no "
+            "longer applies. Nothing was changed. Sign in to see the entry as it is now."
+        ),
     )
 
 
@@ -97,24 +105,28 @@ def one_entry(token: str) -> ResponseReturnValue:
         db.session.commit()
         return _page(
             200,
-            "Thank you",
-            f"“{due.label}” is re-confirmed as still correct, by {recipient}.",
+            _("Thank you"),
+            _(
+                "“%(entry)s” is re-confirmed as still correct, by %(recipient)s.",
+                entry=due.label,
+                recipient=recipient,
+            ),
         )
     return _page(
         200,
-        "Is this entry still correct?",
+        _("Is this entry still correct?"),
         "",
         entries=[due],
-        intro="Pressing the button records that this entry is still correct:",
+        intro=_("Pressing the button records that this entry is still correct:"),
         can_confirm=True,
-        button="Yes, it is still correct",
+        button=_("Yes, it is still correct"),
     )
 
 
 @reconfirm.route("/all/<token>", methods=["GET", "POST"])
 def all_entries(token: str) -> ResponseReturnValue:
     try:
-        _, refs, recipient = links.read_all_token(token)
+        _state, refs, recipient = links.read_all_token(token)
     except links.LinkExpiredError:
         return _expired()
     except links.LinkInvalidError:
@@ -132,7 +144,11 @@ def all_entries(token: str) -> ResponseReturnValue:
         return _stale()
     left_out = len(refs) - len(current)
     note = (
-        f"{left_out} of the entries in the email changed since it was sent and are left out."
+        ngettext(
+            "%(num)d of the entries in the email changed since it was sent and is left out.",
+            "%(num)d of the entries in the email changed since it was sent and are left out.",
+            left_out,
+        )
         if left_out
         else ""
     )
@@ -145,17 +161,26 @@ def all_entries(token: str) -> ResponseReturnValue:
         db.session.commit()
         return _page(
             200,
-            "Thank you",
-            f"{len(confirmed)} entr{'y is' if len(confirmed) == 1 else 'ies are'} re-confirmed "
-            f"as still correct, by {recipient}. {note}".strip(),
+            _("Thank you"),
+            " ".join(
+                [
+                    ngettext(
+                        "%(num)d entry is re-confirmed as still correct, by %(recipient)s.",
+                        "%(num)d entries are re-confirmed as still correct, by %(recipient)s.",
+                        len(confirmed),
+                        recipient=recipient,
+                    ),
+                    note,
+                ]
+            ).strip(),
             entries=confirmed,
         )
     return _page(
         200,
-        "Are these entries still correct?",
+        _("Are these entries still correct?"),
         note,
-        entries=[due for _, due in current],
-        intro="Pressing the button records that all of these entries are still correct:",
+        entries=[due for _ref, due in current],
+        intro=_("Pressing the button records that all of these entries are still correct:"),
         can_confirm=True,
-        button="Yes, all of them are still correct",
+        button=_("Yes, all of them are still correct"),
     )

@@ -8,6 +8,7 @@ import gettext
 import click
 import pycountry
 
+from service.core.i18n import DEFAULT_LANGUAGE
 from service.directory.models import Competence, MemberState
 from service.seeding.loader import Loader
 
@@ -38,6 +39,7 @@ def load_member_states(loader: Loader) -> None:
             "name_en": name,
             **{f"name_{lang}": tr.gettext(name) for lang, tr in translations.items()},
             "status": row["status"],
+            "default_language": row.get("default_language", DEFAULT_LANGUAGE),
             "status_date": row.get("status_date"),
             "status_note": row.get("status_note"),
             "status_source": row.get("status_source"),

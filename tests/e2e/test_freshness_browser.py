@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from service.directory.models import MemberState
 from service.reminders.models import ReminderSent
 
 from .test_admin_browser import database, secretariat_person, shots, sign_in  # noqa: F401
@@ -14,10 +15,17 @@ from .test_admin_browser import database, secretariat_person, shots, sign_in  # 
 
 @pytest.fixture
 def no_reminders_for_ar(app):
-    """The live server commits what it sends: Argentina's reminders are removed afterwards."""
+    """The live server commits what it sends: Argentina's reminders are removed afterwards.
+    Its focal points read English here (Argentina's default language, Spanish, is restored
+    afterwards; tests/test_i18n.py checks the reminders' languages)."""
+    with database(app) as session:
+        state = session.get(MemberState, "AR")
+        default, state.default_language = state.default_language, "en"
+        session.commit()
     yield
     with database(app) as session:
         session.execute(sa.delete(ReminderSent).where(ReminderSent.member_state_code == "AR"))
+        session.get(MemberState, "AR").default_language = default
         session.commit()
 
 
