@@ -240,22 +240,37 @@ def paginated(blp: Any, page_size: int = 20) -> Any:
 def page_of(statement: sa.Select, pagination_parameters: Any, total: int | None = None) -> list:
     """One page of a SELECT's rows; sets the total the X-Pagination header reports.
 
-    Pass `total` when it is already known (e.g. from a list's ETag statement) to skip the count.
+    The page and the total come in one statement (`count(*) OVER ()`: the rows are read once,
+    not once to count and again to sort); only a page past the end counts apart. Pass `total`
+    when it is already known to skip the window. `statement` selects one entity, not DISTINCT.
     """
-    if total is None:
-        total = db.session.execute(
-            sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
-        ).scalar_one()
-    pagination_parameters.item_count = total
-    if pagination_parameters.first_item >= total:
-        return []  # past the last page: nothing to fetch (and no huge OFFSET to send)
-    return list(
-        db.session.execute(
-            statement.offset(pagination_parameters.first_item).limit(
-                pagination_parameters.page_size
-            )
-        ).scalars()
-    )
+    first, size = pagination_parameters.first_item, pagination_parameters.page_size
+    if total is None and first > FAR_OFFSET:  # most likely past the end: count first
+        total = _count(statement)
+    if total is not None:
+        pagination_parameters.item_count = total
+        if first >= total:
+            return []  # past the last page: nothing to fetch (and no huge OFFSET to send)
+        return list(db.session.execute(statement.offset(first).limit(size)).scalars())
+    rows = db.session.execute(
+        statement.add_columns(sa.func.count().over().label("page_of_total"))
+        .offset(first)
+        .limit(size)
+    ).all()
+    if rows:
+        pagination_parameters.item_count = rows[0][-1]
+        return [row[0] for row in rows]
+    pagination_parameters.item_count = 0 if first == 0 else _count(statement)
+    return []
+
+
+FAR_OFFSET = 100_000
+
+
+def _count(statement: sa.Select) -> int:
+    return db.session.execute(
+        sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+    ).scalar_one()
 
 
 def etag_data(entity: Any) -> dict:
