@@ -7,6 +7,9 @@ export SERVICE_ENV ?= development
 # where `make run` serves: make run PORT=8080 HOST=0.0.0.0
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# test processes for `make test` (pytest-xdist); each builds its own SQLite and PostgreSQL
+# databases, so they never share rows. TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= 3
 
 .PHONY: run test install lint openapi migrate seed admin client check-port pdf-libs bench bench-webhooks bench-http messages
 
@@ -56,7 +59,7 @@ test: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check --fix .

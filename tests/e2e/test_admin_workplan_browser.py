@@ -71,6 +71,9 @@ def draft_plan(app):
 
 def run_action(page, row_text: str, label: str) -> None:
     """Ticks the row, picks the bulk action and accepts its confirmation."""
+    # the bulk-action menu opens only once the page's scripts have run: a click on "With
+    # selected" before that (right after the previous action's page appeared) opens nothing
+    page.wait_for_load_state("load")
     row = page.locator("table.model-list tr", has_text=row_text).first
     row.locator("input.action-checkbox").check()
     page.once("dialog", lambda dialog: dialog.accept())
