@@ -237,34 +237,41 @@ def paginated(blp: Any, page_size: int = 20) -> Any:
     return blp.paginate(page_size=page_size, max_page_size=MAX_PAGE_SIZE)
 
 
-def page_of(statement: sa.Select, pagination_parameters: Any, total: int | None = None) -> list:
+def page_of(
+    statement: sa.Select,
+    pagination_parameters: Any,
+    total: int | None = None,
+    count_with_page: bool = False,
+) -> list:
     """One page of a SELECT's rows; sets the total the X-Pagination header reports.
 
-    The page and the total come in one statement (`count(*) OVER ()`: the rows are read once,
-    not once to count and again to sort); only a page past the end counts apart. Pass `total`
-    when it is already known to skip the window. `statement` selects one entity, not DISTINCT.
+    The total is counted first (a narrow count, then the page's wide rows, top-N sorted); pass
+    `total` when it is already known to skip the count. `count_with_page` gets both in one
+    statement (`count(*) OVER ()`): cheaper when the filter leaves few rows (a text search reads
+    its matches once, not twice), dearer on a whole list (every wide row is kept for the window).
+    `statement` selects one entity, not DISTINCT.
     """
     first, size = pagination_parameters.first_item, pagination_parameters.page_size
-    if total is None and first > FAR_OFFSET:  # most likely past the end: count first
+    if count_with_page and total is None and first <= FAR_OFFSET:
+        rows = db.session.execute(
+            statement.add_columns(sa.func.count().over().label("page_of_total"))
+            .offset(first)
+            .limit(size)
+        ).all()
+        if rows:
+            pagination_parameters.item_count = rows[0][-1]
+            return [row[0] for row in rows]
+        pagination_parameters.item_count = 0 if first == 0 else _count(statement)
+        return []
+    if total is None:
         total = _count(statement)
-    if total is not None:
-        pagination_parameters.item_count = total
-        if first >= total:
-            return []  # past the last page: nothing to fetch (and no huge OFFSET to send)
-        return list(db.session.execute(statement.offset(first).limit(size)).scalars())
-    rows = db.session.execute(
-        statement.add_columns(sa.func.count().over().label("page_of_total"))
-        .offset(first)
-        .limit(size)
-    ).all()
-    if rows:
-        pagination_parameters.item_count = rows[0][-1]
-        return [row[0] for row in rows]
-    pagination_parameters.item_count = 0 if first == 0 else _count(statement)
-    return []
+    pagination_parameters.item_count = total
+    if first >= total:
+        return []  # past the last page: nothing to fetch (and no huge OFFSET to send)
+    return list(db.session.execute(statement.offset(first).limit(size)).scalars())
 
 
-FAR_OFFSET = 100_000
+FAR_OFFSET = 100_000  # a page this far is most likely past the end: count first
 
 
 def _count(statement: sa.Select) -> int:

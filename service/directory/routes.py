@@ -400,7 +400,8 @@ class Contacts(MethodView):
         page_statement = queries.contacts_page_statement(statement, args["sort"], tombstones)
         if representation in EXPORTS:
             return export(representation, page_statement, pagination_parameters)
-        page = page_of(page_statement, pagination_parameters)
+        # a text search leaves few matches: read them once, with their total
+        page = page_of(page_statement, pagination_parameters, count_with_page="q" in args)
         if tombstones is None:
             return page
         return [c if may_see_contact(principal, c) else tombstone(c) for c in page]
