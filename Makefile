@@ -7,9 +7,9 @@ export SERVICE_ENV ?= development
 # where `make run` serves: make run PORT=8080 HOST=0.0.0.0
 HOST ?= 127.0.0.1
 PORT ?= 5000
-# test processes for `make test` (pytest-xdist); each builds its own SQLite and PostgreSQL
+# test processes for `make test` (pytest-xdist; 2: this machine's cores); each builds its own SQLite and PostgreSQL
 # databases, so they never share rows. TEST_WORKERS=0 runs the suite in one process.
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 2
 
 .PHONY: run test install lint openapi migrate seed admin client check-port pdf-libs bench bench-webhooks bench-http messages
 

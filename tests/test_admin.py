@@ -724,3 +724,19 @@ def test_admin_makes_a_new_version_shows_its_diff_adds_a_note_and_restores(secre
         .order_by(AuditEntry.id)
     ).all()
     assert [a.value for a in actions][-2:] == ["archive", "restore"]
+
+
+def test_filters_on_integer_columns_narrow_the_list_on_every_database(secretariat, session):
+    """The work-plan and document filters compare integer ids: a value bound as text would be
+    an error on PostgreSQL (found by the admin fuzzer), not a narrower list."""
+    activity = session.scalars(sa.select(Activity).order_by(Activity.id)).first()
+    plan = session.get(WorkPlan, activity.work_plan_id)
+    listing = secretariat.get(f"/admin/activity/?flt0_work_plan_equals={plan.id}&search=a")
+    assert listing.status_code == 200
+    recommendation = session.scalars(sa.select(Recommendation).order_by(Recommendation.id)).first()
+    listing = secretariat.get(
+        f"/admin/recommendation/?flt0_document_equals={recommendation.document_id}"
+    )
+    assert listing.status_code == 200
+    assert recommendation.reference in text(listing)
+    assert secretariat.get("/admin/activity/?flt0_work_plan_equals=x").status_code == 200

@@ -11,7 +11,7 @@ from flask import abort, flash, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_admin.model.fields import InlineFieldList, InlineFormField
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -252,7 +252,7 @@ class RecommendationView(FoldedSearchMixin, WorkPlanRecordView):
     @property
     def column_filters(self) -> list[FilterEqual]:
         return [
-            FilterEqual(
+            IntEqualFilter(  # an integer column: SQLAlchemy 2.1 binds a str value as VARCHAR
                 Recommendation.document_id,
                 _l("Document"),
                 options=per_request(document_id_choices),
@@ -690,7 +690,7 @@ class ActivityView(FoldedSearchMixin, WorkPlanRecordView):
     @property
     def column_filters(self) -> list[FilterEqual | BodyFilter | ArchivedFilter]:
         return [
-            FilterEqual(
+            IntEqualFilter(  # an integer column (as above)
                 Activity.work_plan_id,
                 _l("Work plan"),
                 options=per_request(work_plan_choices),
