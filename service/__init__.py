@@ -53,6 +53,7 @@ def configure_json(app: Flask) -> None:
 def configure_database(app: Flask) -> None:
     from service.core.availability import install_deadlines, install_idle_ping
     from service.core.db import db
+    from service.core.versions import configure_versions_engine
     from service.models import import_all_models
 
     import_all_models()
@@ -68,6 +69,15 @@ def configure_database(app: Flask) -> None:
             app.config["DATABASE_STATEMENT_TIMEOUT_MS"],
         )
         install_idle_ping(db.engine)
+    configure_versions_engine(
+        app,
+        lambda engine: install_deadlines(
+            engine,
+            app.config["DATABASE_CONNECT_TIMEOUT"],
+            app.config["DATABASE_STATEMENT_TIMEOUT_MS"],
+        ),
+        install_idle_ping,
+    )
     # Migrations are a step of their own (`flask db upgrade`), never run here.
     migrate.init_app(app, db, directory=data_path("migrations"), render_as_batch=True)
 

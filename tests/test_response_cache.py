@@ -122,13 +122,12 @@ def _statements(app):
         if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK")):
             log.append(statement)
 
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", before_cursor_execute)
+    # every engine: the data versions are read through a small autocommit engine of their own
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", before_cursor_execute)
     try:
         yield log
     finally:
-        sa.event.remove(engine, "before_cursor_execute", before_cursor_execute)
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", before_cursor_execute)
 
 
 def _secret_contact(app) -> int:
