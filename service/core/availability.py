@@ -4,7 +4,8 @@ PostgreSQL's `connect_timeout` and `statement_timeout` (service/config.py) bound
 that answers slowly; they cannot bound one that does not answer at all (a frozen server still
 accepts TCP and never replies). So every network wait of a psycopg connection gets a
 client-side deadline too: past it the connection is closed and the request fails at once with
-a 503, which the pool's pre-ping turns into a fresh connection when the database is back.
+a 503; the pool pings a connection that sat idle (`install_idle_ping`) and drops every
+connection of a pool that lost one, so the service recovers by itself when the database is back.
 """
 
 from __future__ import annotations
