@@ -69,13 +69,16 @@ def configure_database(app: Flask) -> None:
             app.config["DATABASE_STATEMENT_TIMEOUT_MS"],
         )
         install_idle_ping(db.engine)
+    # The versions' read is the first statement of every API request and reads three rows: a
+    # database that cannot answer it within the connect timeout is sick (a fast 503, as the
+    # pool's ping gave before).
+    connect_timeout = app.config["DATABASE_CONNECT_TIMEOUT"]
+    versions_deadline_ms = (
+        connect_timeout * 1000 if app.config["DATABASE_STATEMENT_TIMEOUT_MS"] else 0
+    )
     configure_versions_engine(
         app,
-        lambda engine: install_deadlines(
-            engine,
-            app.config["DATABASE_CONNECT_TIMEOUT"],
-            app.config["DATABASE_STATEMENT_TIMEOUT_MS"],
-        ),
+        lambda engine: install_deadlines(engine, connect_timeout, versions_deadline_ms),
         install_idle_ping,
     )
     # Migrations are a step of their own (`flask db upgrade`), never run here.
