@@ -261,10 +261,10 @@ def page_of(
         if rows:
             pagination_parameters.item_count = rows[0][-1]
             return [row[0] for row in rows]
-        pagination_parameters.item_count = 0 if first == 0 else _count(statement)
+        pagination_parameters.item_count = 0 if first == 0 else count_of(statement)
         return []
     if total is None:
-        total = _count(statement)
+        total = count_of(statement)
     pagination_parameters.item_count = total
     if first >= total:
         return []  # past the last page: nothing to fetch (and no huge OFFSET to send)
@@ -274,7 +274,8 @@ def page_of(
 FAR_OFFSET = 100_000  # a page this far is most likely past the end: count first
 
 
-def _count(statement: sa.Select) -> int:
+def count_of(statement: sa.Select) -> int:
+    """How many rows a SELECT gives (its ORDER BY dropped)."""
     return db.session.execute(
         sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
     ).scalar_one()

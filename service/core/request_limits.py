@@ -79,39 +79,33 @@ def check_shape(document: Any) -> None:
     pending = [(document, 1, "")]
     while pending:
         value, depth, path = pending.pop()
-        if isinstance(value, dict | list) and depth > MAX_JSON_DEPTH:
+        if not isinstance(value, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
             message = _("Nested more than %(depth)s levels deep.", depth=MAX_JSON_DEPTH)
             raise JSONShapeError(message, path or "_schema")
-        if isinstance(value, list):
-            if len(value) > MAX_JSON_ITEMS:
-                raise JSONShapeError(
-                    _(
-                        "An array of %(count)s items; at most %(most)s are accepted.",
-                        count=len(value),
-                        most=MAX_JSON_ITEMS,
-                    ),
-                    path or "_schema",
+        if len(value) > MAX_JSON_ITEMS:
+            count, most = len(value), MAX_JSON_ITEMS
+            message = (
+                _(
+                    "An array of %(count)s items; at most %(most)s are accepted.",
+                    count=count,
+                    most=most,
                 )
-            pending.extend(
-                (item, depth + 1, f"{path}.{index}" if path else str(index))
-                for index, item in enumerate(value)
-                if isinstance(item, dict | list)
-            )
-        elif isinstance(value, dict):
-            if len(value) > MAX_JSON_ITEMS:
-                raise JSONShapeError(
-                    _(
-                        "An object of %(count)s members; at most %(most)s are accepted.",
-                        count=len(value),
-                        most=MAX_JSON_ITEMS,
-                    ),
-                    path or "_schema",
+                if isinstance(value, list)
+                else _(
+                    "An object of %(count)s members; at most %(most)s are accepted.",
+                    count=count,
+                    most=most,
                 )
-            pending.extend(
-                (item, depth + 1, f"{path}.{key}" if path else str(key))
-                for key, item in value.items()
-                if isinstance(item, dict | list)
             )
+            raise JSONShapeError(message, path or "_schema")
+        members = value.items() if isinstance(value, dict) else enumerate(value)
+        pending.extend(
+            (item, depth + 1, f"{path}.{key}" if path else str(key))
+            for key, item in members
+            if isinstance(item, dict | list)
+        )
 
 
 class BoundedJSONParser(FlaskParser):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Response, request
 from flask.views import MethodView
 from flask_babel import gettext as _
@@ -23,6 +22,7 @@ from service.core.api import (
     IF_MATCH_DOC,
     Blueprint,
     check_if_match,
+    count_of,
     etag_data,
     get_or_404,
     page_of,
@@ -449,9 +449,7 @@ def printable(
     # viewer's class and the representation)
     statement = queries.printable_statement(args, principal)
     as_of = datetime.now(UTC).date()
-    total = db.session.execute(
-        sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
-    ).scalar_one()
+    total = count_of(statement)
     pagination_parameters.page, pagination_parameters.page_size = 1, max(total, 1)
     pagination_parameters.item_count = total
     document = exports.directory_document(args, principal, as_of)
