@@ -72,21 +72,13 @@ def _in(app, work):
 
 
 def _token(app, scope="directory:read workplan:read", member_state=None) -> dict:
-    from service.oauth.models import ApiClient
-    from service.oauth.tokens import digest, issue_token, new_client_credentials
+    from service.oauth.services import register_client
+    from service.oauth.tokens import issue_token
 
     def make():
-        client_id, secret = new_client_credentials()
-        client = ApiClient(
-            client_id=client_id,
-            client_secret_hash=digest(secret),
-            name=f"cache test {client_id}",
-            scope=scope,
-            member_state_code=member_state,
-        )
-        db.session.add(client)
+        client, secret = register_client("cache test", scope, member_state)
         plain, _ = issue_token(client, scope)
-        return {"Authorization": f"Bearer {plain}"}, client_id, secret
+        return {"Authorization": f"Bearer {plain}"}, client.client_id, secret
 
     return _in(app, make)
 

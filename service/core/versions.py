@@ -179,7 +179,8 @@ def _read_versions() -> list[Any]:
         return list(connection.exec_driver_sql(_VERSIONS_SQL))
 
 
-_ENGINE = "versions.engine"  # app.extensions key
+_ENGINE = "versions.engine"  # app.extensions keys: the engine, and what it gets when made
+_ENGINE_SETUP = "versions.engine_setup"
 _ENGINE_LOCK = threading.Lock()
 EngineSetup = Callable[[sa.Engine], None]
 
@@ -214,9 +215,6 @@ def _make_versions_engine(extensions: dict[str, Any]) -> sa.Engine:
 
     sa.event.listen(db.engine, "engine_disposed", dispose_with_main)
     return made
-
-
-_ENGINE_SETUP = "versions.engine_setup"
 
 
 def configure_versions_engine(app: Flask, *setups: EngineSetup) -> None:

@@ -63,23 +63,16 @@ def free_port() -> int:
 
 
 def prepare_database(env: dict, sizes: list[int]) -> None:
-    """Migrations, seed (demo), an API client; nothing else here: fill() tops up the contacts."""
-    subprocess.run(
-        [BIN / "flask", "--app", "service", "db", "upgrade"],
-        env=env,
-        check=True,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        timeout=120,
-    )
-    subprocess.run(
-        [BIN / "flask", "--app", "service", "seed", "--demo"],
-        env=env,
-        check=True,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        timeout=120,
-    )
+    """Migrations and seed (demo); fill() tops up the contacts and makes the API client."""
+    for command in (["db", "upgrade"], ["seed", "--demo"]):
+        subprocess.run(
+            [BIN / "flask", "--app", "service", *command],
+            env=env,
+            check=True,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            timeout=120,
+        )
 
 
 def in_app(env: dict, code: str) -> str:
@@ -101,8 +94,8 @@ import json, sqlalchemy as sa
 from service import create_app
 from service.core.db import db
 from service.directory.models import Authority, Channel, ContactPoint
-from service.oauth.models import ApiClient
-from service.oauth.tokens import digest, issue_token, new_client_credentials
+from service.oauth.services import register_client
+from service.oauth.tokens import issue_token
 
 app = create_app()
 with app.app_context():
@@ -125,10 +118,7 @@ with app.app_context():
             ))
             number += 1
         db.session.commit()
-    client_id, secret = new_client_credentials()
-    client = ApiClient(client_id=client_id, client_secret_hash=digest(secret), name="bench-http",
-                       scope="directory:read workplan:read")
-    db.session.add(client)
+    client, _ = register_client("bench-http", "directory:read workplan:read", None)
     plain, _ = issue_token(client, "directory:read workplan:read")
     contact = db.session.execute(
         sa.select(ContactPoint.id).where(ContactPoint.visibility == "network",

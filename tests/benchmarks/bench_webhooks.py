@@ -20,7 +20,8 @@ from service import create_app
 from service.audit import log as audit_log
 from service.core.db import db
 from service.oauth.models import ApiClient
-from service.oauth.tokens import digest, issue_token, new_client_credentials
+from service.oauth.services import register_client
+from service.oauth.tokens import issue_token
 from service.seeding import seed_database
 from service.webhooks.events import record_event
 from service.webhooks.models import WebhookEndpoint
@@ -30,16 +31,7 @@ ROUNDS = 200  # bounded
 
 
 def client_with_token(scope: str, member_state: str | None) -> tuple[ApiClient, str]:
-    client_id, secret = new_client_credentials()
-    client = ApiClient(
-        client_id=client_id,
-        client_secret_hash=digest(secret),
-        name=f"bench {scope}",
-        scope=scope,
-        member_state_code=member_state,
-    )
-    db.session.add(client)
-    db.session.flush()
+    client, _ = register_client(f"bench {scope}", scope, member_state)
     plain, _ = issue_token(client, scope)
     return client, plain
 
