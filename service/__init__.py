@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_database(app)
     configure_request_ids(app)
     configure_i18n(app)
+    configure_response_cache(app)
     configure_request_limits(app)
     configure_security_headers(app)
     configure_authentication(app)
@@ -110,6 +111,14 @@ def configure_request_ids(app: Flask) -> None:
         return response
 
 
+def configure_response_cache(app: Flask) -> None:
+    """Reads answered from bytes already made; a partner's cached read is answered before the
+    request's other work (service/core/response_cache.py)."""
+    from service.core.response_cache import configure_response_cache as configure
+
+    configure(app)
+
+
 def configure_request_limits(app: Flask) -> None:
     """Body size, JSON shape and content type, checked before anything reads the body."""
     from service.core.request_limits import configure_request_limits as configure
@@ -190,13 +199,11 @@ def configure_api(app: Flask) -> None:
     from service.core.authentication import csrf
     from service.core.errors import register_error_handlers
     from service.core.health import health
-    from service.core.response_cache import configure_response_cache
     from service.directory.routes import blueprints as directory_blueprints
     from service.vocabularies import blueprints as vocabulary_blueprints
     from service.webhooks.routes import blueprints as webhook_blueprints
     from service.workplan.routes import blueprints as workplan_blueprints
 
-    configure_response_cache(app)
     app.register_blueprint(health)
     app.register_blueprint(docs_assets)
     api = Api(app)

@@ -21,6 +21,7 @@ from service import create_app
 from service.core.db import db
 from service.core.response_cache import ByteBoundedLRU, CachedResponse
 from service.seeding import seed_database
+from tests import statement_log
 from tests.conftest import PROJECT_ROOT
 from tests.fixtures.database import PostgresDatabase, _postgres_server_url
 
@@ -110,16 +111,13 @@ def _person(app, test_client, role: str, member_state: str | None = None):
 def _statements(app):
     log = []
 
-    def before_cursor_execute(conn, cursor, statement, *args):
+    def keep(statement):
         if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK")):
             log.append(statement)
 
-    # every engine: the data versions are read through a small autocommit engine of their own
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", before_cursor_execute)
-    try:
+    # every engine, and psycopg's own cursor: the data versions are read on it
+    with statement_log.listening(keep):
         yield log
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", before_cursor_execute)
 
 
 def _secret_contact(app) -> int:
@@ -488,3 +486,64 @@ def test_with_redis_one_worker_answers_from_what_another_built(workers, shared_d
         for app in (first, second):
             with app.app_context():
                 db.engine.dispose()
+
+
+# -- the early answer for a partner's cached read ------------------------------------------------
+
+
+def _headers_but_per_request(response) -> dict:
+    return {n: v for n, v in response.headers.items() if n not in ("X-Request-ID", "Date")}
+
+
+@pytest.mark.parametrize("url", [CONTACTS, "/api/v1/member-states", "/api/v1/recommendations"])
+def test_an_early_answer_is_the_answer_the_view_gave(workers, url):
+    first, _ = workers
+    reader, _, _ = _token(first)
+    test_client = first.test_client()
+    _in(first, _touch_directory)
+    built = test_client.get(url, headers=reader)  # by the view
+    with _statements(first) as log:
+        early = test_client.get(url, headers={**reader, "X-Request-ID": "early-1"})
+    assert len(log) == 1  # answered before the view: the data versions, nothing else
+    assert early.status_code == built.status_code == 200
+    assert early.get_data() == built.get_data()
+    assert _headers_but_per_request(early) == _headers_but_per_request(built)
+    assert early.headers["X-Request-ID"] == "early-1"
+    assert early.headers["X-Frame-Options"] == "DENY"  # the after-request headers: every answer
+
+
+def test_an_early_answer_needs_the_views_scope_and_a_good_token(workers):
+    first, _ = workers
+    reader, _, _ = _token(first)
+    workplan_only, _, _ = _token(first, scope="workplan:read")
+    test_client = first.test_client()
+    assert test_client.get(CONTACTS, headers=reader).status_code == 200  # cached now
+    assert test_client.get(CONTACTS, headers=workplan_only).status_code == 403
+    forged = {"Authorization": "Bearer " + "x" * 40}
+    refused = test_client.get(CONTACTS, headers=forged)
+    assert refused.status_code == 401
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert test_client.get(CONTACTS).status_code == 401  # no credential at all
+
+
+def test_a_cached_read_with_if_match_star_still_gets_its_428(workers):
+    first, _ = workers
+    reader, _, _ = _token(first)
+    test_client = first.test_client()
+    assert test_client.get(CONTACTS, headers=reader).status_code == 200
+    assert test_client.get(CONTACTS, headers={**reader, "If-Match": "*"}).status_code == 428
+
+
+def test_the_printable_directory_is_cached_per_language(workers):
+    """It is written in the reader's language: one language's bytes never reach another's."""
+    first, _ = workers
+    reader, _, _ = _token(first)
+    test_client = first.test_client()
+    url = "/api/v1/contacts?member_state=AR"
+    for language in ("es", "en", "fr", "es"):
+        response = test_client.get(
+            url, headers={**reader, "Accept": "text/html", "Accept-Language": language}
+        )
+        assert response.status_code == 200
+        assert f'<html lang="{language}">' in response.get_data(as_text=True), language
+        assert response.headers["Content-Language"] == language

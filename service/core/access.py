@@ -250,6 +250,7 @@ def require(scope: Scope) -> Any:
                 )
             return view(*args, **kwargs)
 
+        wrapper.required_scope = scope  # type: ignore[attr-defined]  # (answer_cached_read)
         # Declared in the OpenAPI description: a token with the scope, or a signed-in session.
         apidoc = dict(getattr(wrapper, "_apidoc", {}))
         apidoc["manual_doc"] = {

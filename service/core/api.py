@@ -26,13 +26,11 @@ from werkzeug.wrappers.response import Response
 from service.core.db import db
 from service.core.errors import PROBLEM_JSON, ProblemSchema, http_error_response
 from service.core.fields import CleanString
+from service.core.headers import IF_MATCH_PATTERN
 from service.core.request_limits import BoundedJSONParser
 from service.core.response_cache import keyed_etag
 
 API_PREFIX = "/api/v1"
-# One or more entity tags (RFC 9110), as If-Match carries them: optionally weak, quoted.
-_ENTITY_TAG = r'\s*(W/)?"[!#-~]*"\s*'
-IF_MATCH_PATTERN = rf"^{_ENTITY_TAG}(,{_ENTITY_TAG})*$"
 MAX_PAGE_SIZE = 100
 
 

@@ -22,8 +22,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from service.core.access import Person, Principal, principal_for_client, principal_for_user
-from service.core.api import IF_MATCH_PATTERN
 from service.core.errors import is_api_request, problem
+from service.core.headers import IF_MATCH_PATTERN
 from service.core.versions import Family, version_of
 
 SESSION_USER_KEY = "user_id"

@@ -1,11 +1,16 @@
-"""Response headers added on every request, cheaply: werkzeug's `response.vary` parses and
-rewrites the header set at each change, and `setdefault` scans the headers once per name."""
+"""The entity-tag syntax If-Match carries; response headers added on every request, cheaply
+(werkzeug's `response.vary` parses and rewrites the header set at each change, and
+`setdefault` scans the headers once per name)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from werkzeug.sansio.response import Response
+
+# One or more entity tags (RFC 9110), as If-Match carries them: optionally weak, quoted.
+_ENTITY_TAG = r'\s*(W/)?"[!#-~]*"\s*'
+IF_MATCH_PATTERN = rf"^{_ENTITY_TAG}(,{_ENTITY_TAG})*$"
 
 
 def add_vary(response: Response, name: str) -> None:

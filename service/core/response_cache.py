@@ -3,8 +3,14 @@
 A cached answer is keyed by the version of its resource family (`service.core.versions`), the
 viewer's visibility class (`access.visibility_class`: partner, a member state's focal point or
 client, secretariat), the path and the normalised query (and, where a view has several, the
-representation chosen from Accept). A write moves the version on, so the next read of every
-worker misses and builds the answer anew; nothing is ever invalidated by hand.
+representation chosen from Accept; for a document for people, such as the printable directory,
+the reader's language too). A write moves the version on, so the next read of every worker
+misses and builds the answer anew; nothing is ever invalidated by hand.
+
+A partner system's read that is cached is answered before the request's other work
+(`answer_cached_read`, a before-request hook right after the request id and the language): the
+same token check and scope as `@require`, the same key as `@cached`, and the after-request
+headers of every answer. A miss, a session, or anything unusual goes the whole way.
 
 Each worker keeps a segmented LRU bounded in bytes (`RESPONSE_CACHE_MB`, default 64; 0 turns
 caching off): a new entry goes to a probation segment and is promoted only when read again, so
@@ -31,10 +37,13 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import orjson
-from flask import Flask, Response, current_app, request
+from authlib.oauth2 import OAuth2Error
+from flask import Flask, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 
 from service.core.access import current_principal, set_apidoc, visibility_class
+from service.core.authentication import bearer_principal
+from service.core.i18n import current_language
 from service.core.versions import Family, version_of
 
 log = logging.getLogger(__name__)
@@ -191,12 +200,15 @@ def derived_key(secret_key: str | bytes, purpose: str) -> bytes:
 
 
 def configure_response_cache(app: Flask) -> None:
+    """The worker's cache, and the early answer for cached reads (register it right after the
+    request id: before the rest of the request's work, which a cached answer does not need)."""
     megabytes = app.config["RESPONSE_CACHE_MB"]
     app.extensions["response_cache"] = ResponseCache(
         int(megabytes * 1024 * 1024),
         app.config.get("REDIS_URL"),
         derived_key(app.config["SECRET_KEY"], "response-cache"),
     )
+    app.before_request(answer_cached_read)
 
 
 def response_cache() -> ResponseCache:
@@ -221,6 +233,65 @@ def _mac(key: bytes, data: bytes) -> str:
     return hashlib.blake2b(data, key=key[:64], digest_size=20).hexdigest()
 
 
+@dataclass(frozen=True)
+class CachePolicy:
+    """What `@cached` was told about a view (read again by `answer_cached_read`)."""
+
+    family: Family
+    version_etag: bool
+    representations: tuple[str, ...] = ()
+    period: int | None = None
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the cache holds for this request: an answer (a hit or a 304), or where to keep one."""
+
+    answer: Response | None
+    key: str | None = None
+    list_etag: str | None = None
+
+
+NO_ANSWER = Lookup(None)
+
+
+def look_up(policy: CachePolicy) -> Lookup:
+    """This GET's cache key, list ETag and cached answer, for the current principal."""
+    cache = response_cache()
+    parts: dict[str, Any] = {
+        "family": policy.family.value,
+        "version": version_of(policy.family),
+        "viewer": visibility_class(current_principal()),
+        "path": request.path,
+        "query": normalised_query(),
+    }
+    if policy.representations:
+        offered = list(policy.representations)
+        chosen = (
+            request.accept_mimetypes.best_match(offered) if request.accept_mimetypes else offered[0]
+        )
+        if chosen is None:  # nothing acceptable: the view answers 406, uncached
+            return NO_ANSWER
+        parts["representation"] = chosen
+        if chosen != "application/json":  # a document for people: in the reader's language
+            parts["language"] = current_language()
+    if policy.period:
+        parts["period"] = int(time.time() // policy.period)
+    canonical = _canonical(parts)
+    list_etag = _mac(etag_key(), canonical) if policy.version_etag else None
+    # answered before the query is checked: only this exact tag, never "*" (which would let an
+    # invalid query pass as unchanged)
+    if list_etag is not None and request.if_none_match.is_strong(list_etag):
+        return Lookup(not_modified(list_etag), None, list_etag)
+    key = _mac(cache.key, canonical) if cache.enabled else None
+    entry = cache.get(key) if key else None
+    if entry is not None:
+        if entry.etag and entry.etag in request.if_none_match:
+            return Lookup(not_modified(entry.etag), key, list_etag)
+        return Lookup(entry.response(), key, list_etag)
+    return Lookup(None, key, list_etag)
+
+
 def cached(
     family: Family,
     *,
@@ -236,51 +307,25 @@ def cached(
     `representations`: the media types the view chooses from with Accept (part of the key).
     `period`: seconds after which the answer may change without a write (time-dependent
     figures such as "re-confirmed in the last 12 months"): part of the key.
-    Place it under `@require` (authentication and scope come first) and above the rest.
+    Place it right under `@require` (authentication and scope come first) and above the rest:
+    `answer_cached_read` answers a partner's hits before the view with the same two checks.
     """
+    policy = CachePolicy(family, version_etag, tuple(representations or ()), period)
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
-            cache = response_cache()
             if request.method != "GET":
                 return view(*args, **kwargs)
-            parts: dict[str, Any] = {
-                "family": family.value,
-                "version": version_of(family),
-                "viewer": visibility_class(current_principal()),
-                "path": request.path,
-                "query": normalised_query(),
-            }
-            if representations:
-                chosen = (
-                    request.accept_mimetypes.best_match(representations)
-                    if request.accept_mimetypes
-                    else representations[0]
-                )
-                if chosen is None:  # nothing acceptable: the view answers 406, uncached
-                    return view(*args, **kwargs)
-                parts["representation"] = chosen
-            if period:
-                parts["period"] = int(time.time() // period)
-            canonical = _canonical(parts)
-            list_etag = _mac(etag_key(), canonical) if version_etag else None
-            # answered before the query is checked: only this exact tag, never "*" (which would
-            # let an invalid query pass as unchanged)
-            if list_etag is not None and request.if_none_match.is_strong(list_etag):
-                return not_modified(list_etag)
-            key = _mac(cache.key, canonical) if cache.enabled else None
-            entry = cache.get(key) if key else None
-            if entry is not None:
-                if entry.etag and entry.etag in request.if_none_match:
-                    return not_modified(entry.etag)
-                return entry.response()
+            lookup = look_up(policy)
+            if lookup.answer is not None:
+                return lookup.answer
             response = current_app.make_response(view(*args, **kwargs))
-            if list_etag is not None and response.status_code == 200:
-                response.set_etag(list_etag)
-            if key and _cacheable(response):
-                cache.put(
-                    key,
+            if lookup.list_etag is not None and response.status_code == 200:
+                response.set_etag(lookup.list_etag)
+            if lookup.key and _cacheable(response):
+                response_cache().put(
+                    lookup.key,
                     CachedResponse(
                         response.status_code,
                         tuple((n, v) for n, v in response.headers.items() if n in KEPT_HEADERS),
@@ -289,11 +334,40 @@ def cached(
                 )
             return response
 
+        wrapper.cache_policy = policy  # type: ignore[attr-defined]
         if version_etag:  # documented like flask-smorest's @etag: ETag, If-None-Match, 304
             set_apidoc(wrapper, {**copy.deepcopy(getattr(view, "_apidoc", {})), "etag": True})
         return wrapper
 
     return decorator
+
+
+def answer_cached_read() -> Response | None:
+    """Before the request's other work: a partner system's GET whose answer is cached (or
+    unchanged: 304) is answered here, with the checks `@require` makes (a good bearer token
+    with the view's scope) and the key `@cached` uses. Anything else goes the whole way:
+    sessions (people), a token that is not good or lacks the scope (401/403 from there), a
+    request with a body or an If-Match, a miss."""
+    if request.method != "GET" or request.endpoint is None:
+        return None
+    if request.content_length or "Transfer-Encoding" in request.headers:
+        return None
+    if "If-Match" in request.headers or not request.headers.get("Authorization"):
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    view = getattr(getattr(view, "view_class", None), "get", view)  # a MethodView's GET
+    policy: CachePolicy | None = getattr(view, "cache_policy", None)
+    scope = getattr(view, "required_scope", None)
+    if policy is None or scope is None or not response_cache().enabled:
+        return None
+    try:
+        principal = bearer_principal()
+    except OAuth2Error:
+        return None  # answered 401 the whole way, with its explanation
+    if not principal.has(scope):
+        return None
+    g.principal, g.actor = principal, principal.actor
+    return look_up(policy).answer
 
 
 def _cacheable(response: Response) -> bool:

@@ -8,6 +8,7 @@ worker, and reading them costs one statement on a three-row table.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import secrets
 import threading
@@ -163,20 +164,65 @@ def version_of(family: Family) -> str:
 def _read_versions() -> list[Any]:
     """The rows of data_versions: plain SQL, no ORM work on the path of every request.
 
-    On PostgreSQL, outside any transaction (autocommit: one round trip, no BEGIN and ROLLBACK),
-    unless this session is already in one, or bound to a connection that holds uncommitted
-    changes (a test's): then its own view, bumps included. Reading the versions before the data
-    means an answer is never older than the version it is cached under.
+    On PostgreSQL, outside any transaction (autocommit: one round trip, no BEGIN and ROLLBACK,
+    a statement prepared once per connection), unless this request's session is already in
+    one, or bound to a connection that holds uncommitted changes (a test's): then its own
+    view, bumps included. Reading the versions before the data means an answer is never older
+    than the version it is cached under. No session is made just for this read.
     """
-    session = db.session()
+    scoped = db.session
+    session = scoped() if scoped.registry.has() else None
     if (
         db.engine.dialect.name != "postgresql"
-        or session.in_transaction()
-        or isinstance(session.bind, sa.Connection)
+        or (session is not None and (session.in_transaction() or _bound_to_connection(session)))
+        or (session is None and isinstance(scoped.session_factory.kw.get("bind"), sa.Connection))
     ):
-        return list(session.connection().exec_driver_sql(_VERSIONS_SQL))
-    with versions_engine().connect() as connection:
-        return list(connection.exec_driver_sql(_VERSIONS_SQL))
+        return list(scoped().connection().exec_driver_sql(_VERSIONS_SQL))
+    return _read_versions_raw(versions_engine())
+
+
+def _read_versions_raw(engine: sa.Engine) -> list[Any]:
+    """The read on the driver's own cursor (SQLAlchemy's result machinery costs more than the
+    round trip), with SQLAlchemy's handling of a failure kept: the driver's error is raised as
+    SQLAlchemy's (a 503 to the caller), and a lost connection leaves the pool (the others are
+    pinged when idle, or fail their next statement within the deadline and leave in turn)."""
+    driver_error = engine.dialect.loaded_dbapi.Error
+    try:
+        connection = engine.raw_connection()
+    except driver_error as error:  # refused, or no answer within the connect timeout
+        raise _as_sqlalchemy_error(engine, error, lost=False) from error
+    cursor: Any = None  # psycopg's: prepared once per connection (`prepare=True`)
+    try:
+        cursor = connection.cursor()
+        cursor.execute(_VERSIONS_SQL, prepare=True)
+        return list(cursor.fetchall())
+    except driver_error as error:
+        lost = engine.dialect.is_disconnect(error, connection.dbapi_connection, cursor)
+        if lost:
+            connection.invalidate(error)  # closed, never handed out again
+        raise _as_sqlalchemy_error(engine, error, lost=lost) from error
+    finally:
+        if cursor is not None:
+            with contextlib.suppress(Exception):
+                cursor.close()
+        connection.close()  # back to the pool (or gone, when invalidated)
+
+
+def _as_sqlalchemy_error(
+    engine: sa.Engine, error: Exception, *, lost: bool
+) -> sa.exc.StatementError:
+    return sa.exc.DBAPIError.instance(
+        _VERSIONS_SQL,
+        None,
+        error,
+        engine.dialect.loaded_dbapi.Error,
+        connection_invalidated=lost,
+        dialect=engine.dialect,
+    )
+
+
+def _bound_to_connection(session: Session) -> bool:
+    return isinstance(session.bind, sa.Connection)
 
 
 _ENGINE = "versions.engine"  # app.extensions keys: the engine, and what it gets when made

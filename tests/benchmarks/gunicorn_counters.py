@@ -15,21 +15,22 @@ SLOT = struct.Struct("qq")  # statements, requests
 
 
 def post_worker_init(worker):
-    import sqlalchemy as sa
+    from tests import statement_log
 
     with open(os.environ["BENCH_COUNTERS"], "r+b") as file:
         counters = mmap.mmap(file.fileno(), SLOTS * SLOT.size)
     offset = (worker.age % SLOTS) * SLOT.size
 
-    def count_statement(*args):
+    def count_statement(statement):
         statements, requests = SLOT.unpack_from(counters, offset)
         SLOT.pack_into(counters, offset, statements + 1, requests)
 
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", count_statement)
-    worker.bench_counters = (counters, offset)
+    listening = statement_log.listening(count_statement)
+    listening.__enter__()  # for the worker's life
+    worker.bench_counters = (counters, offset, listening)
 
 
 def post_request(worker, req, environ, resp):
-    counters, offset = worker.bench_counters
+    counters, offset, _ = worker.bench_counters
     statements, requests = SLOT.unpack_from(counters, offset)
     SLOT.pack_into(counters, offset, statements, requests + 1)
