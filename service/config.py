@@ -172,6 +172,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             "MAX_CONTENT_LENGTH": _positive_int("MAX_CONTENT_LENGTH", 1024 * 1024),
             # bytes of API answers each worker keeps (0: none); shared through Redis if set
             "RESPONSE_CACHE_MB": _megabytes("RESPONSE_CACHE_MB", 64),
+            # bytes of list items' JSON each worker keeps, by entity tag (0: none)
+            "ITEM_CACHE_MB": _megabytes("ITEM_CACHE_MB", 16),
         }
     )
     config.update(overrides)

@@ -251,20 +251,84 @@ def test_a_304_takes_one_statement(workers):
     assert len(log) == 1, log
 
 
-def test_a_cold_page_takes_the_same_statements_for_5_and_100_contacts(workers):
+def test_a_page_rebuilt_after_a_write_takes_the_same_statements_for_5_and_100_contacts(workers):
     first, _ = workers
     reader, _, _ = _token(first)
     test_client = first.test_client()
+    test_client.get(CONTACTS, headers=reader)  # the token is remembered, the items kept
+    counts = {}
+    for size in (5, 100):
+        _in(first, _touch_directory)  # a write elsewhere: no answer cached is current any more
+        with _statements(first) as log:
+            response = test_client.get(f"/api/v1/contacts?page_size={size}", headers=reader)
+        total = json.loads(response.headers["X-Pagination"])["total"]
+        assert response.status_code == 200 and len(response.get_json()) == min(size, total)
+        counts[size] = len(log)
+    # versions, total, the page's ids and tags: every item's JSON was kept
+    assert counts == {5: 3, 100: 3}
+
+
+def test_a_page_with_nothing_kept_takes_the_same_statements_for_5_and_100_contacts(
+    shared_database, workers
+):
+    bare = _app(shared_database, RESPONSE_CACHE_MB=0, ITEM_CACHE_MB=0)
+    reader, _, _ = _token(bare)
+    test_client = bare.test_client()
     test_client.get(CONTACTS, headers=reader)  # the token is remembered
     counts = {}
     for size in (5, 100):
-        _in(first, _touch_directory)  # a write: nothing cached is current any more
-        with _statements(first) as log:
+        with _statements(bare) as log:
             response = test_client.get(f"/api/v1/contacts?page_size={size}", headers=reader)
-        assert response.status_code == 200
+        total = json.loads(response.headers["X-Pagination"])["total"]
+        assert response.status_code == 200 and len(response.get_json()) == min(size, total)
         counts[size] = len(log)
-    # versions, total, page (with authorities), channels, competences
-    assert counts == {5: 5, 100: 5}
+    # versions, total, the page's ids and tags, the contacts (with their authorities), their
+    # channels, their competences
+    assert counts == {5: 6, 100: 6}
+    with bare.app_context():
+        db.engine.dispose()
+
+
+def test_a_page_rebuilt_after_a_write_shows_the_change_and_reads_only_that_item(
+    shared_database, workers
+):
+    from service.directory.models import Authority, ContactPoint
+
+    first, _ = workers
+    reference = _app(shared_database, RESPONSE_CACHE_MB=0, ITEM_CACHE_MB=0)  # keeps nothing
+    reader, _, _ = _token(first)
+    test_client = first.test_client()
+    url = "/api/v1/contacts?page_size=100&sort=updated_at"
+    before = test_client.get(url, headers=reader).get_json()
+    changed_id = before[3]["id"]
+
+    def change_one_contact():
+        contact = db.session.get(ContactPoint, changed_id)
+        contact.position = f"Position {uuid.uuid4().hex[:8]}"
+        return contact.position
+
+    position = _in(first, change_one_contact)
+    with _statements(first) as log:
+        after = test_client.get(url, headers=reader)
+    assert [c["position"] for c in after.get_json() if c["id"] == changed_id] == [position]
+    # versions, total, the page's tags; then the one changed contact, its channels, competences
+    assert len(log) == 6, log
+    assert "IN (" in log[3] or "IN (?)" in log[3] or "= ANY" in log[3]
+    assert after.get_data() == reference.test_client().get(url, headers=reader).get_data()
+
+    def rename_its_authority():
+        contact = db.session.get(ContactPoint, changed_id)
+        authority = db.session.get(Authority, contact.authority_id)
+        authority.name = f"{authority.name.split(' #')[0]} #{uuid.uuid4().hex[:6]}"
+        return authority.name
+
+    name = _in(first, rename_its_authority)
+    renamed = test_client.get(url, headers=reader)
+    shown = {c["authority"]["name"] for c in renamed.get_json() if c["id"] == changed_id}
+    assert shown == {name}  # the authority's version is part of each item's tag
+    assert renamed.get_data() == reference.test_client().get(url, headers=reader).get_data()
+    with reference.app_context():
+        db.engine.dispose()
 
 
 def _touch_directory():

@@ -241,7 +241,7 @@ def page_of(
     total: int | None = None,
     count_with_page: bool = False,
 ) -> list:
-    """One page of a SELECT's rows; sets the total the X-Pagination header reports.
+    """One page of a SELECT's entities; sets the total the X-Pagination header reports.
 
     The total is counted first (a narrow count, then the page's wide rows, top-N sorted); pass
     `total` when it is already known to skip the count. `count_with_page` gets both in one
@@ -249,6 +249,16 @@ def page_of(
     its matches once, not twice), dearer on a whole list (every wide row is kept for the window).
     `statement` selects one entity, not DISTINCT.
     """
+    return [row[0] for row in page_rows(statement, pagination_parameters, total, count_with_page)]
+
+
+def page_rows(
+    statement: sa.Select,
+    pagination_parameters: Any,
+    total: int | None = None,
+    count_with_page: bool = False,
+) -> list[Any]:
+    """`page_of` for a SELECT of several columns: the page's rows, whole."""
     first, size = pagination_parameters.first_item, pagination_parameters.page_size
     if count_with_page and total is None and first <= FAR_OFFSET:
         rows = db.session.execute(
@@ -258,7 +268,7 @@ def page_of(
         ).all()
         if rows:
             pagination_parameters.item_count = rows[0][-1]
-            return [row[0] for row in rows]
+            return list(rows)  # (their last column, the total, is left to be ignored)
         pagination_parameters.item_count = 0 if first == 0 else count_of(statement)
         return []
     if total is None:
@@ -266,7 +276,7 @@ def page_of(
     pagination_parameters.item_count = total
     if first >= total:
         return []  # past the last page: nothing to fetch (and no huge OFFSET to send)
-    return list(db.session.execute(statement.offset(first).limit(size)).scalars())
+    return list(db.session.execute(statement.offset(first).limit(size)).all())
 
 
 FAR_OFFSET = 100_000  # a page this far is most likely past the end: count first

@@ -193,6 +193,57 @@ class ResponseCache:
                 log.warning("response cache: Redis unavailable (%s)", error)
 
 
+class ItemCache:
+    """The JSON of single list items, each kept under what its entity tag is made of (its id
+    and row version, and those of the rows it shows): a page rebuilt after a write reuses every
+    item that did not change, and makes (and keeps) only the others. Whatever changes what an
+    item shows moves its tag (the rule its ETag's 304s already need), so a kept item is never
+    stale; an item's JSON is the same for every viewer who may list it (lists filter who sees
+    what). A worker's LRU bounded in bytes (`ITEM_CACHE_MB`; 0: none)."""
+
+    def __init__(self, max_bytes: int, key: bytes):
+        self.local = ByteBoundedLRU(max_bytes) if max_bytes > 0 else None
+        self.key = key
+
+    def json_list(
+        self,
+        kind: str,
+        page: list[tuple[Any, object]],
+        load: Callable[[list[Any]], list[Any]],
+        tag_of: Callable[[Any], tuple[Any, object]],
+        dump: Callable[[Any], Any],
+    ) -> Response:
+        """The JSON array of a page, as jsonify gives it: `page` is the page's (id, tag) pairs
+        in order; `load(ids)` reads the entities not kept, `tag_of(entity)` gives its (id, tag),
+        `dump(entity)` its JSON-ready form."""
+        keys = [self._key(kind, tag) for _, tag in page]
+        found: dict[Any, bytes] = {}
+        if self.local is not None:
+            for (identity, _), key in zip(page, keys, strict=True):
+                entry = self.local.get(key)
+                if entry is not None:
+                    found[identity] = entry.body
+        missing = [identity for identity, _ in page if identity not in found]
+        if missing:
+            for entity in load(missing):
+                identity, tag = tag_of(entity)  # the entity's own tag: what it was made from
+                body = current_app.json.dumps(dump(entity)).encode()
+                found[identity] = body
+                if self.local is not None:
+                    self.local.put(self._key(kind, tag), CachedResponse(200, (), body))
+        # an entry gone between the page's statement and the load is left out
+        items = [found[identity] for identity, _ in page if identity in found]
+        body = b"[" + b",".join(items) + b"]\n"
+        return current_app.response_class(body, mimetype="application/json")
+
+    def _key(self, kind: str, tag: object) -> str:
+        return _mac(self.key, _canonical([kind, tag]))
+
+
+def item_cache() -> ItemCache:
+    return current_app.extensions["item_cache"]
+
+
 def derived_key(secret_key: str | bytes, purpose: str) -> bytes:
     """A key for one purpose, derived from SECRET_KEY (never SECRET_KEY itself)."""
     secret = secret_key.encode() if isinstance(secret_key, str) else secret_key
@@ -207,6 +258,10 @@ def configure_response_cache(app: Flask) -> None:
         int(megabytes * 1024 * 1024),
         app.config.get("REDIS_URL"),
         derived_key(app.config["SECRET_KEY"], "response-cache"),
+    )
+    app.extensions["item_cache"] = ItemCache(
+        int(app.config["ITEM_CACHE_MB"] * 1024 * 1024),
+        derived_key(app.config["SECRET_KEY"], "item-cache"),
     )
     app.before_request(answer_cached_read)
 

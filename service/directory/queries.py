@@ -194,6 +194,31 @@ def contacts_page_statement(
     ).order_by(*order, ContactPoint.id)
 
 
+def contacts_page_tags(statement: sa.Select, sort: str) -> sa.Select:
+    """The page query when the items' JSON may be kept (`ItemCache`): each contact's id and
+    what its tag is made of (its row version, its authority's), nothing wide."""
+    return statement.with_only_columns(
+        ContactPoint.id,
+        ContactPoint.version,
+        Authority.id.label("authority_id"),
+        Authority.version.label("authority_version"),
+    ).order_by(*CONTACT_ORDER[sort], ContactPoint.id)
+
+
+def contacts_by_id(ids: list[int]) -> sa.Select:
+    """These contacts, with everything a contact shows (in two more statements)."""
+    return (
+        sa.select(ContactPoint)
+        .join(ContactPoint.authority)
+        .where(ContactPoint.id.in_(ids))
+        .options(
+            contains_eager(ContactPoint.authority),
+            selectinload(ContactPoint.channels),
+            selectinload(ContactPoint.competences),
+        )
+    )
+
+
 def visible_contact(contact_id: int, principal: Principal | None) -> sa.Select:
     return sa.select(ContactPoint).where(
         ContactPoint.id == contact_id, visible_contacts_clause(principal, ContactPoint.visibility)

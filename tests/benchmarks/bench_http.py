@@ -9,9 +9,10 @@ stopped at the end, every wrk run lasts a few seconds (under 3 minutes in all).
     .venv/bin/python -m tests.benchmarks.bench_http --contacts 1000 --contacts 10000
 
 The directory is filled up to each `--contacts` size (synthetic "Benchmark office N" contact
-points, added once: a second run reuses them). Two service instances are measured per size:
-one as configured (caches on), and one with RESPONSE_CACHE_MB=0 for the cold rows: what a
-partner meets right after a write, when nothing is cached yet.
+points, added once: a second run reuses them). Three service instances are measured per size:
+one as configured (caches on); one with RESPONSE_CACHE_MB=0, whose every answer is built anew,
+as right after a write (the items that did not change are kept: ITEM_CACHE_MB); and one with
+ITEM_CACHE_MB=0 too, where nothing at all is kept.
 """
 
 from __future__ import annotations
@@ -284,9 +285,9 @@ def measure(server: Gunicorn, path: str, headers: dict, connections: int, second
 def run_size(size: int, env: dict, seconds: int, servers: dict, workdir: Path) -> list[Row]:
     setup = json.loads(in_app(env, SETUP.format(size=size)))
     auth = {"Authorization": f"Bearer {setup['token']}"}
-    bare, service, cold = servers["bare"], servers["service"], servers["cold"]
-    service.wait("/api/v1/member-states", auth)
-    cold.wait("/api/v1/member-states", auth)
+    bare, service, cold, empty = (servers[n] for n in ("bare", "service", "cold", "empty"))
+    for server in (service, cold, empty):
+        server.wait("/api/v1/member-states", auth)
     rows: list[Row] = []
 
     def row(label, result, connections=32, bare_rps=None):
@@ -317,9 +318,11 @@ def run_size(size: int, env: dict, seconds: int, servers: dict, workdir: Path) -
     script.write_text(VARIED_SCRIPT)
     varied = measure(service, "/api/v1/contacts", auth, 32, seconds * 2, script=script)
     row(f"varied keys ({varied[5]} requests: random page, random q)", varied)
-    row("cold GET contacts?page_size=100 (nothing cached)", measure(cold, page, auth, 32, seconds))
+    row("cold GET contacts?page_size=100 (answer rebuilt)", measure(cold, page, auth, 32, seconds))
+    row("  the same, nothing kept at all", measure(empty, page, auth, 32, seconds))
     search = "/api/v1/contacts?q=office%2077&page_size=20"
     row("cold GET contacts?q=office%2077&page_size=20", measure(cold, search, auth, 1, seconds), 1)
+    row("  the same, nothing kept at all", measure(empty, search, auth, 1, seconds), 1)
     return rows
 
 
@@ -402,16 +405,22 @@ def main(argv: list[str] | None = None) -> None:
             servers["service"] = Gunicorn("service:create_app()", env, workdir / "counters")
             cold_env = {**env, "RESPONSE_CACHE_MB": "0"}
             servers["cold"] = Gunicorn("service:create_app()", cold_env, workdir / "cold")
+            empty_env = {**cold_env, "ITEM_CACHE_MB": "0"}
+            servers["empty"] = Gunicorn("service:create_app()", empty_env, workdir / "empty")
             servers["bare"].wait("/bare")
-            servers["service"].wait("/healthz")
-            servers["cold"].wait("/healthz")
+            for name in ("service", "cold", "empty"):
+                servers[name].wait("/healthz")
             rss_before = {name: servers[name].worker_rss_mb() for name in ("service", "cold")}
             rows: list[Row] = []
             for size in sizes:
                 rows += run_size(size, env, args.seconds, servers, workdir)
             rss = [
                 ("caches as configured", rss_before["service"], servers["service"].worker_rss_mb()),
-                ("RESPONSE_CACHE_MB=0", rss_before["cold"], servers["cold"].worker_rss_mb()),
+                (
+                    "RESPONSE_CACHE_MB=0 (items kept)",
+                    rss_before["cold"],
+                    servers["cold"].worker_rss_mb(),
+                ),
             ]
         finally:
             for server in servers.values():
