@@ -196,12 +196,14 @@ def contacts_page_statement(
 
 def contacts_page_tags(statement: sa.Select, sort: str) -> sa.Select:
     """The page query when the items' JSON may be kept (`ItemCache`): each contact's id and
-    what its tag is made of (its row version, its authority's), nothing wide."""
+    what its tag is made of (`routes.contact_tag`), nothing wide."""
     return statement.with_only_columns(
         ContactPoint.id,
         ContactPoint.version,
+        ContactPoint.updated_at,
         Authority.id.label("authority_id"),
         Authority.version.label("authority_version"),
+        Authority.updated_at.label("authority_updated_at"),
     ).order_by(*CONTACT_ORDER[sort], ContactPoint.id)
 
 

@@ -433,18 +433,35 @@ def contacts_page(statement: sa.Select, args: dict, pagination_parameters: Any) 
     return item_cache().json_list(
         "contact",
         [
-            (row.id, contact_tag(row.id, row.version, row.authority_id, row.authority_version))
+            (
+                row.id,
+                contact_tag(row, row.authority_id, row.authority_version, row.authority_updated_at),
+            )
             for row in rows
         ],
         load=lambda ids: list(db.session.execute(queries.contacts_by_id(ids)).scalars()),
-        tag_of=lambda c: (c.id, contact_tag(c.id, c.version, c.authority_id, c.authority.version)),
+        tag_of=lambda c: (
+            c.id,
+            contact_tag(c, c.authority_id, c.authority.version, c.authority.updated_at),
+        ),
         dump=CONTACT_ITEM.dump,
     )
 
 
-def contact_tag(contact_id: int, version: int, authority_id: int, authority_version: int) -> list:
-    # what contact_etag_data is made of: the contact's row version and its authority's
-    return [contact_id, version, authority_id, authority_version]
+def contact_tag(
+    contact: Any, authority_id: int, authority_version: int, authority_updated_at: datetime
+) -> list:
+    """What a contact's JSON is kept under: what its ETag is made of (its row version and its
+    authority's: contact_etag_data), with each row's last change, since a version number rolled
+    back with its transaction is given again to the next change."""
+    return [
+        contact.id,
+        contact.version,
+        contact.updated_at,
+        authority_id,
+        authority_version,
+        authority_updated_at,
+    ]
 
 
 def may_see_contact(principal: Principal | None, contact: ContactPoint) -> bool:
