@@ -1,5 +1,5 @@
-"""The contacts' list in its default order (by name) read from an index, not sorted: a partial
-index on (search_text, id) of the contacts not archived.
+"""The contacts' list by name (`sort=name`) read from an index, not sorted: a partial index on
+(search_text, id) of the contacts not archived.
 
 Revision ID: perf_contacts_by_name
 Revises: i18n_member_state_language

@@ -298,7 +298,7 @@ class ContactPoint(
     __tablename__ = "contact_points"
     __search_fields__ = ("name", "position")
     __table_args__ = (
-        # the list's default order (by name) read in order from an index, not sorted: a page of
+        # the list by name (`sort=name`) read in order from an index, not sorted: a page of
         # 10,000 contacts in 0.2 ms instead of 10 (the archived are left out of lists)
         sa.Index(
             "ix_contact_points_live_by_name",
