@@ -251,19 +251,27 @@ def test_a_304_takes_one_statement(workers):
     assert len(log) == 1, log
 
 
+def _statements_per_page(app, test_client, reader, before=None) -> dict[int, int]:
+    """Statements sent for a page of 5 and a page of 100 contacts (`before` runs before each)."""
+    counts = {}
+    for size in (5, 100):
+        if before is not None:
+            _in(app, before)
+        with _statements(app) as log:
+            response = test_client.get(f"/api/v1/contacts?page_size={size}", headers=reader)
+        total = json.loads(response.headers["X-Pagination"])["total"]
+        assert response.status_code == 200 and len(response.get_json()) == min(size, total)
+        counts[size] = len(log)
+    return counts
+
+
 def test_a_page_rebuilt_after_a_write_takes_the_same_statements_for_5_and_100_contacts(workers):
     first, _ = workers
     reader, _, _ = _token(first)
     test_client = first.test_client()
     test_client.get(CONTACTS, headers=reader)  # the token is remembered, the items kept
-    counts = {}
-    for size in (5, 100):
-        _in(first, _touch_directory)  # a write elsewhere: no answer cached is current any more
-        with _statements(first) as log:
-            response = test_client.get(f"/api/v1/contacts?page_size={size}", headers=reader)
-        total = json.loads(response.headers["X-Pagination"])["total"]
-        assert response.status_code == 200 and len(response.get_json()) == min(size, total)
-        counts[size] = len(log)
+    # a write elsewhere before each: no answer cached is current any more
+    counts = _statements_per_page(first, test_client, reader, before=_touch_directory)
     # versions, total, the page's ids and tags: every item's JSON was kept
     assert counts == {5: 3, 100: 3}
 
@@ -275,13 +283,7 @@ def test_a_page_with_nothing_kept_takes_the_same_statements_for_5_and_100_contac
     reader, _, _ = _token(bare)
     test_client = bare.test_client()
     test_client.get(CONTACTS, headers=reader)  # the token is remembered
-    counts = {}
-    for size in (5, 100):
-        with _statements(bare) as log:
-            response = test_client.get(f"/api/v1/contacts?page_size={size}", headers=reader)
-        total = json.loads(response.headers["X-Pagination"])["total"]
-        assert response.status_code == 200 and len(response.get_json()) == min(size, total)
-        counts[size] = len(log)
+    counts = _statements_per_page(bare, test_client, reader)
     # versions, total, the page's ids and tags, the contacts (with their authorities), their
     # channels, their competences
     assert counts == {5: 6, 100: 6}

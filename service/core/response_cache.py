@@ -216,11 +216,10 @@ class ItemCache:
         """The JSON array of a page, as jsonify gives it: `page` is the page's (id, tag) pairs
         in order; `load(ids)` reads the entities not kept, `tag_of(entity)` gives its (id, tag),
         `dump(entity)` its JSON-ready form."""
-        keys = [self._key(kind, tag) for _, tag in page]
         found: dict[Any, bytes] = {}
         if self.local is not None:
-            for (identity, _), key in zip(page, keys, strict=True):
-                entry = self.local.get(key)
+            for identity, tag in page:
+                entry = self.local.get(self._key(kind, tag))
                 if entry is not None:
                     found[identity] = entry.body
         missing = [identity for identity, _ in page if identity not in found]

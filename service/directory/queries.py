@@ -187,11 +187,15 @@ def contacts_page_statement(
     order = CONTACT_ORDER[sort]
     if tombstones is not None and sort not in ("updated_at", "-updated_at"):
         order = (sa.case((tombstones, 1), else_=0), *order)
-    return statement.options(
-        contains_eager(ContactPoint.authority),
-        selectinload(ContactPoint.channels),
-        selectinload(ContactPoint.competences),
-    ).order_by(*order, ContactPoint.id)
+    return statement.options(*EVERYTHING_A_CONTACT_SHOWS).order_by(*order, ContactPoint.id)
+
+
+# its authority from the page's own join; its channels and competences in one statement each
+EVERYTHING_A_CONTACT_SHOWS = (
+    contains_eager(ContactPoint.authority),
+    selectinload(ContactPoint.channels),
+    selectinload(ContactPoint.competences),
+)
 
 
 def contacts_page_tags(statement: sa.Select, sort: str) -> sa.Select:
@@ -213,11 +217,7 @@ def contacts_by_id(ids: list[int]) -> sa.Select:
         sa.select(ContactPoint)
         .join(ContactPoint.authority)
         .where(ContactPoint.id.in_(ids))
-        .options(
-            contains_eager(ContactPoint.authority),
-            selectinload(ContactPoint.channels),
-            selectinload(ContactPoint.competences),
-        )
+        .options(*EVERYTHING_A_CONTACT_SHOWS)
     )
 
 
