@@ -17,3 +17,22 @@ pytest_plugins = [
     "tests.fixtures.workplan",
     "tests.fixtures.mail",
 ]
+
+# Modules whose tests each run for several seconds (a subprocess, a browser, a server): run
+# first, so that the test processes end together instead of one waiting on the other's last
+# long test (pytest-xdist hands tests out in collection order).
+LONG_FIRST = (
+    "tests/test_readme.py",
+    "tests/test_packaging.py",
+    "tests/test_generated_client.py",
+    "tests/test_reliability.py",
+    "tests/e2e/",
+)
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    def long_first(item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return 0 if path.startswith(LONG_FIRST) else 1
+
+    items.sort(key=long_first)  # stable: each module keeps its order
