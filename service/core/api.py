@@ -243,10 +243,11 @@ def page_of(
 ) -> list:
     """One page of a SELECT's entities; sets the total the X-Pagination header reports.
 
-    The total is counted first (a narrow count, then the page's wide rows, top-N sorted); pass
-    `total` when it is already known to skip the count. `count_with_page` gets both in one
-    statement (`count(*) OVER ()`): cheaper when the filter leaves few rows (a text search reads
-    its matches once, not twice), dearer on a whole list (every wide row is kept for the window).
+    The page and its total come in one statement: the total as a scalar subquery (a narrow
+    count PostgreSQL and SQLite run once), the page's wide rows top-N sorted; pass `total` when
+    it is already known to skip the count. `count_with_page` counts with a window instead
+    (`count(*) OVER ()`): cheaper when the filter leaves few rows (a text search reads its
+    matches once, not twice), dearer on a whole list (every wide row is kept for the window).
     `statement` selects one entity, not DISTINCT.
     """
     return [row[0] for row in page_rows(statement, pagination_parameters, total, count_with_page)]
@@ -260,11 +261,10 @@ def page_rows(
 ) -> list[Any]:
     """`page_of` for a SELECT of several columns: the page's rows, whole."""
     first, size = pagination_parameters.first_item, pagination_parameters.page_size
-    if count_with_page and total is None and first <= FAR_OFFSET:
+    if total is None and first <= FAR_OFFSET:
+        counted = sa.func.count().over() if count_with_page else count_statement(statement)
         rows = db.session.execute(
-            statement.add_columns(sa.func.count().over().label("page_of_total"))
-            .offset(first)
-            .limit(size)
+            statement.add_columns(counted.label("page_of_total")).offset(first).limit(size)
         ).all()
         if rows:
             pagination_parameters.item_count = rows[0][-1]
@@ -284,9 +284,16 @@ FAR_OFFSET = 100_000  # a page this far is most likely past the end: count first
 
 def count_of(statement: sa.Select) -> int:
     """How many rows a SELECT gives (its ORDER BY dropped)."""
-    return db.session.execute(
-        sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
-    ).scalar_one()
+    return db.session.execute(_counting(statement)).scalar_one()
+
+
+def count_statement(statement: sa.Select) -> sa.ScalarSelect:
+    """`count_of` as a scalar subquery, to read the total with the page."""
+    return _counting(statement).scalar_subquery()
+
+
+def _counting(statement: sa.Select) -> sa.Select:
+    return sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
 
 
 def etag_data(entity: Any) -> dict:
