@@ -258,21 +258,24 @@ def page_rows(
     pagination_parameters: Any,
     total: int | None = None,
     count_with_page: bool = False,
+    counted: sa.Select | None = None,
 ) -> list[Any]:
-    """`page_of` for a SELECT of several columns: the page's rows, whole."""
+    """`page_of` for a SELECT of several columns: the page's rows, whole. `counted`: a
+    cheaper SELECT of as many rows as `statement`, to count instead of it."""
     first, size = pagination_parameters.first_item, pagination_parameters.page_size
+    counted = statement if counted is None else counted
     if total is None and first <= FAR_OFFSET:
-        counted = sa.func.count().over() if count_with_page else count_statement(statement)
+        total_column = sa.func.count().over() if count_with_page else count_statement(counted)
         rows = db.session.execute(
-            statement.add_columns(counted.label("page_of_total")).offset(first).limit(size)
+            statement.add_columns(total_column.label("page_of_total")).offset(first).limit(size)
         ).all()
         if rows:
             pagination_parameters.item_count = rows[0][-1]
             return list(rows)  # (their last column, the total, is left to be ignored)
-        pagination_parameters.item_count = 0 if first == 0 else count_of(statement)
+        pagination_parameters.item_count = 0 if first == 0 else count_of(counted)
         return []
     if total is None:
-        total = count_of(statement)
+        total = count_of(counted)
     pagination_parameters.item_count = total
     if first >= total:
         return []  # past the last page: nothing to fetch (and no huge OFFSET to send)

@@ -429,6 +429,7 @@ def contacts_page(statement: sa.Select, args: dict, pagination_parameters: Any) 
         queries.contacts_page_tags(statement, args["sort"]),
         pagination_parameters,
         count_with_page="q" in args,
+        counted=queries.contacts_count_statement(statement),
     )
     return item_cache().json_list(
         "contact",
