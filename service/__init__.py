@@ -54,32 +54,23 @@ def configure_json(app: Flask) -> None:
 def configure_database(app: Flask) -> None:
     from service.core.availability import install_deadlines, install_idle_ping
     from service.core.db import db
-    from service.core.versions import configure_versions_engine
+    from service.core.reads import configure_autocommit_engine
     from service.models import import_all_models
 
     import_all_models()
+    connect_timeout = app.config["DATABASE_CONNECT_TIMEOUT"]
+    statement_timeout_ms = app.config["DATABASE_STATEMENT_TIMEOUT_MS"]
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
-        install_deadlines(
-            db.engine,
-            app.config["DATABASE_CONNECT_TIMEOUT"],
-            app.config["DATABASE_STATEMENT_TIMEOUT_MS"],
-        )
+        install_deadlines(db.engine, connect_timeout, statement_timeout_ms)
         install_idle_ping(db.engine)
-    # The versions' read is the first statement of every API request and reads three rows: a
-    # database that cannot answer it within the connect timeout is sick (a fast 503, as the
-    # pool's ping gave before).
-    connect_timeout = app.config["DATABASE_CONNECT_TIMEOUT"]
-    versions_deadline_ms = (
-        connect_timeout * 1000 if app.config["DATABASE_STATEMENT_TIMEOUT_MS"] else 0
-    )
-    configure_versions_engine(
+    configure_autocommit_engine(
         app,
-        lambda engine: install_deadlines(engine, connect_timeout, versions_deadline_ms),
+        lambda engine: install_deadlines(engine, connect_timeout, statement_timeout_ms),
         install_idle_ping,
     )
     # Migrations are a step of their own (`flask db upgrade`), never run here.

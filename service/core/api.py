@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import http
 import inspect
 import re
@@ -20,13 +21,14 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.exceptions import PreconditionFailed, PreconditionRequired
 from flask_smorest.utils import prepare_response
 from swagger_ui_bundle import swagger_ui_path
-from webargs.flaskparser import abort
+from webargs.flaskparser import FlaskParser, abort
 from werkzeug.wrappers.response import Response
 
 from service.core.db import db
 from service.core.errors import PROBLEM_JSON, ProblemSchema, http_error_response
 from service.core.fields import CleanString
 from service.core.headers import IF_MATCH_PATTERN
+from service.core.reads import read_rows
 from service.core.request_limits import BoundedJSONParser
 from service.core.response_cache import keyed_etag
 
@@ -118,6 +120,21 @@ class SchemaDocs(BasePlugin):
         return extra
 
 
+class SchemaReusingParser(FlaskParser):
+    """flask-smorest hands its pagination arguments' schema to webargs as a class, and webargs
+    makes an instance of it for every request: here one instance per class serves them all."""
+
+    def _get_schema(self, argmap: Any, req: Any) -> ma.Schema:
+        if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
+            return _schema_instance(argmap)
+        return super()._get_schema(argmap, req)
+
+
+@functools.cache
+def _schema_instance(schema_class: type[ma.Schema]) -> ma.Schema:
+    return schema_class()
+
+
 class Blueprint(SmorestBlueprint):
     """flask-smorest's Blueprint reading JSON bodies with bounded depth and sizes, with keyed
     ETags: a hash keyed with a secret derived from SECRET_KEY, so an ETag reveals nothing (a
@@ -127,6 +144,25 @@ class Blueprint(SmorestBlueprint):
     """
 
     ARGUMENTS_PARSER = BoundedJSONParser()
+    PAGINATION_ARGUMENTS_PARSER = SchemaReusingParser()
+
+    @staticmethod
+    def _make_pagination_metadata(page: int, page_size: int, item_count: int) -> dict:
+        # flask-smorest's X-Pagination object (its keys, in its order), without the schema
+        # it made for every request to dump these integers as they are
+        metadata: dict[str, int] = {"total": item_count}
+        if item_count == 0:
+            metadata["total_pages"] = 0
+            return metadata
+        last_page = (item_count - 1) // page_size + 1
+        metadata.update(total_pages=last_page, first_page=1, last_page=last_page)
+        if page <= last_page:
+            metadata["page"] = page
+            if page > 1:
+                metadata["previous_page"] = page - 1
+            if page < last_page:
+                metadata["next_page"] = page + 1
+        return metadata
 
     @staticmethod
     def _generate_etag(etag_data: Any, extra_data: Any = None) -> str:
@@ -259,19 +295,23 @@ def page_rows(
     total: int | None = None,
     count_with_page: bool = False,
     counted: sa.Select | None = None,
+    columns_only: bool = False,
 ) -> list[Any]:
     """`page_of` for a SELECT of several columns: the page's rows, whole. `counted`: a
-    cheaper SELECT of as many rows as `statement`, to count instead of it."""
+    cheaper SELECT of as many rows as `statement`, to count instead of it. `columns_only`: the
+    statement selects plain columns, no entity, and is read outside any transaction (one
+    round trip on PostgreSQL: reads.read_rows)."""
+    read = read_rows if columns_only else _session_rows
     first, size = pagination_parameters.first_item, pagination_parameters.page_size
     counted = statement if counted is None else counted
     if total is None and first <= FAR_OFFSET:
         total_column = sa.func.count().over() if count_with_page else count_statement(counted)
-        rows = db.session.execute(
+        rows = read(
             statement.add_columns(total_column.label("page_of_total")).offset(first).limit(size)
-        ).all()
+        )
         if rows:
             pagination_parameters.item_count = rows[0][-1]
-            return list(rows)  # (their last column, the total, is left to be ignored)
+            return rows  # (their last column, the total, is left to be ignored)
         pagination_parameters.item_count = 0 if first == 0 else count_of(counted)
         return []
     if total is None:
@@ -279,7 +319,11 @@ def page_rows(
     pagination_parameters.item_count = total
     if first >= total:
         return []  # past the last page: nothing to fetch (and no huge OFFSET to send)
-    return list(db.session.execute(statement.offset(first).limit(size)).all())
+    return read(statement.offset(first).limit(size))
+
+
+def _session_rows(statement: sa.Select) -> list[Any]:
+    return list(db.session.execute(statement).all())
 
 
 FAR_OFFSET = 100_000  # a page this far is most likely past the end: count first

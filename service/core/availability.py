@@ -10,9 +10,11 @@ connection of a pool that lost one, so the service recovers by itself when the d
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
@@ -66,14 +68,26 @@ def install_deadlines(engine: sa.Engine, connect_timeout: float, statement_timeo
     ping = engine.dialect.do_ping
 
     def do_ping(dbapi_connection: Any) -> bool:
-        dbapi_connection.io_timeout = connect_timeout
-        try:
+        with shorter_deadline(dbapi_connection, connect_timeout):
             return ping(dbapi_connection)
-        finally:
-            dbapi_connection.io_timeout = statement_deadline
 
     # Replaces this engine's dialect ping only (an instance attribute, on purpose)
     engine.dialect.do_ping = do_ping  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def shorter_deadline(dbapi_connection: Any, seconds: float | None) -> Iterator[None]:
+    """Another client-side deadline for the waits of one exchange on this connection (a ping,
+    a three-row read): nothing changes on a connection without `install_deadlines`'."""
+    if seconds is None or not hasattr(dbapi_connection, "io_timeout"):
+        yield
+        return
+    previous = dbapi_connection.io_timeout
+    dbapi_connection.io_timeout = seconds
+    try:
+        yield
+    finally:
+        dbapi_connection.io_timeout = previous
 
 
 # A connection used this recently is trusted without a ping: on a busy worker every checkout

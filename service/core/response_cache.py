@@ -32,7 +32,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -53,6 +53,7 @@ KEPT_HEADERS = ("Content-Type", "ETag", "X-Pagination", "Content-Disposition")
 REDIS_PREFIX = "oasdir:response:"
 REDIS_TTL_SECONDS = 24 * 3600
 ENTRY_OVERHEAD = 256  # bytes counted per entry beyond its body and key (dicts, tuples, headers)
+TUPLE_KEY_SIZE = 128  # bytes counted for a tuple key (an item's tag: ids, versions, times)
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,8 @@ class ByteBoundedLRU:
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
         self.max_entry = max_bytes // 8  # one huge answer never empties the cache
-        self.probation: OrderedDict[str, CachedResponse] = OrderedDict()
-        self.protected: OrderedDict[str, CachedResponse] = OrderedDict()
+        self.probation: OrderedDict[Hashable, CachedResponse] = OrderedDict()
+        self.protected: OrderedDict[Hashable, CachedResponse] = OrderedDict()
         self.bytes = {"probation": 0, "protected": 0}
         self.lock = threading.Lock()
 
@@ -102,27 +103,35 @@ class ByteBoundedLRU:
     def size(self) -> int:
         return self.bytes["probation"] + self.bytes["protected"]
 
-    def get(self, key: str) -> CachedResponse | None:
+    def get(self, key: Hashable) -> CachedResponse | None:
         with self.lock:
-            entry = self.protected.get(key)
-            if entry is not None:
-                self.protected.move_to_end(key)
-                return entry
-            entry = self.probation.pop(key, None)
-            if entry is None:
-                return None
-            self.bytes["probation"] -= entry.size() + len(key)
-            self._add(self.protected, "protected", key, entry)
-            # the protected segment keeps its share; what it drops gets a last chance
-            while self.bytes["protected"] > self.max_bytes * self.PROTECTED_SHARE:
-                old_key, old = self.protected.popitem(last=False)
-                self.bytes["protected"] -= old.size() + len(old_key)
-                self._add(self.probation, "probation", old_key, old)
-            self._evict()
-            return entry
+            return self._get(key)
 
-    def put(self, key: str, entry: CachedResponse) -> None:
-        if entry.size() + len(key) > self.max_entry:
+    def get_many(self, keys: Iterable[Hashable]) -> list[CachedResponse | None]:
+        """`get` for several keys under one lock (a page's items)."""
+        with self.lock:
+            return [self._get(key) for key in keys]
+
+    def _get(self, key: Hashable) -> CachedResponse | None:
+        entry = self.protected.get(key)
+        if entry is not None:
+            self.protected.move_to_end(key)
+            return entry
+        entry = self.probation.pop(key, None)
+        if entry is None:
+            return None
+        self.bytes["probation"] -= entry.size() + _key_size(key)
+        self._add(self.protected, "protected", key, entry)
+        # the protected segment keeps its share; what it drops gets a last chance
+        while self.bytes["protected"] > self.max_bytes * self.PROTECTED_SHARE:
+            old_key, old = self.protected.popitem(last=False)
+            self.bytes["protected"] -= old.size() + _key_size(old_key)
+            self._add(self.probation, "probation", old_key, old)
+        self._evict()
+        return entry
+
+    def put(self, key: Hashable, entry: CachedResponse) -> None:
+        if entry.size() + _key_size(key) > self.max_entry:
             return
         with self.lock:
             if key in self.protected or key in self.probation:
@@ -130,9 +139,9 @@ class ByteBoundedLRU:
             self._add(self.probation, "probation", key, entry)
             self._evict()
 
-    def _add(self, segment: OrderedDict, name: str, key: str, entry: CachedResponse) -> None:
+    def _add(self, segment: OrderedDict, name: str, key: Hashable, entry: CachedResponse) -> None:
         segment[key] = entry
-        self.bytes[name] += entry.size() + len(key)
+        self.bytes[name] += entry.size() + _key_size(key)
 
     def _evict(self) -> None:
         while self.size > self.max_bytes:
@@ -140,7 +149,7 @@ class ByteBoundedLRU:
                 (self.probation, "probation") if self.probation else (self.protected, "protected")
             )
             key, entry = segment.popitem(last=False)
-            self.bytes[name] -= entry.size() + len(key)
+            self.bytes[name] -= entry.size() + _key_size(key)
 
     def clear(self) -> None:
         with self.lock:
@@ -201,16 +210,15 @@ class ItemCache:
     stale; an item's JSON is the same for every viewer who may list it (lists filter who sees
     what). A worker's LRU bounded in bytes (`ITEM_CACHE_MB`; 0: none)."""
 
-    def __init__(self, max_bytes: int, key: bytes):
+    def __init__(self, max_bytes: int):
         self.local = ByteBoundedLRU(max_bytes) if max_bytes > 0 else None
-        self.key = key
 
     def json_list(
         self,
         kind: str,
-        page: list[tuple[Any, object]],
+        page: list[tuple[Any, tuple]],
         load: Callable[[list[Any]], list[Any]],
-        tag_of: Callable[[Any], tuple[Any, object]],
+        tag_of: Callable[[Any], tuple[Any, tuple]],
         dump: Callable[[Any], Any],
     ) -> Response:
         """The JSON array of a page, as jsonify gives it: `page` is the page's (id, tag) pairs
@@ -218,8 +226,8 @@ class ItemCache:
         `dump(entity)` its JSON-ready form."""
         found: dict[Any, bytes] = {}
         if self.local is not None:
-            for identity, tag in page:
-                entry = self.local.get(self._key(kind, tag))
+            kept = self.local.get_many([(kind, *tag) for _, tag in page])
+            for (identity, _), entry in zip(page, kept, strict=True):
                 if entry is not None:
                     found[identity] = entry.body
         missing = [identity for identity, _ in page if identity not in found]
@@ -229,14 +237,11 @@ class ItemCache:
                 body = current_app.json.dumps(dump(entity)).encode()
                 found[identity] = body
                 if self.local is not None:
-                    self.local.put(self._key(kind, tag), CachedResponse(200, (), body))
+                    self.local.put((kind, *tag), CachedResponse(200, (), body))
         # an entry gone between the page's statement and the load is left out
         items = [found[identity] for identity, _ in page if identity in found]
         body = b"[" + b",".join(items) + b"]\n"
         return current_app.response_class(body, mimetype="application/json")
-
-    def _key(self, kind: str, tag: object) -> str:
-        return _mac(self.key, _canonical([kind, tag]))
 
 
 def item_cache() -> ItemCache:
@@ -258,10 +263,7 @@ def configure_response_cache(app: Flask) -> None:
         app.config.get("REDIS_URL"),
         derived_key(app.config["SECRET_KEY"], "response-cache"),
     )
-    app.extensions["item_cache"] = ItemCache(
-        int(app.config["ITEM_CACHE_MB"] * 1024 * 1024),
-        derived_key(app.config["SECRET_KEY"], "item-cache"),
-    )
+    app.extensions["item_cache"] = ItemCache(int(app.config["ITEM_CACHE_MB"] * 1024 * 1024))
     app.before_request(answer_cached_read)
 
 
@@ -272,6 +274,10 @@ def response_cache() -> ResponseCache:
 def normalised_query() -> list[list[str]]:
     """The query string as a sorted list of pairs: the same question, however it is written."""
     return sorted([k, v] for k, v in request.args.items(multi=True))
+
+
+def _key_size(key: Hashable) -> int:
+    return len(key) if isinstance(key, str) else TUPLE_KEY_SIZE
 
 
 def _canonical(parts: object) -> bytes:

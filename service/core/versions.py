@@ -11,15 +11,15 @@ from __future__ import annotations
 import contextlib
 import enum
 import secrets
-import threading
-from collections.abc import Callable
 from typing import Any, cast
 
 import sqlalchemy as sa
-from flask import Flask, current_app, has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction, mapped_column
 
+from service.core.availability import SERVER_REPORT_MARGIN, shorter_deadline
 from service.core.db import db, rowcount
+from service.core.reads import autocommit_engine, session_must_read
 
 
 class Family(enum.StrEnum):
@@ -164,20 +164,14 @@ def version_of(family: Family) -> str:
 def _read_versions() -> list[Any]:
     """The rows of data_versions: plain SQL, no ORM work on the path of every request.
 
-    On PostgreSQL, outside any transaction (autocommit: one round trip, no BEGIN and ROLLBACK,
-    a statement prepared once per connection), unless this request's session is already in
-    one, or bound to a connection that holds uncommitted changes (a test's): then its own
-    view, bumps included. Reading the versions before the data means an answer is never older
-    than the version it is cached under. No session is made just for this read.
+    On PostgreSQL, outside any transaction (reads.py: one round trip, a statement prepared
+    once per connection), unless the request's session must read (reads.session_must_read):
+    then its own view, bumps included. Reading the versions before the data means an answer is
+    never older than the version it is cached under. No session is made just for this read.
     """
-    scoped = db.session
-    if (
-        db.engine.dialect.name != "postgresql"
-        or isinstance(scoped.session_factory.kw.get("bind"), sa.Connection)  # a test's
-        or (scoped.registry.has() and scoped().in_transaction())
-    ):
-        return list(scoped().connection().exec_driver_sql(_VERSIONS_SQL))
-    return _read_versions_raw(versions_engine())
+    if session_must_read():
+        return list(db.session().connection().exec_driver_sql(_VERSIONS_SQL))
+    return _read_versions_raw(autocommit_engine())
 
 
 def _read_versions_raw(engine: sa.Engine) -> list[Any]:
@@ -193,8 +187,9 @@ def _read_versions_raw(engine: sa.Engine) -> list[Any]:
     cursor: Any = None  # psycopg's: prepared once per connection (`prepare=True`)
     try:
         cursor = connection.cursor()
-        cursor.execute(_VERSIONS_SQL, prepare=True)
-        return list(cursor.fetchall())
+        with shorter_deadline(connection.dbapi_connection, _versions_deadline()):
+            cursor.execute(_VERSIONS_SQL, prepare=True)
+            return list(cursor.fetchall())
     except driver_error as error:
         lost = engine.dialect.is_disconnect(error, connection.dbapi_connection, cursor)
         if lost:
@@ -205,6 +200,16 @@ def _read_versions_raw(engine: sa.Engine) -> list[Any]:
             with contextlib.suppress(Exception):
                 cursor.close()
         connection.close()  # back to the pool (or gone, when invalidated)
+
+
+def _versions_deadline() -> float | None:
+    """The versions' read is the first statement of every API request and reads three rows: a
+    database that cannot answer it within the connect timeout is sick (a fast 503, as the
+    pool's ping gives), and the request should not wait a whole statement timeout for it."""
+    config = current_app.config
+    if not config.get("DATABASE_STATEMENT_TIMEOUT_MS"):
+        return None
+    return config["DATABASE_CONNECT_TIMEOUT"] + SERVER_REPORT_MARGIN
 
 
 def _as_sqlalchemy_error(
@@ -218,46 +223,3 @@ def _as_sqlalchemy_error(
         connection_invalidated=lost,
         dialect=engine.dialect,
     )
-
-
-_ENGINE = "versions.engine"  # app.extensions keys: the engine, and what it gets when made
-_ENGINE_SETUP = "versions.engine_setup"
-_ENGINE_LOCK = threading.Lock()
-EngineSetup = Callable[[sa.Engine], None]
-
-
-def versions_engine() -> sa.Engine:
-    """A small pool of autocommit connections to the same database, for this one read: no
-    isolation level switched on every checkout and back on every return (a tenth of a
-    millisecond a request). Made at the first read, with what `configure_versions_engine` gave
-    (the main engine's deadlines and pings); disposed with the main engine."""
-    extensions = current_app.extensions
-    engine: sa.Engine | None = extensions.get(_ENGINE)
-    if engine is None:
-        with _ENGINE_LOCK:
-            engine = extensions.get(_ENGINE)
-            if engine is None:
-                engine = _make_versions_engine(extensions)
-    return engine
-
-
-def _make_versions_engine(extensions: dict[str, Any]) -> sa.Engine:
-    options = dict(current_app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-    options.update(isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8)
-    made = sa.create_engine(db.engine.url, **options)
-    for setup in extensions.get(_ENGINE_SETUP, ()):
-        setup(made)
-    extensions[_ENGINE] = made
-
-    def dispose_with_main(*_: Any) -> None:
-        if extensions.get(_ENGINE) is made:
-            extensions.pop(_ENGINE, None)
-        made.dispose()  # (again at a later disposal of the main engine: harmless)
-
-    sa.event.listen(db.engine, "engine_disposed", dispose_with_main)
-    return made
-
-
-def configure_versions_engine(app: Flask, *setups: EngineSetup) -> None:
-    """What the versions' engine gets when it is made (deadlines, idle pings)."""
-    app.extensions[_ENGINE_SETUP] = setups

@@ -209,9 +209,13 @@ EVERYTHING_A_CONTACT_SHOWS = (
 )
 
 
+CONTACT_TAG_LENGTH = 6
+
+
 def contacts_page_tags(statement: sa.Select, sort: str) -> sa.Select:
-    """The page query when the items' JSON may be kept (`ItemCache`): each contact's id and
-    what its tag is made of (`routes.contact_tag`), nothing wide."""
+    """The page query when the items' JSON may be kept (`ItemCache`): each contact's tag
+    (`routes.contact_tag`, its first column the contact's id, CONTACT_TAG_LENGTH columns in
+    all), nothing wide."""
     return statement.with_only_columns(
         ContactPoint.id,
         ContactPoint.version,

@@ -430,39 +430,31 @@ def contacts_page(statement: sa.Select, args: dict, pagination_parameters: Any) 
         pagination_parameters,
         count_with_page="q" in args,
         counted=queries.contacts_count_statement(statement),
+        columns_only=True,
     )
     return item_cache().json_list(
         "contact",
-        [
-            (
-                row.id,
-                contact_tag(row, row.authority_id, row.authority_version, row.authority_updated_at),
-            )
-            for row in rows
-        ],
+        [(row[0], row[: queries.CONTACT_TAG_LENGTH]) for row in rows],
         load=lambda ids: list(db.session.execute(queries.contacts_by_id(ids)).scalars()),
-        tag_of=lambda c: (
-            c.id,
-            contact_tag(c, c.authority_id, c.authority.version, c.authority.updated_at),
-        ),
+        tag_of=lambda contact: (contact.id, contact_tag(contact)),
         dump=CONTACT_ITEM.dump,
     )
 
 
-def contact_tag(
-    contact: Any, authority_id: int, authority_version: int, authority_updated_at: datetime
-) -> list:
-    """What a contact's JSON is kept under: what its ETag is made of (its row version and its
-    authority's: contact_etag_data), with each row's last change, since a version number rolled
-    back with its transaction is given again to the next change."""
-    return [
+def contact_tag(contact: ContactPoint) -> tuple:
+    """What a contact's JSON is kept under (in the order of queries.contacts_page_tags'
+    columns): what its ETag is made of (its row version and its authority's:
+    contact_etag_data), with each row's last change, since a version number rolled back with
+    its transaction is given again to the next change."""
+    authority = contact.authority
+    return (
         contact.id,
         contact.version,
         contact.updated_at,
-        authority_id,
-        authority_version,
-        authority_updated_at,
-    ]
+        authority.id,
+        authority.version,
+        authority.updated_at,
+    )
 
 
 def may_see_contact(principal: Principal | None, contact: ContactPoint) -> bool:
