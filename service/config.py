@@ -210,7 +210,7 @@ def _mail_from() -> str:
 
 def engine_options(config: dict) -> dict:
     """On PostgreSQL, connect and statement timeouts as configured (the pool pings idle
-    connections: availability.install_idle_ping)."""
+    connections: availability.install_idle_ping), in sessions whose time zone is UTC."""
     options: dict[str, Any] = {}
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         connect_timeout = config["DATABASE_CONNECT_TIMEOUT"]
@@ -220,7 +220,9 @@ def engine_options(config: dict) -> dict:
         options["pool_timeout"] = connect_timeout + (statement_timeout_ms or 5000) / 1000
         options["connect_args"] = {
             "connect_timeout": connect_timeout,
-            "options": f"-c statement_timeout={statement_timeout_ms}",
+            # UTC sessions: psycopg then gives datetimes in datetime.UTC itself, which
+            # UTCDateTime passes on as they are (no conversion per value read)
+            "options": f"-c statement_timeout={statement_timeout_ms} -c TimeZone=UTC",
         }
     return options
 

@@ -89,7 +89,7 @@ def test_database_timeouts_reach_postgresql(monkeypatch):
     assert "pool_pre_ping" not in options  # idle connections only: availability.install_idle_ping
     assert options["connect_args"] == {
         "connect_timeout": 3,
-        "options": "-c statement_timeout=4000",
+        "options": "-c statement_timeout=4000 -c TimeZone=UTC",
     }
 
 

@@ -399,11 +399,11 @@ class Contacts(MethodView):
         # exports never carry tombstones: they list what the caller may see, nothing else
         tombstones = None if representation in EXPORTS else queries.hidden_in_sync(args, principal)
         statement = queries.contacts_statement(args, principal, tombstones)
+        if representation not in EXPORTS and tombstones is None:
+            return contacts_page(statement, args, pagination_parameters)
         page_statement = queries.contacts_page_statement(statement, args["sort"], tombstones)
         if representation in EXPORTS:
             return export(representation, page_statement, pagination_parameters)
-        if tombstones is None:
-            return contacts_page(statement, args, pagination_parameters)
         page = page_of(page_statement, pagination_parameters, count_with_page="q" in args)
         return [c if may_see_contact(principal, c) else tombstone(c) for c in page]
 
