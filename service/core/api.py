@@ -303,12 +303,10 @@ def page_rows(
     round trip on PostgreSQL: reads.read_rows)."""
     read = read_rows if columns_only else _session_rows
     first, size = pagination_parameters.first_item, pagination_parameters.page_size
+    bounds = {"page_offset": first, "page_limit": size}
     counted = statement if counted is None else counted
     if total is None and first <= FAR_OFFSET:
-        total_column = sa.func.count().over() if count_with_page else count_statement(counted)
-        rows = read(
-            statement.add_columns(total_column.label("page_of_total")).offset(first).limit(size)
-        )
+        rows = read(_paged(statement, counted, count_with_page), bounds)
         if rows:
             pagination_parameters.item_count = rows[0][-1]
             return rows  # (their last column, the total, is left to be ignored)
@@ -319,11 +317,27 @@ def page_rows(
     pagination_parameters.item_count = total
     if first >= total:
         return []  # past the last page: nothing to fetch (and no huge OFFSET to send)
-    return read(statement.offset(first).limit(size))
+    return read(_paged(statement), bounds)
 
 
-def _session_rows(statement: sa.Select) -> list[Any]:
-    return list(db.session.execute(statement).all())
+def _session_rows(statement: sa.Select, parameters: dict[str, Any]) -> list[Any]:
+    return list(db.session.execute(statement, parameters).all())
+
+
+@functools.lru_cache(maxsize=64)
+def _paged(
+    statement: sa.Select, counted: sa.Select | None = None, count_with_page: bool = False
+) -> sa.Select:
+    """`statement` with the page's bounds as parameters and, given `counted`, the total as
+    its last column. Kept for the last statement objects seen (by identity): a statement its
+    builder keeps (queries.contacts_page_statements) is then executed as the very object
+    SQLAlchemy compiled and cached, with nothing built again and no result columns adapted;
+    a statement built for one request only passes through."""
+    with_total = statement
+    if counted is not None:
+        total = sa.func.count().over() if count_with_page else count_statement(counted)
+        with_total = statement.add_columns(total.label("page_of_total"))
+    return with_total.offset(sa.bindparam("page_offset")).limit(sa.bindparam("page_limit"))
 
 
 FAR_OFFSET = 100_000  # a page this far is most likely past the end: count first

@@ -37,13 +37,13 @@ def session_must_read() -> bool:
     )
 
 
-def read_rows(statement: sa.Select) -> list[sa.Row[Any]]:
+def read_rows(statement: sa.Select, parameters: dict[str, Any] | None = None) -> list[sa.Row[Any]]:
     """The rows of a SELECT of plain columns (no entity: nothing to load from later), outside
     any transaction when the session holds none."""
     if session_must_read():
-        return list(db.session.execute(statement).all())
+        return list(db.session.execute(statement, parameters).all())
     with autocommit_engine().connect() as connection:
-        return list(connection.execute(statement).all())
+        return list(connection.execute(statement, parameters).all())
 
 
 def autocommit_engine() -> sa.Engine:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import sqlalchemy as sa
@@ -224,6 +225,40 @@ def contacts_page_tags(statement: sa.Select, sort: str) -> sa.Select:
         Authority.version.label("authority_version"),
         Authority.updated_at.label("authority_updated_at"),
     ).order_by(*CONTACT_ORDER[sort], ContactPoint.id)
+
+
+def contacts_page_statements(
+    args: dict, principal: Principal | None
+) -> tuple[sa.Select, sa.Select]:
+    """A plain list's page of tags (contacts_page_tags) and what counts it
+    (contacts_count_statement). Built once per arguments and visibility (the one thing of the
+    caller's that a list's statement depends on: visible_contacts_clause) and kept, unless
+    they depend on more: a text search's lookup of authorities, the clock of `due`."""
+    if "q" in args or "due" in args:
+        return _page_statements(args, principal)
+    key = (
+        tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in args.items())),
+        may_see_secretariat_only(principal),
+    )
+    with _KEPT_LOCK:
+        kept = _KEPT.get(key)
+    if kept is None:
+        kept = _page_statements(args, principal)
+        with _KEPT_LOCK:
+            while len(_KEPT) >= KEPT_STATEMENTS:
+                _KEPT.pop(next(iter(_KEPT)))  # the oldest
+            _KEPT[key] = kept
+    return kept
+
+
+KEPT_STATEMENTS = 64
+_KEPT: dict[tuple, tuple[sa.Select, sa.Select]] = {}
+_KEPT_LOCK = threading.Lock()
+
+
+def _page_statements(args: dict, principal: Principal | None) -> tuple[sa.Select, sa.Select]:
+    statement = contacts_statement(args, principal)
+    return contacts_page_tags(statement, args["sort"]), contacts_count_statement(statement)
 
 
 def contacts_by_id(ids: list[int]) -> sa.Select:

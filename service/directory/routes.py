@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Response, request
 from flask.views import MethodView
 from flask_babel import gettext as _
@@ -398,9 +397,9 @@ class Contacts(MethodView):
             return printable(representation, args, principal, pagination_parameters)
         # exports never carry tombstones: they list what the caller may see, nothing else
         tombstones = None if representation in EXPORTS else queries.hidden_in_sync(args, principal)
-        statement = queries.contacts_statement(args, principal, tombstones)
         if representation not in EXPORTS and tombstones is None:
-            return contacts_page(statement, args, pagination_parameters)
+            return contacts_page(args, principal, pagination_parameters)
+        statement = queries.contacts_statement(args, principal, tombstones)
         page_statement = queries.contacts_page_statement(statement, args["sort"], tombstones)
         if representation in EXPORTS:
             return export(representation, page_statement, pagination_parameters)
@@ -421,16 +420,13 @@ class Contacts(MethodView):
 CONTACT_ITEM = ContactPointSchema()
 
 
-def contacts_page(statement: sa.Select, args: dict, pagination_parameters: Any) -> Response:
+def contacts_page(args: dict, principal: Principal | None, pagination_parameters: Any) -> Response:
     """A page of contacts as JSON, each item's JSON kept under its tag: after a write, only
     the items that changed are read whole and dumped again."""
+    tags, counted = queries.contacts_page_statements(args, principal)
     # a text search leaves few matches: read them once, with their total
     rows = page_rows(
-        queries.contacts_page_tags(statement, args["sort"]),
-        pagination_parameters,
-        count_with_page="q" in args,
-        counted=queries.contacts_count_statement(statement),
-        columns_only=True,
+        tags, pagination_parameters, count_with_page="q" in args, counted=counted, columns_only=True
     )
     return item_cache().json_list(
         "contact",
