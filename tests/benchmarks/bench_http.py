@@ -271,11 +271,9 @@ def etag_of(server: Gunicorn, path: str, headers: dict) -> str | None:
 
 
 def measure(server: Gunicorn, path: str, headers: dict, connections: int, seconds: float, **kw):
-    # one request first, so the row measures the steady state, not the first hit
-    with contextlib.suppress(OSError):
-        urllib.request.urlopen(
-            urllib.request.Request(server.url(path), headers=headers), timeout=30
-        ).read()
+    # a second of requests first, from several connections (every worker gets some): the row
+    # measures the steady state, not each worker's first hit
+    wrk(server.url(path), headers, min(connections, 4), 1, **kw)
     statements_before, requests_before = server.counters()
     rps, p50, p99, errors, made = wrk(server.url(path), headers, connections, seconds, **kw)
     statements_after, requests_after = server.counters()
