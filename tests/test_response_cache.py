@@ -276,6 +276,61 @@ def test_a_page_rebuilt_after_a_write_takes_the_same_statements_for_5_and_100_co
     assert counts == {5: 2, 100: 2}
 
 
+def test_a_read_of_plain_columns_makes_no_session_on_postgresql_and_sees_the_sessions_own_rows(
+    workers,
+):
+    from service.core.reads import autocommit_engine, read_rows
+    from service.directory.models import Authority, ContactPoint
+
+    first, _ = workers
+    names = sa.select(ContactPoint.name).where(ContactPoint.name.like("Reads test %"))
+    with first.test_request_context():
+        assert read_rows(names) == []
+        # PostgreSQL: outside any transaction, on the autocommit pool, no session made;
+        # SQLite (whose transactions cost no round trip): through the session
+        on_postgresql = db.engine.dialect.name == "postgresql"
+        assert db.session.registry.has() is not on_postgresql
+        if on_postgresql:
+            assert autocommit_engine().pool.checkedin() >= 1
+        # a session in a transaction reads its own changes, not yet committed
+        authority = db.session.execute(sa.select(Authority).limit(1)).scalar_one()
+        db.session.add(
+            ContactPoint(
+                authority=authority, kind="office", name="Reads test desk", role="technical"
+            )
+        )
+        db.session.flush()
+        assert [row.name for row in read_rows(names)] == ["Reads test desk"]
+        db.session.rollback()
+        db.session.remove()
+        assert read_rows(names) == []
+
+
+def test_a_text_search_finds_an_authority_renamed_since_the_same_search(workers):
+    """A plain list's statements are kept; a text search's are not (they hold the ids of the
+    authorities its words matched when it was built)."""
+    from service.directory.models import Authority
+
+    first, second = workers
+    reader, _, _ = _token(first)
+    word = f"zq{uuid.uuid4().hex[:8]}"
+    url = f"/api/v1/contacts?q={word}&page_size=100"
+    for app in (first, second):
+        assert app.test_client().get(url, headers=reader).get_json() == []
+
+    def rename_an_authority_with_contacts():
+        authority = db.session.execute(
+            sa.select(Authority).where(Authority.member_state_code == "MX").limit(1)
+        ).scalar_one()
+        authority.name = f"{authority.name} {word}"
+        return authority.name
+
+    name = _in(first, rename_an_authority_with_contacts)
+    for app in (first, second):
+        found = app.test_client().get(url, headers=reader).get_json()
+        assert found and {c["authority"]["name"] for c in found} == {name}
+
+
 def test_a_page_with_nothing_kept_takes_the_same_statements_for_5_and_100_contacts(
     shared_database, workers
 ):
