@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import mmap
 import os
@@ -140,6 +141,40 @@ with app.app_context():
 # -- servers ----------------------------------------------------------------------------------
 
 
+@functools.cache
+def no_control_socket() -> list[str]:
+    """gunicorn 25 and later open a control socket, at one path for every server started: the
+    benchmark's servers need none (and would fight over it)."""
+    usage = subprocess.run(
+        [str(BIN / "gunicorn"), "--help"], capture_output=True, text=True, timeout=60
+    ).stdout
+    return ["--no-control-socket"] if "--no-control-socket" in usage else []
+
+
+def settle(servers: list[Gunicorn], quiet_ticks: int = 5, limit: float = 30) -> None:
+    """Waits until every worker of every server has loaded the app: one answering a health
+    check says nothing of the others, whose start-up would otherwise run (and cost CPU) during
+    the first rows. Quiet = their CPU time grows by under `quiet_ticks` in half a second."""
+
+    def ticks() -> int:
+        total = 0
+        for server in servers:
+            for pid in server.worker_pids():
+                with contextlib.suppress(OSError):
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total
+
+    deadline = time.monotonic() + limit
+    last = ticks()
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = ticks()
+        if now - last < quiet_ticks and all(len(s.worker_pids()) == WORKERS for s in servers):
+            return
+        last = now
+
+
 class Gunicorn:
     """A gunicorn with 2 sync workers on a free loopback port, stopped on exit."""
 
@@ -156,6 +191,7 @@ class Gunicorn:
             f"127.0.0.1:{self.port}",
             "--log-level",
             "warning",
+            *no_control_socket(),
         ]
         if counters is not None:
             counters.write_bytes(bytes(SLOTS * SLOT_SIZE))
@@ -180,11 +216,15 @@ class Gunicorn:
             time.sleep(0.2)
         raise RuntimeError("the server did not answer within 60 s")
 
-    def worker_rss_mb(self) -> list[float]:
+    def worker_pids(self) -> list[int]:
         pid = self.process.pid
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [
+            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ]
+
+    def worker_rss_mb(self) -> list[float]:
         sizes = []
-        for child in children:
+        for child in self.worker_pids():
             status = Path(f"/proc/{child}/status").read_text()
             sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
         return sorted(sizes)
@@ -410,6 +450,7 @@ def main(argv: list[str] | None = None) -> None:
             servers["bare"].wait("/bare")
             for name in ("service", "cold", "empty"):
                 servers[name].wait("/healthz")
+            settle(list(servers.values()))
             rss_before = {name: servers[name].worker_rss_mb() for name in ("service", "cold")}
             rows: list[Row] = []
             for size in sizes:
