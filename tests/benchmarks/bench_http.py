@@ -311,9 +311,9 @@ def etag_of(server: Gunicorn, path: str, headers: dict) -> str | None:
 
 
 def measure(server: Gunicorn, path: str, headers: dict, connections: int, seconds: float, **kw):
-    # a second of requests first, from several connections (every worker gets some): the row
-    # measures the steady state, not each worker's first hit
-    wrk(server.url(path), headers, min(connections, 4), 1, **kw)
+    # a second of the same load first (every worker gets some): the row measures the steady
+    # state, not each worker's first hits
+    wrk(server.url(path), headers, connections, 1, **kw)
     statements_before, requests_before = server.counters()
     rps, p50, p99, errors, made = wrk(server.url(path), headers, connections, seconds, **kw)
     statements_after, requests_after = server.counters()
