@@ -130,3 +130,21 @@ def test_the_wsgi_entry_point_says_a_configuration_error_in_one_line():
     assert result.stderr.strip().splitlines() == [
         line for line in result.stderr.strip().splitlines() if "SECRET_KEY must be" in line
     ]
+
+
+def test_the_wsgi_entry_point_keeps_what_start_up_made_out_of_the_collectors_reach(tmp_path):
+    # a full collection walking every object of the app stopped a worker for over 100 ms
+    result = _run_with(
+        {
+            "SERVICE_ENV": "production",
+            "SECRET_KEY": "k" * 40,
+            "SESSION_COOKIE_SECURE": "1",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/wsgi.db",
+        },
+        sys.executable,
+        "-c",
+        "import gc, service.wsgi; print(gc.get_freeze_count(), len(gc.get_objects()))",
+    )
+    assert result.returncode == 0, result.stderr
+    frozen, tracked = (int(n) for n in result.stdout.split())
+    assert frozen > 100_000 and tracked < frozen / 10

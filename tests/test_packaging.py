@@ -170,7 +170,7 @@ def test_an_installed_wheel_migrates_seeds_serves_and_signs_in_from_an_empty_dir
             "1",
             "-b",
             f"127.0.0.1:{port}",
-            "service:create_app()",
+            "service.wsgi:app",
         ],
         cwd=elsewhere,
         env=env,

@@ -442,11 +442,11 @@ def main(argv: list[str] | None = None) -> None:
         servers: dict[str, Gunicorn] = {}
         try:
             servers["bare"] = Gunicorn("tests.benchmarks.bare_app:app", env)
-            servers["service"] = Gunicorn("service:create_app()", env, workdir / "counters")
+            servers["service"] = Gunicorn("service.wsgi:app", env, workdir / "counters")
             cold_env = {**env, "RESPONSE_CACHE_MB": "0"}
-            servers["cold"] = Gunicorn("service:create_app()", cold_env, workdir / "cold")
+            servers["cold"] = Gunicorn("service.wsgi:app", cold_env, workdir / "cold")
             empty_env = {**cold_env, "ITEM_CACHE_MB": "0"}
-            servers["empty"] = Gunicorn("service:create_app()", empty_env, workdir / "empty")
+            servers["empty"] = Gunicorn("service.wsgi:app", empty_env, workdir / "empty")
             servers["bare"].wait("/bare")
             for name in ("service", "cold", "empty"):
                 servers[name].wait("/healthz")
