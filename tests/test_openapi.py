@@ -1,5 +1,6 @@
 """The committed OpenAPI description matches the code, is valid, and the API honours it."""
 
+import functools
 import re
 
 import pytest
@@ -14,7 +15,9 @@ SPEC_FILE = PROJECT_ROOT / "openapi" / "openapi.yaml"
 REGENERATE = "flask --app service openapi write --format yaml openapi/openapi.yaml"
 
 
+@functools.cache
 def committed_spec() -> dict:
+    """The committed description, parsed once per test process (read it, never change it)."""
     return yaml.safe_load(SPEC_FILE.read_text("utf-8"))
 
 
