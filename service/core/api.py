@@ -21,14 +21,14 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.exceptions import PreconditionFailed, PreconditionRequired
 from flask_smorest.utils import prepare_response
 from swagger_ui_bundle import swagger_ui_path
-from webargs.flaskparser import FlaskParser, abort
+from webargs.flaskparser import abort
 from werkzeug.wrappers.response import Response
 
 from service.core.db import db
 from service.core.errors import PROBLEM_JSON, ProblemSchema, http_error_response
 from service.core.fields import CleanString
 from service.core.headers import IF_MATCH_PATTERN
-from service.core.reads import read_rows
+from service.core.reads import read_rows, session_rows
 from service.core.request_limits import BoundedJSONParser
 from service.core.response_cache import keyed_etag
 
@@ -120,9 +120,11 @@ class SchemaDocs(BasePlugin):
         return extra
 
 
-class SchemaReusingParser(FlaskParser):
-    """flask-smorest hands its pagination arguments' schema to webargs as a class, and webargs
-    makes an instance of it for every request: here one instance per class serves them all."""
+class ArgumentsParser(BoundedJSONParser):
+    """The API's webargs parser, for a view's arguments and its pagination alike: bounded JSON
+    bodies (BoundedJSONParser), and one instance of each schema class it is handed:
+    flask-smorest hands webargs classes, and webargs would make an instance of one for every
+    request."""
 
     def _get_schema(self, argmap: Any, req: Any) -> ma.Schema:
         if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
@@ -143,8 +145,7 @@ class Blueprint(SmorestBlueprint):
     Every API blueprint must be one of these (the parser is bound when views are decorated).
     """
 
-    ARGUMENTS_PARSER = BoundedJSONParser()
-    PAGINATION_ARGUMENTS_PARSER = SchemaReusingParser()
+    ARGUMENTS_PARSER = PAGINATION_ARGUMENTS_PARSER = ArgumentsParser()
 
     @staticmethod
     def _make_pagination_metadata(page: int, page_size: int, item_count: int) -> dict:
@@ -301,7 +302,7 @@ def page_rows(
     cheaper SELECT of as many rows as `statement`, to count instead of it. `columns_only`: the
     statement selects plain columns, no entity, and is read outside any transaction (one
     round trip on PostgreSQL: reads.read_rows)."""
-    read = read_rows if columns_only else _session_rows
+    read = read_rows if columns_only else session_rows
     first, size = pagination_parameters.first_item, pagination_parameters.page_size
     bounds = {"page_offset": first, "page_limit": size}
     counted = statement if counted is None else counted
@@ -318,10 +319,6 @@ def page_rows(
     if first >= total:
         return []  # past the last page: nothing to fetch (and no huge OFFSET to send)
     return read(_paged(statement), bounds)
-
-
-def _session_rows(statement: sa.Select, parameters: dict[str, Any]) -> list[Any]:
-    return list(db.session.execute(statement, parameters).all())
 
 
 @functools.lru_cache(maxsize=64)

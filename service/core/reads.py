@@ -41,9 +41,14 @@ def read_rows(statement: sa.Select, parameters: dict[str, Any] | None = None) ->
     """The rows of a SELECT of plain columns (no entity: nothing to load from later), outside
     any transaction when the session holds none."""
     if session_must_read():
-        return list(db.session.execute(statement, parameters).all())
+        return session_rows(statement, parameters)
     with autocommit_engine().connect() as connection:
         return list(connection.execute(statement, parameters).all())
+
+
+def session_rows(statement: sa.Select, parameters: dict[str, Any] | None = None) -> list[Any]:
+    """The rows of a SELECT, read in the request's session (entities stay attached to it)."""
+    return list(db.session.execute(statement, parameters).all())
 
 
 def autocommit_engine() -> sa.Engine:

@@ -91,7 +91,7 @@ FIGURES = cached(Family.DIRECTORY, version_etag=True, period=3600)
 class MemberStates(MethodView):
     @require(Scope.DIRECTORY_READ)
     @LIST
-    @member_states.arguments(MemberStateQueryArgs(), location="query")
+    @member_states.arguments(MemberStateQueryArgs, location="query")
     @member_states.response(200, MemberStateSchema(many=True))
     @paginated(member_states, page_size=50)
     def get(self, args: dict, pagination_parameters: Any) -> list:
@@ -106,7 +106,7 @@ class MemberStates(MethodView):
 class Completeness(MethodView):
     @require(Scope.DIRECTORY_READ)
     @FIGURES
-    @member_states.arguments(CompletenessQueryArgs(), location="query")
+    @member_states.arguments(CompletenessQueryArgs, location="query")
     @member_states.response(200, CompletenessSchema(many=True))
     def get(self, args: dict) -> list[dict]:
         """Directory completeness of every member state
@@ -164,7 +164,7 @@ def authority_or_404(authority_id: int) -> Authority:
 class Authorities(MethodView):
     @require(Scope.DIRECTORY_READ)
     @LIST
-    @authorities.arguments(AuthorityQueryArgs(), location="query")
+    @authorities.arguments(AuthorityQueryArgs, location="query")
     @authorities.response(200, AuthoritySchema(many=True))
     @paginated(authorities)
     def get(self, args: dict, pagination_parameters: Any) -> list:
@@ -346,7 +346,7 @@ def vary_on_accept(response: Response) -> Response:
 class Contacts(MethodView):
     @require(Scope.DIRECTORY_READ)
     @cached(Family.DIRECTORY, version_etag=True, representations=REPRESENTATIONS)
-    @contacts.arguments(ContactQueryArgs(), location="query")
+    @contacts.arguments(ContactQueryArgs, location="query")
     @contacts.response(200, ContactPointSchema(many=True), description=CONTACTS_LIST)
     @contacts.alt_response(
         200,

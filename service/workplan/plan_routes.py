@@ -107,7 +107,7 @@ def activity_or_404(activity_id: int) -> Activity:
 class WorkPlans(MethodView):
     @require(Scope.WORKPLAN_READ)
     @WORKPLAN_LIST
-    @work_plans.arguments(WorkPlanQueryArgs(), location="query")
+    @work_plans.arguments(WorkPlanQueryArgs, location="query")
     @work_plans.response(200, WorkPlanSchema(many=True))
     @paginated(work_plans)
     def get(self, args: dict, pagination_parameters: Any) -> list:
@@ -235,7 +235,7 @@ class WorkPlanVersions(MethodView):
 class WorkPlanDiff(MethodView):
     @require(Scope.WORKPLAN_READ)
     @WORKPLAN_LIST
-    @work_plans.arguments(DiffQueryArgs(), location="query")
+    @work_plans.arguments(DiffQueryArgs, location="query")
     @work_plans.response(200, DiffSchema)
     def get(self, args: dict, plan_id: int) -> Diff:
         """What changed in this plan since another version: activities added, removed, changed"""
@@ -247,7 +247,7 @@ class WorkPlanDiff(MethodView):
 class WorkPlanCoverage(MethodView):
     @require(Scope.WORKPLAN_READ)
     @WORKPLAN_LIST
-    @work_plans.arguments(CoverageQueryArgs(), location="query")
+    @work_plans.arguments(CoverageQueryArgs, location="query")
     @work_plans.response(200, CoverageSchema)
     def get(self, args: dict, plan_id: int) -> Coverage:
         """Every recommendation of the plan's mandates: covering activities, exclusion or uncovered
@@ -325,7 +325,7 @@ BINARY = {"schema": {"type": "string", "format": "binary"}}
 @work_plans.route(f"{PLAN_ID}/document")
 class WorkPlanDocument(MethodView):
     @require(Scope.WORKPLAN_READ)
-    @work_plans.arguments(DocumentFormatArgs(), location="query")
+    @work_plans.arguments(DocumentFormatArgs, location="query")
     @work_plans.doc(
         responses={
             "200": {
@@ -350,7 +350,7 @@ class WorkPlanDocument(MethodView):
 @work_plans.route(f"{PLAN_ID}/progress-report")
 class WorkPlanProgressReport(MethodView):
     @require(Scope.WORKPLAN_READ)
-    @work_plans.arguments(ProgressReportArgs(), location="query")
+    @work_plans.arguments(ProgressReportArgs, location="query")
     @work_plans.doc(
         responses={
             "200": {
@@ -388,7 +388,7 @@ class WorkPlanProgressReport(MethodView):
 class Activities(MethodView):
     @require(Scope.WORKPLAN_READ)
     @WORKPLAN_LIST
-    @activities.arguments(ActivityQueryArgs(), location="query")
+    @activities.arguments(ActivityQueryArgs, location="query")
     @activities.response(200, ActivitySchema(many=True))
     @paginated(activities, page_size=50)
     def get(self, args: dict, pagination_parameters: Any) -> list:

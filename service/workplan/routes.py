@@ -54,7 +54,7 @@ bodies = Blueprint(
 class Documents(MethodView):
     @require(Scope.WORKPLAN_READ)
     @WORKPLAN_LIST
-    @documents.arguments(DocumentQueryArgs(), location="query")
+    @documents.arguments(DocumentQueryArgs, location="query")
     @documents.response(200, DocumentSchema(many=True))
     @paginated(documents)
     def get(self, args: dict, pagination_parameters: Any) -> list:
@@ -111,7 +111,7 @@ class DocumentById(MethodView):
 class Recommendations(MethodView):
     @require(Scope.WORKPLAN_READ)
     @WORKPLAN_LIST
-    @recommendations.arguments(RecommendationQueryArgs(), location="query")
+    @recommendations.arguments(RecommendationQueryArgs, location="query")
     @recommendations.response(200, RecommendationSchema(many=True))
     @paginated(recommendations, page_size=60)
     def get(self, args: dict, pagination_parameters: Any) -> list:
@@ -181,7 +181,7 @@ class RecommendationById(MethodView):
 class Bodies(MethodView):
     @require(Scope.WORKPLAN_READ)
     @WORKPLAN_LIST
-    @bodies.arguments(BodyQueryArgs(), location="query")
+    @bodies.arguments(BodyQueryArgs, location="query")
     @bodies.response(200, BodySchema(many=True))
     @paginated(bodies, page_size=50)
     def get(self, args: dict, pagination_parameters: Any) -> list:
