@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import requests
-import sqlalchemy as sa
 from flask import g
 
 from service.audit.log import Actor
@@ -21,9 +20,9 @@ from service.core.db import db
 from service.directory import services
 from service.directory.models import ContactPoint
 from service.identity.models import Role
-from service.oauth.models import ApiClient, OAuthToken
 
 from .conftest import PROJECT_ROOT
+from .fixtures.credentials import committed_cli_client
 
 VENV_BIN = Path(sys.executable).parent
 EXAMPLE = PROJECT_ROOT / "examples" / "sync_directory.py"
@@ -60,19 +59,8 @@ def generated_client(tmp_path_factory) -> Path:
 @pytest.fixture
 def partner_credentials(app):
     """A directory:read client, committed for real (the live server reads it), then removed."""
-    result = app.test_cli_runner().invoke(
-        args=["clients", "create", "Example partner", "--scope", "directory:read"]
-    )
-    assert result.exit_code == 0, result.output
-    credentials = json.loads(result.output)
-    yield credentials
-    with app.app_context():
-        client = db.session.execute(
-            sa.select(ApiClient).where(ApiClient.client_id == credentials["client_id"])
-        ).scalar_one()
-        db.session.execute(sa.delete(OAuthToken).where(OAuthToken.client_id == client.id))
-        db.session.delete(client)
-        db.session.commit()
+    with committed_cli_client(app, "Example partner", "directory:read") as credentials:
+        yield credentials
 
 
 def run_example(generated_client: Path, base_url: str, credentials: dict, copy: Path) -> dict:

@@ -1,7 +1,5 @@
 """Partner systems: client credentials end to end over real HTTP, revocation, introspection."""
 
-import json
-
 import pytest
 import requests
 import sqlalchemy as sa
@@ -11,23 +9,16 @@ from service.core.limits import limiter
 from service.oauth.models import ApiClient, OAuthToken
 from service.oauth.tokens import TOKEN_PREFIX, digest
 
+from .fixtures.credentials import committed_cli_client
+
 
 @pytest.fixture
 def cli_client(app):
     """A client registered with the command line, committed for real (a live server reads it)."""
-    result = app.test_cli_runner().invoke(
-        args=["clients", "create", "UNODC test system", "--scope", "directory:read workplan:read"]
-    )
-    assert result.exit_code == 0, result.output
-    credentials = json.loads(result.output)
-    yield credentials
-    with app.app_context():
-        client = db.session.execute(
-            sa.select(ApiClient).where(ApiClient.client_id == credentials["client_id"])
-        ).scalar_one()
-        db.session.execute(sa.delete(OAuthToken).where(OAuthToken.client_id == client.id))
-        db.session.delete(client)
-        db.session.commit()
+    with committed_cli_client(
+        app, "UNODC test system", "directory:read workplan:read"
+    ) as credentials:
+        yield credentials
 
 
 def get_token(base_url: str, credentials: dict, **data) -> requests.Response:

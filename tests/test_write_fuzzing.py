@@ -17,7 +17,6 @@ import re
 import zlib
 
 import pytest
-import schemathesis
 import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import ignored_auth, missing_required_header, positive_data_acceptance
@@ -33,7 +32,7 @@ from service.workplan.models import (
     WorkPlanStatus,
 )
 
-from .test_openapi import SPEC_FILE
+from .test_openapi import committed_schema
 
 EXAMPLES_PER_OPERATION = 6
 STATEFUL_EXAMPLES = 8
@@ -41,10 +40,7 @@ STATEFUL_STEPS = 6
 CASES: collections.Counter = collections.Counter()  # per database leg
 
 
-def api_schema():
-    return schemathesis.openapi.from_path(SPEC_FILE)
-
-
+api_schema = committed_schema
 schema = api_schema().include(path_regex=r"^/api/v1/")
 # Schema-valid data may still break a rule the schema cannot state (a member state that
 # exists, a dialable number, a plan that is a draft): 422/409 are right. A missing If-Match

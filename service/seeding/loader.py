@@ -20,6 +20,10 @@ from service.audit.models import AuditAction
 from service.core.db import Base, db, touch
 from service.seeding.models import SeedRecord
 
+# PyYAML's safe loader on libyaml when the wheel has it (every wheel on PyPI does): the same
+# values as the pure-Python one, five to ten times faster on the seed's files.
+SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 ModelT = TypeVar("ModelT", bound=Base)
 
 
@@ -90,7 +94,7 @@ class Loader:
 
     def load(self, name: str) -> Any:
         with open(os.path.join(self.seed_dir, name), encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return yaml.load(handle, Loader=SafeLoader)  # noqa: S506 (a safe loader)
 
     def by_code(self, model: type[CodedT]) -> dict[str, CodedT]:
         return {row.code: row for row in db.session.execute(sa.select(model)).scalars()}
