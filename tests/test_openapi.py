@@ -23,8 +23,30 @@ def committed_spec() -> dict:
 
 
 def committed_schema() -> schemathesis.schemas.BaseSchema:
-    """The committed description for schemathesis, from the one parse (a copy: it is changed)."""
-    return schemathesis.openapi.from_dict(copy.deepcopy(committed_spec()))
+    """The committed description for schemathesis, from the one parse (a copy, with its string
+    lengths beside their patterns: see below)."""
+    return schemathesis.openapi.from_dict(_lengths_beside_patterns(copy.deepcopy(committed_spec())))
+
+
+def _lengths_beside_patterns(node):
+    """Each string's lengths moved beside its pattern, into an `allOf`: the same strings, and
+    the same examples (the coverage phase of `POST /api/v1/activities`: 368 either way, alike).
+
+    Side by side, schemathesis folds the lengths into the pattern (`^[^...]*$` with maxLength
+    20000 becomes `^[^...]{1,20000}$`), and its JSON Schema engine then spends 0.13 s making each
+    schema with such a field canonical and as long again deciding it can be satisfied, for every
+    mutation of a body that holds one. Fuzzing one leg (reads and writes, 108 s) spent 12.3 s
+    there; with the lengths beside, 0.2 s (88 s in all, 3,307 cases against 3,296)."""
+    if isinstance(node, dict):
+        for value in node.values():
+            _lengths_beside_patterns(value)
+        if "pattern" in node and ({"minLength", "maxLength"} & node.keys()):
+            lengths = {key: node.pop(key) for key in ("minLength", "maxLength") if key in node}
+            node.setdefault("allOf", []).append(lengths)
+    elif isinstance(node, list):
+        for value in node:
+            _lengths_beside_patterns(value)
+    return node
 
 
 def test_committed_spec_matches_the_code(app):

@@ -226,9 +226,10 @@ class RecordView(ProtectedView, ModelView):
             principal is not None and self.may_write(principal) and super().is_action_allowed(name)
         )
 
-    @property
+    @functools.cached_property
     def column_type_formatters(self) -> dict:
-        """Codes (enums) as their words in the person's language, not as Python names."""
+        """Codes (enums) as their words in the person's language, not as Python names (made once
+        per view: flask-admin asks for it for every value of every row)."""
         return {
             **typefmt.BASE_FORMATTERS,
             **{enum_cls: _enum_word for enum_cls in labels.vocabularies()},
