@@ -1,6 +1,8 @@
 """The admin UI: who gets in, and a focal point's reach limited to their own state on every path."""
 
 import csv
+import datetime
+import html
 import io
 import re
 import time
@@ -16,6 +18,7 @@ from service.identity.models import Invitation, User
 from service.oauth.models import ApiClient
 from service.workplan.models import (
     Activity,
+    DocumentKind,
     Recommendation,
     ResponsibleBody,
     SourceDocument,
@@ -414,6 +417,53 @@ def test_bulk_action_without_csrf_token_is_refused(focal_ar, session):
     assert response.status_code == 400
     session.refresh(ar)
     assert ar.archived_at is None
+
+
+def row_delete_form(page, row_id) -> tuple[str, dict]:
+    """The delete button of a list row: where its form posts, and the fields a browser sends."""
+    for action, body in re.findall(
+        r'<form class="icon" method="POST" action="([^"]+)">(.*?)</form>', text(page), re.S
+    ):
+        fields = dict(re.findall(r'name="(\w+)" type="hidden" value="([^"]*)"', body))
+        if fields.get("id") == str(row_id):
+            return html.unescape(action), {k: html.unescape(v) for k, v in fields.items()}
+    raise AssertionError(f"no delete button on the row of {row_id}")
+
+
+def test_a_rows_delete_button_deletes_an_unused_document_and_refuses_a_body_in_use(
+    secretariat, session
+):
+    document = SourceDocument(
+        code="AG-RES-2551",
+        symbol="AG/RES. 2551 (XL-O/10)",
+        title="Work Plan to Combat Trafficking in Persons in the Western Hemisphere",
+        date=datetime.date(2010, 6, 8),
+        kind=DocumentKind.RESOLUTION,
+    )
+    session.add(document)
+    session.commit()
+    action, fields = row_delete_form(secretariat.get("/admin/sourcedocument/"), document.id)
+    assert fields["url"].startswith("/admin/sourcedocument/") and fields["csrf_token"]
+    followed = secretariat.post(action, data=fields, follow_redirects=True)
+    assert followed.status_code == 200
+    assert session.get(SourceDocument, document.id) is None
+    assert [
+        e.action.value
+        for e in session.scalars(
+            sa.select(AuditEntry).where(
+                AuditEntry.entity_type == "source_documents",
+                AuditEntry.entity_id == str(document.id),
+            )
+        )
+    ] == ["delete"]
+
+    body = session.scalars(sa.select(ResponsibleBody).where(ResponsibleBody.code == "DPS")).one()
+    action, fields = row_delete_form(
+        secretariat.get("/admin/responsiblebody/?page_size=100"), body.id
+    )
+    refused = secretariat.post(action, data=fields, follow_redirects=True)
+    assert "DPS still has bodies within it." in text(refused)
+    assert session.get(ResponsibleBody, body.id) is not None
 
 
 def test_archiving_from_the_admin_archives_and_never_deletes(secretariat, session):

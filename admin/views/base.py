@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
-from flask_admin.model import typefmt
+from flask_admin.model import template, typefmt
 from flask_admin.model.base import FilterGroup
 from flask_admin.model.fields import InlineFieldList
 from flask_admin.model.helpers import prettify_name
@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
+from jinja2.runtime import Context
 from markupsafe import Markup
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -167,6 +168,35 @@ class ExportRow:
         self.values = values
 
 
+class DeleteRowAction(template.DeleteRowAction):
+    """flask-admin's delete button on each row, the same form, made in Python: its action, its
+    hidden `url` and CSRF fields and its words are the same on every row of a page, so they are
+    made once per page (flask-admin's template rendered three WTForms fields per row: 40 % of a
+    list of 50 recommendations)."""
+
+    _MARKUP = Markup(
+        '<form class="icon" method="POST" action="{action}">'
+        '<input id="id" name="id" type="hidden" value="{id}">{hidden}'
+        '<button onclick="return faHelpers.safeConfirm(\'{confirm}\');" title="{title}">'
+        '<span class="fa fa-trash glyphicon glyphicon-trash"></span></button></form>'
+    )
+
+    def render(self, context: Context, row_id: str, row: Any) -> Markup:
+        form: Any = context.resolve("delete_form")  # made for this page: shared parts kept on it
+        shared = getattr(form, "row_parts", None)
+        if shared is None:
+            hidden = form.url(value=context.resolve("return_url"))  # WTForms gives Markup
+            if getattr(form, "csrf_token", None):
+                hidden += form.csrf_token()
+            shared = form.row_parts = {
+                "action": context.resolve("get_url")(".delete_view"),
+                "hidden": hidden,
+                "confirm": _("Are you sure you want to delete this record?"),
+                "title": _("Delete Record"),
+            }
+        return self._MARKUP.format(id=row_id, **shared)
+
+
 class RecordView(ProtectedView, ModelView):
     """A model view whose every path (list, count, details, edit, actions, export) is scoped.
 
@@ -234,6 +264,12 @@ class RecordView(ProtectedView, ModelView):
             **typefmt.BASE_FORMATTERS,
             **{enum_cls: _enum_word for enum_cls in labels.vocabularies()},
         }
+
+    def get_list_row_actions(self) -> list[template.BaseListRowAction]:
+        return [
+            DeleteRowAction() if isinstance(action, template.DeleteRowAction) else action
+            for action in super().get_list_row_actions()
+        ]
 
     def _prettify_name(self, name: str) -> str:
         """A column with no label of its own takes the shared word for it (admin/labels.py)."""
