@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import abort, flash, g, has_request_context, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_admin import BaseView, expose
+from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.model import template, typefmt
@@ -191,8 +192,9 @@ class DeleteRowAction(template.DeleteRowAction):
             shared = form.row_parts = {
                 "action": context.resolve("get_url")(".delete_view"),
                 "hidden": hidden,
-                "confirm": _("Are you sure you want to delete this record?"),
-                "title": _("Delete Record"),
+                # flask-admin's words, from its own catalogue, as its template had them
+                "confirm": admin_gettext("Are you sure you want to delete this record?"),
+                "title": admin_gettext("Delete Record"),
             }
         return self._MARKUP.format(id=row_id, **shared)
 
