@@ -208,14 +208,13 @@ class LinkRowAction(PageRowAction):
 
     def shared(self, context: Context) -> dict[str, Any]:
         get_url, back = context.resolve("get_url"), context.resolve("return_url")
-        url = get_url(self.endpoint, id=self._ID, url=back)
-        return {"href": url.split(self._ID), "icon": self.icon, "title": self.title}
+        before, after = get_url(self.endpoint, id=self._ID, url=back).split(self._ID)
+        return {"before": before, "after": after, "icon": self.icon, "title": self.title}
 
     def of_row(self, row_id: str, shared: dict[str, Any]) -> dict[str, Any]:
-        before, after = shared["href"]
-        # quoted as werkzeug quotes a query's values
-        href = before + urllib.parse.quote_plus(str(row_id), safe="!$'()*,/:;?@") + after
-        return {**shared, "href": href}
+        # the row's id quoted as werkzeug quotes a query's values
+        quoted = urllib.parse.quote_plus(str(row_id), safe="!$'()*,/:;?@")
+        return {**shared, "href": shared["before"] + quoted + shared["after"]}
 
 
 class DeleteRowAction(PageRowAction):
